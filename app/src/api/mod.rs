@@ -1,0 +1,110 @@
+//! Server functions: the HTTP API under /api (documented in docs/api.md).
+//! Each is thin: it checks the session, decodes input, calls a domain module, and maps the
+//! domain's error to an `AppError` once, here.
+
+pub mod auth;
+pub mod backup;
+pub mod clients;
+pub mod notifications;
+pub mod settings;
+pub mod tags;
+pub mod trackers;
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::domain::auth::{session, AuthError};
+    use crate::domain::secrets::SecretError;
+    use crate::domain::AppState;
+    use crate::error::{AppError, ErrorKind};
+    use leptos::prelude::*;
+
+    /// The application state provided to every request.
+    pub fn state() -> Result<AppState, AppError> {
+        use_context::<AppState>().ok_or_else(|| AppError::internal("server state missing from the request context"))
+    }
+
+    /// The session token of the current request, if any.
+    pub fn session_token() -> Option<String> {
+        use_context::<http::request::Parts>().and_then(|parts| session::token_from_headers(&parts.headers))
+    }
+
+    /// Refuses the call unless it carries a live session. Returns the state and the token.
+    pub async fn require_auth() -> Result<(AppState, String), AppError> {
+        let state = state()?;
+        let token = session_token().ok_or_else(AppError::unauthenticated)?;
+        if !crate::domain::auth::session_is_valid(&state, &token).await? {
+            return Err(AppError::unauthenticated());
+        }
+        Ok((state, token))
+    }
+
+    pub fn set_cookie(value: String) {
+        if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(v) = http::HeaderValue::from_str(&value) {
+                opts.append_header(http::header::SET_COOKIE, v);
+            }
+        }
+    }
+
+    /// Logs the cause of an internal failure on the server (never with secrets: domain errors
+    /// carry no secret values) and returns a message for the person.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> AppError {
+        tracing::error!("{context}: {err}");
+        AppError::internal(format!("{context}: {err}"))
+    }
+
+    impl From<AuthError> for AppError {
+        fn from(e: AuthError) -> Self {
+            match &e {
+                AuthError::AlreadySetUp => AppError::new(ErrorKind::Conflict, e.to_string()),
+                AuthError::NotSetUp => AppError::new(ErrorKind::Conflict, e.to_string()),
+                AuthError::BadNewPassword(_) => AppError::invalid("new_password", e.to_string()),
+                AuthError::WrongCredentials => AppError::new(ErrorKind::WrongCredentials, e.to_string()),
+                AuthError::Locked { .. } => AppError::new(ErrorKind::Locked, e.to_string()),
+                AuthError::Unauthenticated => AppError::unauthenticated(),
+                AuthError::Totp(_) => AppError::invalid("code", e.to_string()),
+                AuthError::Secret(s) => s.into_app_error(),
+                AuthError::Db(db) => internal("database error", db),
+                AuthError::Internal(m) => internal("internal error", m),
+            }
+        }
+    }
+
+    impl SecretError {
+        pub fn into_app_error(&self) -> AppError {
+            match self {
+                SecretError::Locked => AppError::new(ErrorKind::Conflict, self.to_string()),
+                _ => internal("secret handling failed", self),
+            }
+        }
+    }
+
+    impl From<SecretError> for AppError {
+        fn from(e: SecretError) -> Self {
+            e.into_app_error()
+        }
+    }
+
+    impl From<crate::validate::Invalid> for AppError {
+        fn from(e: crate::validate::Invalid) -> Self {
+            AppError::invalid(e.field, e.message)
+        }
+    }
+
+    impl From<crate::domain::settings::SettingsError> for AppError {
+        fn from(e: crate::domain::settings::SettingsError) -> Self {
+            use crate::domain::settings::SettingsError as E;
+            match e {
+                E::Invalid(i) => i.into(),
+                E::Secret(s) => s.into(),
+                E::Db(db) => db.into(),
+            }
+        }
+    }
+
+    impl From<sqlx::Error> for AppError {
+        fn from(e: sqlx::Error) -> Self {
+            internal("database error", e)
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Backups: export, restore, schedule, storage, history (see docs/backup-format.md).

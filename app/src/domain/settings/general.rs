@@ -1,0 +1,1 @@
+//! Settings → General: poll interval, snapshot retention, proxy, notification defaults.

@@ -1,0 +1,31 @@
+//! Everything a request or a job needs, cloned cheaply into each.
+
+use super::{clock::Clock, config::Config, secrets::KeyStore, store::Db};
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub keys: Arc<KeyStore>,
+    pub clock: Arc<dyn Clock>,
+    /// Woken when the backup settings change, so the scheduler recomputes its next run at once.
+    pub schedule_changed: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            db,
+            keys: Arc::new(KeyStore::new(config.server_key_path())),
+            config: Arc::new(config),
+            clock,
+            schedule_changed: Arc::new(Notify::new()),
+        }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

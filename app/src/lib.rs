@@ -1,0 +1,76 @@
+//! Tracker Tracker: the Leptos UI, the server functions, shared types, and the backup format.
+//!
+//! - `backup_format`, `model`, `validate`: shared by the server and the browser.
+//! - `api`: the server functions (thin; bodies run on the server only).
+//! - `domain` (feature "ssr"): the logic and the store, testable without HTTP.
+//! - `pages`, `components`: the UI.
+
+pub mod api;
+pub mod backup_format;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+pub mod validate;
+
+#[cfg(feature = "ssr")]
+pub mod domain;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app (server side).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Lets tests (and people debugging) see when the browser side has taken over.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tracker-tracker.css"/>
+        <Title text="Tracker Tracker"/>
+        <Router>
+            <Routes fallback=|| view! { <main class="content"><h1>"Page not found"</h1><a href="/">"Back to the dashboard"</a></main> }>
+                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=pages::layout::AuthedLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::dashboard::DashboardPage/>
+                    <Route path=path!("trackers") view=pages::trackers::TrackersPage/>
+                    <Route path=path!("trackers/:id") view=pages::tracker_detail::TrackerDetailPage/>
+                    <Route path=path!("clients") view=pages::clients::ClientsPage/>
+                    <Route path=path!("tag-groups") view=pages::tag_groups::TagGroupsPage/>
+                    <Route path=path!("notifications") view=pages::notifications::NotificationsPage/>
+                    <Route path=path!("settings/general") view=pages::general::GeneralSettingsPage/>
+                    <Route path=path!("settings/security") view=pages::security::SecurityPage/>
+                    <Route path=path!("settings/backups") view=pages::backups::BackupsPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+

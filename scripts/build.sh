@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the release app: the browser bundle (wasm + JS + CSS) into target/site/pkg and the
+# server binary target/release/tracker-tracker. Installs what is missing first.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_wasm_opt
+
+PKG="$ROOT/target/site/pkg"
+WASM_IN="$ROOT/target/wasm32-unknown-unknown/wasm-release/frontend.wasm"
+
+say "building the browser bundle (frontend, wasm32, profile wasm-release)"
+cargo build --locked -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release
+
+mkdir -p "$PKG"
+# Only redo the (slow) bindgen + wasm-opt steps when the wasm changed.
+if [ ! -f "$PKG/$OUTPUT_NAME.wasm" ] || [ "$WASM_IN" -nt "$PKG/$OUTPUT_NAME.wasm" ]; then
+  say "wasm-bindgen + wasm-opt"
+  wasm-bindgen --target web --no-typescript --out-dir "$PKG" --out-name "$OUTPUT_NAME" "$WASM_IN"
+  mv "$PKG/${OUTPUT_NAME}_bg.wasm" "$PKG/$OUTPUT_NAME.wasm"
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$PKG/$OUTPUT_NAME.wasm" -o "$PKG/$OUTPUT_NAME.wasm"
+fi
+cp "$ROOT/style/main.css" "$PKG/$OUTPUT_NAME.css"
+if [ -d "$ROOT/public" ]; then cp -r "$ROOT/public/." "$ROOT/target/site/"; fi
+
+say "building the server (release)"
+cargo build --locked -p server --release
+
+wasm_bytes=$(stat -c %s "$PKG/$OUTPUT_NAME.wasm")
+wasm_gz=$(gzip -9 -c "$PKG/$OUTPUT_NAME.wasm" | wc -c)
+say "bundle: $OUTPUT_NAME.wasm $wasm_bytes bytes ($wasm_gz gzip -9)"
