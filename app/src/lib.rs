@@ -74,3 +74,17 @@ pub fn App() -> impl IntoView {
     }
 }
 
+
+/// The associated-data labels of sealed columns. They are part of the backup format (a value is
+/// opened with the label it was sealed with), so they live where both builds can see them.
+pub mod secret_purpose {
+    pub const TRACKER_API_TOKEN: &str = "trackers.api_token";
+    pub const CLIENT_USERNAME: &str = "download_clients.username";
+    pub const CLIENT_PASSWORD: &str = "download_clients.password";
+    pub const PROXY_PASSWORD: &str = "app_settings.proxy_password";
+    pub const NOTIFICATION_CONFIG: &str = "notification_targets.config";
+    pub const TOTP_SECRET: &str = "app_settings.totp_secret";
+    pub const TOTP_PENDING_SECRET: &str = "app_settings.totp_pending_secret";
+    pub const TOTP_BACKUP_CODES: &str = "app_settings.totp_backup_codes";
+    pub const BACKUP_PASSWORD: &str = "app_settings.backup_password";
+}

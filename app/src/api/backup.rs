@@ -1,1 +1,198 @@
-//! (stub — to be written)
+//! Backups: export, restore (upload or stored), dry run, settings, history.
+
+use crate::error::AppError;
+use crate::model::backup::{BackupOverview, BackupSettingsInput, HistoryEntry, RestoreReport, VerifyResult};
+use leptos::prelude::*;
+use server_fn::codec::{ByteStream, GetUrl, Json, MultipartData, MultipartFormData, Streaming};
+
+#[cfg(feature = "ssr")]
+use super::ssr::*;
+#[cfg(feature = "ssr")]
+use crate::domain::backup::{self as domain, BackupError};
+
+/// Downloads a backup of everything (never saved on the server). Encrypted (.ttbak) when a
+/// one-off `password` is given, or when "Encrypt backups" is on with a stored backup password.
+/// Plain form POST (application/x-www-form-urlencoded), so a browser form can trigger the download.
+#[server(prefix = "/api", endpoint = "backup/export", output = Streaming)]
+pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppError>, AppError> {
+    use futures::StreamExt;
+    use zeroize::Zeroizing;
+    let (state, _) = require_auth().await?;
+    let s = crate::domain::settings::load(&state.db).await?;
+    let password = match password.filter(|p| !p.is_empty()) {
+        Some(p) => {
+            if p.chars().count() < crate::model::backup::BACKUP_PASSWORD_MIN_LEN {
+                return Err(AppError::invalid(
+                    "password",
+                    format!("Use at least {} characters for the backup password.", crate::model::backup::BACKUP_PASSWORD_MIN_LEN),
+                ));
+            }
+            Some(Zeroizing::new(p))
+        }
+        None => domain::storage::backup_password(&state, &s)?,
+    };
+    let now = state.now();
+    let kind = if password.is_some() { crate::backup_format::FileKind::Encrypted } else { crate::backup_format::FileKind::Plain };
+    let name = crate::backup_format::file_name(now, kind);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(4);
+    tokio::spawn(async move {
+        let mut out = tx.clone();
+        if let Err(e) = domain::export::export(&state, password, now, &mut out).await {
+            tracing::warn!("export failed: {e}");
+            // Ends the body with an error, so the browser reports a failed download rather than
+            // keeping a truncated file.
+            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+        }
+    });
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+        // A plain form post would otherwise be redirected back to the page.
+        opts.set_status(http::StatusCode::OK);
+        let ctype = if kind == crate::backup_format::FileKind::Plain { "application/json" } else { "application/octet-stream" };
+        opts.insert_header(CONTENT_TYPE, HeaderValue::from_static(ctype));
+        opts.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            opts.insert_header(CONTENT_DISPOSITION, v);
+        }
+    }
+    let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+        .map(|item| item.map_err(|e| AppError::internal(format!("the export failed: {e}"))));
+    Ok(ByteStream::new(stream))
+}
+
+/// Restores (or dry-runs) an uploaded backup. Multipart fields: `file` (the .json or .ttbak),
+/// `current_password`, `backup_password` (for .ttbak), `source_password` (optional: the login
+/// password of the instance the backup came from), `dry_run` ("true" to only validate and report).
+#[server(prefix = "/api", endpoint = "backup/restore", input = MultipartFormData)]
+pub async fn restore_backup(data: MultipartData) -> Result<RestoreReport, AppError> {
+    let (state, _) = require_auth().await?;
+    let length = use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()));
+    let multipart = data.into_inner().ok_or_else(|| AppError::internal("the upload stream is missing"))?;
+    let upload = domain::upload::receive(&state, length, multipart).await?;
+    let current = upload.field("current_password").ok_or_else(|| AppError::invalid("current_password", "Enter your current login password."))?;
+    let req = domain::restore::RestoreRequest {
+        file: upload.file.to_path_buf(),
+        current_password: current,
+        backup_password: upload.field("backup_password"),
+        source_password: upload.field("source_password"),
+        dry_run: upload.flag("dry_run"),
+    };
+    let report = domain::restore::restore(&state, req).await;
+    drop(upload);
+    Ok(report?)
+}
+
+/// Restores (or dry-runs) a stored backup from the history, through the same checks as an upload.
+#[server(prefix = "/api", endpoint = "backup/history/restore", input = Json)]
+pub async fn restore_stored_backup(
+    id: i64,
+    current_password: String,
+    backup_password: Option<String>,
+    source_password: Option<String>,
+    dry_run: bool,
+) -> Result<RestoreReport, AppError> {
+    use zeroize::Zeroizing;
+    let (state, _) = require_auth().await?;
+    let (path, _) = domain::history::file_of(&state, id).await?;
+    let nonempty = |v: Option<String>| v.filter(|p| !p.is_empty()).map(Zeroizing::new);
+    let backup_password = match nonempty(backup_password) {
+        Some(p) => Some(p),
+        // A stored .ttbak was written with the stored backup password.
+        None => crate::domain::settings::load(&state.db)
+            .await?
+            .backup_password_enc
+            .and_then(|s| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, &s).ok()),
+    };
+    let req = domain::restore::RestoreRequest {
+        file: path,
+        current_password: Zeroizing::new(current_password),
+        backup_password,
+        source_password: nonempty(source_password),
+        dry_run,
+    };
+    Ok(domain::restore::restore(&state, req).await?)
+}
+
+#[server(prefix = "/api", endpoint = "backup/overview", input = GetUrl)]
+pub async fn get_backup_overview() -> Result<BackupOverview, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::settings::overview(&state).await?)
+}
+
+#[server(prefix = "/api", endpoint = "backup/settings", input = Json)]
+pub async fn save_backup_settings(input: BackupSettingsInput) -> Result<BackupOverview, AppError> {
+    let (state, _) = require_auth().await?;
+    domain::settings::save(&state, &input).await?;
+    Ok(domain::settings::overview(&state).await?)
+}
+
+#[server(prefix = "/api", endpoint = "backup/history", input = GetUrl)]
+pub async fn list_backup_history() -> Result<Vec<HistoryEntry>, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::history::list(&state).await?)
+}
+
+#[server(prefix = "/api", endpoint = "backup/history/verify", input = Json)]
+pub async fn verify_stored_backup(id: i64) -> Result<VerifyResult, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::history::verify(&state, id).await?)
+}
+
+#[server(prefix = "/api", endpoint = "backup/history/delete", input = Json)]
+pub async fn delete_stored_backup(id: i64) -> Result<(), AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::history::delete(&state, id).await?)
+}
+
+/// Downloads a stored backup file (GET, so a plain link works).
+#[server(prefix = "/api", endpoint = "backup/history/download", input = GetUrl, output = Streaming)]
+pub async fn download_stored_backup(id: i64) -> Result<ByteStream<AppError>, AppError> {
+    use futures::StreamExt;
+    let (state, _) = require_auth().await?;
+    let (path, name) = domain::history::file_of(&state, id).await?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| AppError::internal(format!("cannot open {name}: {e}")))?;
+    let len = file.metadata().await.map(|m| m.len()).ok();
+    if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
+        use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
+        opts.set_status(http::StatusCode::OK);
+        let ctype = if name.ends_with(".json") { "application/json" } else { "application/octet-stream" };
+        opts.insert_header(CONTENT_TYPE, HeaderValue::from_static(ctype));
+        opts.insert_header(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(len) = len {
+            opts.insert_header(CONTENT_LENGTH, HeaderValue::from(len));
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            opts.insert_header(CONTENT_DISPOSITION, v);
+        }
+    }
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)
+        .map(|r| r.map_err(|e| AppError::internal(format!("reading the backup failed: {e}"))));
+    Ok(ByteStream::new(stream))
+}
+
+#[cfg(feature = "ssr")]
+impl From<BackupError> for AppError {
+    fn from(e: BackupError) -> Self {
+        use crate::error::ErrorKind;
+        match e {
+            BackupError::Auth(a) => a.into(),
+            BackupError::Invalid(i) => i.into(),
+            BackupError::Secret(s) => s.into(),
+            BackupError::Db(d) => d.into(),
+            BackupError::TooLarge { .. } => AppError::new(ErrorKind::TooLarge, e.to_string()),
+            BackupError::NotFound(_) => AppError::new(ErrorKind::NotFound, e.to_string()),
+            BackupError::BackupPasswordNeeded => AppError::invalid("backup_password", e.to_string()),
+            BackupError::WrongBackupPassword => AppError::invalid("backup_password", e.to_string()),
+            BackupError::Format(crate::backup_format::FormatError::Encrypted(t)) => {
+                let field = if t.is_wrong_password() { "backup_password" } else { "file" };
+                AppError::invalid(field, t.to_string())
+            }
+            BackupError::Format(f) => AppError::invalid("file", f.to_string()),
+            BackupError::Storage(m) => AppError::new(ErrorKind::Internal, m),
+            BackupError::Io(m) => AppError::invalid("file", m),
+            BackupError::Table(t) => internal("reading the data failed", t),
+            BackupError::Internal(m) => internal("internal error", m),
+        }
+    }
+}

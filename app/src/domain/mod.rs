@@ -14,6 +14,7 @@ pub mod secrets;
 pub mod settings;
 pub mod state;
 pub mod store;
+pub mod sample;
 pub mod time;
 
 pub use state::AppState;

@@ -26,17 +26,7 @@ use zeroize::Zeroizing;
 pub const SEALED_PREFIX: &str = "tt1:";
 
 /// The associated data of each secret column.
-pub mod purpose {
-    pub const TRACKER_API_TOKEN: &str = "trackers.api_token";
-    pub const CLIENT_USERNAME: &str = "download_clients.username";
-    pub const CLIENT_PASSWORD: &str = "download_clients.password";
-    pub const PROXY_PASSWORD: &str = "app_settings.proxy_password";
-    pub const NOTIFICATION_CONFIG: &str = "notification_targets.config";
-    pub const TOTP_SECRET: &str = "app_settings.totp_secret";
-    pub const TOTP_PENDING_SECRET: &str = "app_settings.totp_pending_secret";
-    pub const TOTP_BACKUP_CODES: &str = "app_settings.totp_backup_codes";
-    pub const BACKUP_PASSWORD: &str = "app_settings.backup_password";
-}
+pub use crate::secret_purpose as purpose;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -188,21 +178,8 @@ impl DataKey {
 }
 
 /// The data key sealed under a password with its own salt: the form in which a backup carries
-/// the key to its secrets. Contains no instance salt and nothing that is secret without the password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortableKeyWrap {
-    /// "argon2id/aes-256-gcm"
-    pub algorithm: String,
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-    /// Base64 (standard) of the Argon2id salt.
-    pub salt: String,
-    /// Base64 (standard) of nonce (12) || sealed key (48).
-    pub sealed_key: String,
-    /// Fingerprint of the data key, to recognise a backup of this very instance.
-    pub key_id: String,
-}
+/// the key to its secrets. Defined with the backup format (it is part of the file).
+pub use crate::backup_format::KeyWrap as PortableKeyWrap;
 
 pub const PORTABLE_ALGORITHM: &str = "argon2id/aes-256-gcm";
 

@@ -1,5 +1,6 @@
 //! Everything a request or a job needs, cloned cheaply into each.
 
+use super::backup::storage::{Disk, RealDisk};
 use super::{clock::Clock, config::Config, secrets::KeyStore, store::Db};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -10,6 +11,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<KeyStore>,
     pub clock: Arc<dyn Clock>,
+    /// Free space and file writes for stored backups (replaced in tests to simulate a full disk).
+    pub disk: Arc<dyn Disk>,
     /// Woken when the backup settings change, so the scheduler recomputes its next run at once.
     pub schedule_changed: Arc<Notify>,
 }
@@ -21,6 +24,7 @@ impl AppState {
             keys: Arc::new(KeyStore::new(config.server_key_path())),
             config: Arc::new(config),
             clock,
+            disk: Arc::new(RealDisk),
             schedule_changed: Arc::new(Notify::new()),
         }
     }

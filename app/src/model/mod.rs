@@ -3,6 +3,7 @@
 //! validator all use, so the same value is accepted or refused everywhere.
 
 pub mod auth;
+pub mod backup;
 pub mod clients;
 pub mod notifications;
 pub mod settings;

@@ -1,1 +1,51 @@
-//! Backups: export, restore, schedule, storage, history (see docs/backup-format.md).
+//! Backups: export, restore, storage on disk, history, schedule (see docs/backup-format.md).
+
+pub mod export;
+pub mod history;
+pub mod restore;
+pub mod storage;
+pub mod schedule;
+pub mod settings;
+pub mod tables;
+pub mod upload;
+
+#[cfg(test)]
+mod tests;
+
+use crate::backup_format::FormatError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Table(#[from] tables::TableError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Secret(#[from] crate::domain::secrets::SecretError),
+    #[error(transparent)]
+    Auth(#[from] crate::domain::auth::AuthError),
+    #[error("{0}")]
+    Io(String),
+    #[error("{0}")]
+    Invalid(#[from] crate::validate::Invalid),
+    #[error("{0}")]
+    Storage(String),
+    #[error("The backup password is wrong, or the file is damaged.")]
+    WrongBackupPassword,
+    #[error("This backup is encrypted: enter its backup password.")]
+    BackupPasswordNeeded,
+    #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server and restore it from the history instead.")]
+    TooLarge { limit: String },
+    #[error("No stored backup with id {0}.")]
+    NotFound(i64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<std::io::Error> for BackupError {
+    fn from(e: std::io::Error) -> Self {
+        BackupError::Io(e.to_string())
+    }
+}

@@ -1,0 +1,206 @@
+//! The backup history: every stored backup run (scheduled or pre-restore), with its outcome.
+
+use super::storage::{self, Trigger, Written};
+use super::BackupError;
+use crate::domain::settings;
+use crate::domain::time::to_db;
+use crate::domain::AppState;
+use crate::model::backup::{HistoryEntry, VerifyResult};
+use chrono::{DateTime, Utc};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct Row {
+    id: i64,
+    created_at: DateTime<Utc>,
+    trigger_kind: String,
+    file_name: Option<String>,
+    directory: Option<String>,
+    size_bytes: Option<i64>,
+    encrypted: bool,
+    sha256: Option<String>,
+    status: String,
+    error: Option<String>,
+    verified_at: Option<DateTime<Utc>>,
+    verify_status: Option<String>,
+    verify_message: Option<String>,
+}
+
+impl Row {
+    fn path(&self) -> Option<PathBuf> {
+        match (&self.directory, &self.file_name) {
+            (Some(d), Some(f)) => Some(Path::new(d).join(f)),
+            _ => None,
+        }
+    }
+
+    fn entry(self) -> HistoryEntry {
+        let file_present = self.status == "completed" && self.path().is_some_and(|p| p.is_file());
+        HistoryEntry {
+            id: self.id,
+            created_at: self.created_at,
+            trigger: self.trigger_kind,
+            file_name: self.file_name,
+            size_bytes: self.size_bytes,
+            encrypted: self.encrypted,
+            sha256: self.sha256,
+            status: self.status,
+            error: self.error,
+            verified_at: self.verified_at,
+            verify_status: self.verify_status,
+            verify_message: self.verify_message,
+            file_present,
+        }
+    }
+}
+
+pub(super) async fn start(state: &AppState, now: DateTime<Utc>, trigger: Trigger, encrypted: bool) -> Result<i64, BackupError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ($1, $2, $3, 'running') RETURNING id",
+    )
+    .bind(to_db(now))
+    .bind(trigger.as_str())
+    .bind(encrypted)
+    .fetch_one(&state.db)
+    .await?;
+    Ok(id)
+}
+
+pub(super) async fn complete(state: &AppState, id: i64, w: &Written) -> Result<(), BackupError> {
+    let dir = w.path.parent().map(|d| d.display().to_string());
+    sqlx::query(
+        "UPDATE backup_history SET status = 'completed', file_name = $1, directory = $2, size_bytes = $3, sha256 = $4,
+         encrypted = $5, verified_at = $6, verify_status = 'ok', verify_message = 'Verified right after writing.' WHERE id = $7",
+    )
+    .bind(&w.file_name)
+    .bind(dir)
+    .bind(w.size as i64)
+    .bind(&w.sha256)
+    .bind(w.encrypted)
+    .bind(to_db(state.now()))
+    .bind(id)
+    .execute(&state.db)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn fail(state: &AppState, id: i64, reason: &str) -> Result<(), BackupError> {
+    sqlx::query("UPDATE backup_history SET status = 'failed', error = $1 WHERE id = $2").bind(reason).bind(id).execute(&state.db).await?;
+    Ok(())
+}
+
+pub(super) async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT size_bytes FROM backup_history WHERE status = 'completed' AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|(n,)| n.max(0) as u64))
+}
+
+/// Newest first.
+pub async fn list(state: &AppState) -> Result<Vec<HistoryEntry>, BackupError> {
+    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history ORDER BY created_at DESC, id DESC").fetch_all(&state.db).await?;
+    Ok(rows.into_iter().map(Row::entry).collect())
+}
+
+async fn row(state: &AppState, id: i64) -> Result<Row, BackupError> {
+    sqlx::query_as("SELECT * FROM backup_history WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or(BackupError::NotFound(id))
+}
+
+/// The file of a completed stored backup, checked to be one of ours inside a managed directory.
+pub async fn file_of(state: &AppState, id: i64) -> Result<(PathBuf, String), BackupError> {
+    let r = row(state, id).await?;
+    let s = settings::load(&state.db).await?;
+    let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else {
+        return Err(BackupError::Storage("this run did not produce a file".into()));
+    };
+    let managed = storage::managed_dirs(state, &s);
+    let canon = Path::new(dir).canonicalize().map_err(|_| BackupError::Storage(format!("the directory {dir} no longer exists")))?;
+    if !storage::is_backup_file_name(name) || !managed.iter().filter_map(|m| m.canonicalize().ok()).any(|m| m == canon) {
+        return Err(BackupError::Storage("this backup is outside the backup storage directory".into()));
+    }
+    let path = canon.join(name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_file() => Ok((path, name.clone())),
+        _ => Err(BackupError::Storage(format!("the file {name} is missing from {dir}"))),
+    }
+}
+
+/// Deletes a stored backup: its file (only when it is safe to, see storage::delete_file_safely)
+/// and its history row.
+pub async fn delete(state: &AppState, id: i64) -> Result<(), BackupError> {
+    let r = row(state, id).await?;
+    let s = settings::load(&state.db).await?;
+    if let (Some(dir), Some(name)) = (&r.directory, &r.file_name) {
+        storage::delete_file_safely(Path::new(dir), name, &storage::managed_dirs(state, &s))?;
+    }
+    sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(id).execute(&state.db).await?;
+    Ok(())
+}
+
+/// Re-reads a stored backup and checks it; records the outcome.
+pub async fn verify(state: &AppState, id: i64) -> Result<VerifyResult, BackupError> {
+    let r = row(state, id).await?;
+    let s = settings::load(&state.db).await?;
+    let outcome = match file_of(state, id).await {
+        Ok((path, _)) => {
+            // The stored backup password decrypts a .ttbak; without one only the hash is checked.
+            let password = if r.encrypted {
+                s.backup_password_enc
+                    .as_deref()
+                    .and_then(|sealed| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, sealed).ok())
+            } else {
+                None
+            };
+            storage::verify_file(&path, r.sha256.as_deref(), password).await
+        }
+        Err(e) => Err(e),
+    };
+    let now = state.now();
+    let (ok, message) = match outcome {
+        Ok(m) => (true, m),
+        Err(e) => (false, e.to_string()),
+    };
+    sqlx::query("UPDATE backup_history SET verified_at = $1, verify_status = $2, verify_message = $3 WHERE id = $4")
+        .bind(to_db(now))
+        .bind(if ok { "ok" } else { "failed" })
+        .bind(&message)
+        .bind(id)
+        .execute(&state.db)
+        .await?;
+    Ok(VerifyResult { ok, message, checked_at: now })
+}
+
+/// Retention: keeps the newest `keep` completed scheduled backups in the storage directory and
+/// deletes older ones (file and row). Failed runs don't count and are never a reason to delete;
+/// the newest completed backup always stays. Rows pointing elsewhere are left alone.
+pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
+    let s = settings::load(&state.db).await?;
+    let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
+    let managed = storage::managed_dirs(state, &s);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY created_at DESC, id DESC",
+    )
+    .fetch_all(&state.db)
+    .await?;
+    let storage_canon = Path::new(&storage_path).canonicalize().ok();
+    let keep = keep.max(1) as usize;
+    let mut deleted = Vec::new();
+    for r in rows.into_iter().skip(keep) {
+        let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { continue };
+        let in_storage = Path::new(dir).canonicalize().ok().is_some_and(|d| Some(d) == storage_canon);
+        if !in_storage {
+            continue;
+        }
+        if storage::delete_file_safely(Path::new(dir), name, &managed)? {
+            sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
+            deleted.push(name.clone());
+        }
+    }
+    Ok(deleted)
+}

@@ -1,0 +1,352 @@
+//! Restore: validate the whole file first, then — in one transaction — delete the current data,
+//! write the backup's, carry its secrets over (re-encrypted for this instance when they come from
+//! another), and reset the failed-login counter. The login password, the instance salt and the
+//! sessions stay. A dry run stops after validation and returns the same report.
+
+use super::storage::{self, Trigger};
+use super::tables;
+use super::BackupError;
+use crate::backup_format::check::{Checked, Checker, SecretRef};
+use crate::backup_format::Counts;
+use crate::backup_format::encrypted::TtbakReader;
+use crate::backup_format::plain::{self, Item};
+use crate::backup_format::records::Record;
+use crate::backup_format::{FileKind, FormatError, Section};
+use crate::domain::auth;
+use crate::domain::secrets::{purpose, DataKey};
+use crate::domain::AppState;
+use crate::model::backup::{RestoreReport, SectionCount};
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+pub struct RestoreRequest {
+    /// The backup file (an upload received to a temporary file, or a stored backup).
+    pub file: PathBuf,
+    /// The current login password (checked; a wrong one counts as a failed login).
+    pub current_password: Zeroizing<String>,
+    /// The backup password, for a .ttbak.
+    pub backup_password: Option<Zeroizing<String>>,
+    /// The login password of the instance the backup came from, when it differs.
+    pub source_password: Option<Zeroizing<String>>,
+    pub dry_run: bool,
+}
+
+/// Who can open the backup's secrets.
+enum KeySource {
+    /// Made with this instance's data key: keep the values as they are.
+    Same,
+    /// Another instance's key, opened with a password: re-encrypt.
+    Other(DataKey),
+    /// Nobody: clear them.
+    Unavailable,
+}
+
+/// Sentences for cleared secrets, per owner kind.
+const CLEARED_CREDENTIALS: &str = "credentials cleared during restore — re-enter and re-enable";
+const CLEARED_TOKEN: &str = "API token missing: cleared during restore — re-enter it and re-activate the tracker";
+
+fn open_reader(path: &Path, password: Option<&Zeroizing<String>>) -> Result<Box<dyn Read + Send>, BackupError> {
+    let mut head = [0u8; 8];
+    let mut f = std::fs::File::open(path)?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path)?);
+    match FileKind::detect(&head[..n]) {
+        FileKind::Plain => Ok(Box::new(file)),
+        FileKind::Encrypted => {
+            let pw = password.ok_or(BackupError::BackupPasswordNeeded)?;
+            let reader = TtbakReader::new(file, pw.as_bytes()).map_err(FormatError::from)?;
+            Ok(Box::new(reader))
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, BackupError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| BackupError::Internal(e.to_string()))
+}
+
+/// Pass 1: reads and checks the whole file; nothing is changed.
+async fn check_file(path: &Path, backup_password: Option<&Zeroizing<String>>) -> Result<Checked, BackupError> {
+    let path = path.to_path_buf();
+    let pw = backup_password.cloned();
+    blocking(move || -> Result<Checked, BackupError> {
+        let reader = open_reader(&path, pw.as_ref())?;
+        Ok(crate::backup_format::check::check_all(reader)?)
+    })
+    .await?
+}
+
+type SecretKey = (Section, Option<i64>, &'static str);
+
+/// Works out, for every sealed value, what this instance will store: the same value, a
+/// re-encrypted one, or nothing.
+fn translate_all(source: &KeySource, ours: &DataKey, secrets: &[SecretRef]) -> HashMap<SecretKey, Option<String>> {
+    secrets
+        .iter()
+        .map(|r| {
+            let sealed = &r.sealed;
+            let new = match source {
+                KeySource::Same => ours.open(r.purpose, sealed).ok().map(|_| sealed.clone()),
+                KeySource::Other(key) => key.open(r.purpose, sealed).ok().map(|plain| ours.seal(r.purpose, &plain)),
+                KeySource::Unavailable => None,
+            };
+            ((r.section, r.owner_id, r.purpose), new)
+        })
+        .collect()
+}
+
+fn cleared_sentence(r: &SecretRef) -> String {
+    match r.purpose {
+        purpose::TRACKER_API_TOKEN => format!("Tracker “{}”: {CLEARED_TOKEN}.", r.owner_name),
+        purpose::CLIENT_USERNAME | purpose::CLIENT_PASSWORD => format!("Download client “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
+        purpose::NOTIFICATION_CONFIG => format!("Notification target “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
+        purpose::PROXY_PASSWORD => "Proxy: password cleared during restore — the proxy is off until you enter it again in Settings → General.".into(),
+        purpose::TOTP_SECRET | purpose::TOTP_BACKUP_CODES => {
+            "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
+        }
+        purpose::BACKUP_PASSWORD => "Backups: the backup password was cleared — scheduled backups are paused until you set it again in Settings → Backups.".into(),
+        other => format!("{other}: cleared during restore."),
+    }
+}
+
+/// Validates the backup and, unless it is a dry run, restores it.
+pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
+    auth::verify_current_password(state, &req.current_password).await?;
+    let checked = check_file(&req.file, req.backup_password.as_ref()).await?;
+
+    // Whose key sealed the secrets?
+    let ours = state.keys.get()?;
+    let source = match &checked.key_wrap {
+        None => KeySource::Unavailable,
+        Some(w) if w.key_id == ours.key_id() => KeySource::Same,
+        Some(w) => {
+            let wrap = w.clone();
+            let candidates: Vec<Zeroizing<String>> =
+                std::iter::once(req.current_password.clone()).chain(req.source_password.clone()).collect();
+            blocking(move || candidates.iter().find_map(|pw| wrap.open(pw).ok()))
+                .await?
+                .map(KeySource::Other)
+                .unwrap_or(KeySource::Unavailable)
+        }
+    };
+    let translations = translate_all(&source, &ours, &checked.secrets);
+    let mut cleared: Vec<String> = Vec::new();
+    for r in &checked.secrets {
+        if translations.get(&(r.section, r.owner_id, r.purpose)).is_some_and(Option::is_none) {
+            let line = cleared_sentence(r);
+            if !cleared.contains(&line) {
+                cleared.push(line);
+            }
+        }
+    }
+    let kept = translations.values().filter(|v| v.is_some()).count() as u64;
+    let totp_disabled = checked.totp_enabled
+        && translations
+            .get(&(Section::Settings, None, purpose::TOTP_SECRET))
+            .is_none_or(Option::is_none);
+    let mut report = RestoreReport {
+        dry_run: req.dry_run,
+        header: checked.header.clone(),
+        restored: Section::ALL
+            .iter()
+            .map(|s| SectionCount { section: s.key().into(), label: s.label().into(), count: checked.counts.get(*s) })
+            .collect(),
+        secrets_kept: kept,
+        secrets_cleared: translations.len() as u64 - kept,
+        cleared,
+        totp_disabled,
+        same_key: matches!(source, KeySource::Same),
+        instance_url_differs: checked.header.instance_url.as_deref().map(|u| u.trim_end_matches('/'))
+            != state.config.base_url.as_deref().map(|u| u.trim_end_matches('/')),
+        pre_restore_backup: None,
+    };
+    if req.dry_run {
+        return Ok(report);
+    }
+
+    // Undo point: the current data, saved and verified before anything is deleted.
+    let saved = storage::write_backup(state, Trigger::PreRestore)
+        .await
+        .map_err(|e| BackupError::Storage(format!("the current data could not be saved before restoring, so nothing was changed: {e}")))?;
+    report.pre_restore_backup = Some(saved.file_name);
+
+    write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
+    state.schedule_changed.notify_one();
+    tracing::info!(
+        "restore committed: {} records from a backup made {} ({} secrets kept, {} cleared)",
+        checked.counts.total(),
+        checked.header.created_at,
+        report.secrets_kept,
+        report.secrets_cleared
+    );
+    Ok(report)
+}
+
+enum Msg {
+    Batch(Section, Vec<Record>),
+    Done(Box<Checked>),
+    Failed(BackupError),
+}
+
+/// Pass 2, in one transaction. The file is read again (and checked again, so a file changed
+/// between the passes is refused) on a blocking thread that hands batches to this task.
+async fn write_all(
+    state: &AppState,
+    req: &RestoreRequest,
+    expected: &Counts,
+    translations: Arc<HashMap<SecretKey, Option<String>>>,
+    totp_disabled: bool,
+) -> Result<(), BackupError> {
+    let (tx_msgs, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
+    let path = req.file.clone();
+    let pw = req.backup_password.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let run = || -> Result<Checked, BackupError> {
+            let reader = open_reader(&path, pw.as_ref())?;
+            let mut checker = Checker::new();
+            let mut batch: Vec<Record> = Vec::with_capacity(tables::BATCH_ROWS);
+            let mut current: Option<Section> = None;
+            plain::read(reader, |item| {
+                checker.item(&item)?;
+                match item {
+                    Item::Record(r) => {
+                        current = Some(r.section());
+                        batch.push(r);
+                        if batch.len() >= tables::BATCH_ROWS {
+                            send_batch(&tx_msgs, current, &mut batch)?;
+                        }
+                    }
+                    Item::SectionEnd { .. } => send_batch(&tx_msgs, current, &mut batch)?,
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            Ok(checker.finish()?)
+        };
+        let msg = match run() {
+            Ok(c) => Msg::Done(Box::new(c)),
+            Err(e) => Msg::Failed(e),
+        };
+        let _ = tx_msgs.blocking_send(msg);
+    });
+
+    let mut tx = state.db.begin().await?;
+    tracing::info!("restore: replacing the instance's data");
+    tables::wipe(&mut tx).await?;
+    let now = state.now();
+    let mut finished = false;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Msg::Batch(section, mut records) => {
+                for r in &mut records {
+                    apply_secrets(r, &translations, totp_disabled);
+                }
+                if section == Section::Settings {
+                    if let Some(Record::Settings(s)) = records.first() {
+                        tables::write_settings(&mut tx, s, now).await?;
+                    }
+                } else {
+                    tables::insert_batch(&mut tx, section, &records).await?;
+                }
+            }
+            Msg::Done(second) => {
+                if &second.counts != expected {
+                    return Err(BackupError::Storage("the backup file changed while it was being restored; nothing was changed".into()));
+                }
+                finished = true;
+                break;
+            }
+            Msg::Failed(e) => return Err(e),
+        }
+    }
+    drop(rx);
+    let _ = parser.await;
+    if !finished {
+        return Err(BackupError::Internal("the backup reader stopped early".into()));
+    }
+    sqlx::query("UPDATE instance SET failed_login_attempts = 0, locked_until = NULL WHERE id = 1").execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn send_batch(tx: &tokio::sync::mpsc::Sender<Msg>, section: Option<Section>, batch: &mut Vec<Record>) -> Result<(), FormatError> {
+    let Some(section) = section else { return Ok(()) };
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let full = std::mem::replace(batch, Vec::with_capacity(tables::BATCH_ROWS));
+    tx.blocking_send(Msg::Batch(section, full)).map_err(|_| FormatError::Io("the restore was stopped".into()))
+}
+
+/// Replaces each sealed value by what this instance stores, and disables owners whose secrets
+/// were cleared, with a visible reason.
+fn apply_secrets(r: &mut Record, t: &HashMap<SecretKey, Option<String>>, totp_disabled: bool) {
+    let get = |section: Section, id: Option<i64>, p: &'static str, v: &Option<String>| -> (Option<String>, bool) {
+        match v {
+            None => (None, false),
+            Some(_) => match t.get(&(section, id, p)) {
+                Some(Some(new)) => (Some(new.clone()), false),
+                _ => (None, true),
+            },
+        }
+    };
+    match r {
+        Record::Settings(s) => {
+            let (v, lost) = get(Section::Settings, None, purpose::PROXY_PASSWORD, &s.proxy_password);
+            s.proxy_password = v;
+            if lost {
+                s.general.proxy_enabled = false;
+            }
+            let (secret, _) = get(Section::Settings, None, purpose::TOTP_SECRET, &s.totp.secret);
+            let (codes, _) = get(Section::Settings, None, purpose::TOTP_BACKUP_CODES, &s.totp.backup_codes);
+            if totp_disabled || secret.is_none() {
+                s.totp.enabled = false;
+                s.totp.secret = None;
+                s.totp.backup_codes = None;
+            } else {
+                s.totp.secret = secret;
+                s.totp.backup_codes = codes;
+            }
+            let (v, lost) = get(Section::Settings, None, purpose::BACKUP_PASSWORD, &s.backup_password);
+            s.backup_password = v;
+            if lost {
+                s.backup.schedule_enabled = false;
+            }
+        }
+        Record::Tracker(x) => {
+            let (v, lost) = get(Section::Trackers, Some(x.id), purpose::TRACKER_API_TOKEN, &x.api_token);
+            x.api_token = v;
+            if lost {
+                x.config.is_active = false;
+                x.disabled_reason = Some(CLEARED_TOKEN.into());
+            }
+        }
+        Record::DownloadClient(x) => {
+            let (u, lost_u) = get(Section::DownloadClients, Some(x.id), purpose::CLIENT_USERNAME, &x.username);
+            let (p, lost_p) = get(Section::DownloadClients, Some(x.id), purpose::CLIENT_PASSWORD, &x.password);
+            x.username = u;
+            x.password = p;
+            if lost_u || lost_p {
+                x.config.enabled = false;
+                x.disabled_reason = Some(CLEARED_CREDENTIALS.into());
+            }
+        }
+        Record::NotificationTarget(x) => {
+            let (v, lost) = get(Section::NotificationTargets, Some(x.id), purpose::NOTIFICATION_CONFIG, &x.config);
+            x.config = v;
+            if lost {
+                x.settings.enabled = false;
+                x.disabled_reason = Some(CLEARED_CREDENTIALS.into());
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,90 @@
+//! Settings → Backups: read and save (validated; the storage directory is created and tested for
+//! writing when saved; the backup password is sealed and never returned).
+
+use super::schedule::{self, Frequency};
+use super::BackupError;
+use crate::domain::secrets::purpose;
+use crate::domain::time::to_db;
+use crate::domain::{settings, AppState};
+use crate::model::backup::{BackupOverview, BackupSettingsInput};
+use crate::model::settings::BackupSettings;
+use crate::validate::invalid;
+use std::path::Path;
+
+pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
+    let s = settings::load(&state.db).await?;
+    let tz = schedule::server_tz();
+    let next = schedule::next_scheduled(state, &tz).await?;
+    let last_failure: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, error FROM backup_history WHERE trigger_kind = 'scheduled' ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&state.db)
+            .await?;
+    Ok(BackupOverview {
+        settings: BackupSettings {
+            schedule_enabled: s.backup_schedule_enabled,
+            frequency: s.backup_frequency,
+            retention_count: s.backup_retention_count,
+            encrypt: s.backup_encrypt,
+            storage_path: s.backup_storage_path,
+        },
+        has_backup_password: s.backup_password_enc.is_some(),
+        next_run: next,
+        next_run_local: next.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
+        instance_url: state.config.base_url.clone(),
+        upload_limit_bytes: state.config.upload_limit_bytes,
+        last_failure: last_failure.filter(|(status, _)| status == "failed").map(|(_, e)| e.unwrap_or_default()),
+    })
+}
+
+/// Creates the directory if needed and proves it is writable by writing and removing a file.
+pub async fn check_storage_dir(dir: &Path) -> Result<(), crate::validate::Invalid> {
+    let field = "storage_path";
+    let shown = dir.display();
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| invalid(field, format!("The storage path {shown} could not be created: {e}.")))?;
+    let meta = tokio::fs::metadata(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} cannot be read: {e}.")))?;
+    if !meta.is_dir() {
+        return Err(invalid(field, format!("The storage path {shown} is not a directory.")));
+    }
+    let probe = dir.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
+    tokio::fs::write(&probe, b"ok")
+        .await
+        .map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))?;
+    let _ = tokio::fs::remove_file(&probe).await;
+    Ok(())
+}
+
+pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), BackupError> {
+    let current = settings::load(&state.db).await?;
+    let valid = input.validate(current.backup_password_enc.is_some())?;
+    if let Some(p) = &valid.storage_path {
+        check_storage_dir(Path::new(p)).await?;
+    }
+    let password_enc = match (input.backup_password.new_value(), input.backup_password.clear) {
+        (Some(pw), _) => Some(state.keys.seal(purpose::BACKUP_PASSWORD, pw)?),
+        (None, true) => None,
+        (None, false) => current.backup_password_enc.clone(),
+    };
+    sqlx::query(
+        "UPDATE app_settings SET backup_schedule_enabled = $1, backup_frequency = $2, backup_retention_count = $3,
+         backup_encrypt = $4, backup_password_enc = $5, backup_storage_path = $6, updated_at = $7 WHERE id = 1",
+    )
+    .bind(valid.schedule_enabled)
+    .bind(&valid.frequency)
+    .bind(valid.retention_count)
+    .bind(valid.encrypt)
+    .bind(password_enc)
+    .bind(&valid.storage_path)
+    .bind(to_db(state.now()))
+    .execute(&state.db)
+    .await?;
+    let turned_on = valid.schedule_enabled && (!current.backup_schedule_enabled || current.backup_frequency != valid.frequency);
+    if turned_on {
+        if let Some(freq) = Frequency::parse(&valid.frequency) {
+            schedule::mark_current(state, freq, &schedule::server_tz()).await?;
+        }
+    }
+    state.schedule_changed.notify_one();
+    Ok(())
+}
