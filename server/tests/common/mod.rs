@@ -111,3 +111,26 @@ impl TestServer {
 pub async fn raw_db(data_dir: &Path) -> sqlx::SqlitePool {
     sqlx::SqlitePool::connect(&format!("sqlite://{}", data_dir.join("tracker-tracker.db").display())).await.expect("raw db")
 }
+
+/// A digest of every table (all rows, all columns), to prove a refused call changed nothing.
+pub async fn digest(data_dir: &Path, except: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let db = raw_db(data_dir).await;
+    let tables: Vec<(String,)> = sqlx::query_as("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetch_all(&db).await.unwrap();
+    let mut h = Sha256::new();
+    for (t,) in tables {
+        if except.contains(&t.as_str()) {
+            continue;
+        }
+        let cols: Vec<(String,)> = sqlx::query_as(&format!("SELECT name FROM pragma_table_info('{t}') ORDER BY cid")).fetch_all(&db).await.unwrap();
+        let expr = cols.iter().map(|(c,)| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(" || ',' || ");
+        let rows: Vec<(Option<String>,)> = sqlx::query_as(&format!("SELECT {expr} FROM \"{t}\" ORDER BY rowid")).fetch_all(&db).await.unwrap();
+        h.update(t.as_bytes());
+        for (r,) in rows {
+            h.update(r.unwrap_or_default().as_bytes());
+            h.update(b"\n");
+        }
+    }
+    db.close().await;
+    hex::encode(h.finalize())
+}

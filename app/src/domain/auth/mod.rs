@@ -158,7 +158,7 @@ async fn record_success(state: &AppState) -> Result<(), AuthError> {
 
 /// Checks the login password (and, when 2FA is on and `code` is given, the TOTP or backup code)
 /// under the lockout rules. Every failure counts towards the lockout, whatever part was wrong.
-async fn check_credentials(state: &AppState, pw: &str, code: Option<&str>, need_code: bool) -> Result<InstanceRow, AuthError> {
+async fn check_credentials(state: &AppState, pw: &str, code: Option<&str>, need_code: bool, is_login: bool) -> Result<InstanceRow, AuthError> {
     let row = instance(state).await?.ok_or(AuthError::NotSetUp)?;
     let now = state.now();
     if let Some(until) = row.locked_until.as_deref().and_then(from_db) {
@@ -184,20 +184,24 @@ async fn check_credentials(state: &AppState, pw: &str, code: Option<&str>, need_
     if !(password_ok && code_ok) {
         return Err(record_failure(state).await?);
     }
-    record_success(state).await?;
+    // A login clears the failed-attempt counter; re-checking the password for an action
+    // (restore, password change) leaves the login state alone.
+    if is_login {
+        record_success(state).await?;
+    }
     Ok(row)
 }
 
 /// Verifies the current login password for a sensitive action (restore, password change, 2FA off).
 /// A wrong password counts as a failed login.
 pub async fn verify_current_password(state: &AppState, pw: &str) -> Result<(), AuthError> {
-    check_credentials(state, pw, None, false).await.map(|_| ())
+    check_credentials(state, pw, None, false, false).await.map(|_| ())
 }
 
 /// Logs in; returns the new session token.
 pub async fn login(state: &AppState, pw: &str, code: Option<&str>) -> Result<String, AuthError> {
     let s = settings::load(&state.db).await?;
-    check_credentials(state, pw, code, s.totp_enabled).await?;
+    check_credentials(state, pw, code, s.totp_enabled, true).await?;
     Ok(session::create(&state.db, state.now()).await?)
 }
 
@@ -235,7 +239,7 @@ pub async fn change_password(
     confirm: &str,
 ) -> Result<(), AuthError> {
     password::check_new(new_password, confirm).map_err(AuthError::BadNewPassword)?;
-    let row = check_credentials(state, current, None, false).await?;
+    let row = check_credentials(state, current, None, false, false).await?;
     let key = state.keys.get()?;
     let (pw, salt) = (new_password.to_string(), row.instance_salt.clone());
     let key_for_task = key.clone();
