@@ -12,6 +12,9 @@ pub mod upload;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod schedule_tests;
+
 use crate::backup_format::FormatError;
 
 #[derive(Debug, thiserror::Error)]

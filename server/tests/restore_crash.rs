@@ -1,0 +1,119 @@
+//! A restore killed inside its transaction (SIGKILL of the real server process) leaves the
+//! database exactly as it was.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+// Multi-threaded: the loop below blocks on the server's log lines while the request runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_killed_midway_leaves_the_database_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1. An instance with enough history that writing it back takes a while.
+    let backup = {
+        let srv = TestServer::start(&dir).await;
+        srv.setup(PASSWORD).await;
+        app::domain::sample::fill(&srv.state).await.unwrap();
+        sqlx::query(
+            "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
+             INSERT INTO tracker_snapshots (id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, warned, is_manual)
+             SELECT 1000 + x, 1 + x % 3, '2025-01-01T00:00:00Z', x * 1000, x * 500, 0, 0 FROM n",
+        )
+        .execute(&srv.state.db)
+        .await
+        .unwrap();
+        let res = srv.client.post(format!("{}/api/backup/export", srv.url)).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        let bytes = res.bytes().await.unwrap().to_vec();
+        // Change the data, so a finished restore would be visible.
+        sqlx::query("DELETE FROM tracker_snapshots WHERE id % 2 = 0").execute(&srv.state.db).await.unwrap();
+        sqlx::query("UPDATE trackers SET name = 'changed after the backup'").execute(&srv.state.db).await.unwrap();
+        srv.state.db.close().await;
+        bytes
+    };
+
+    // 2. The real binary on that data dir.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tracker-tracker"))
+        .arg("serve")
+        .env("TT_DATA_DIR", dir.path())
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_OUTPUT_NAME", "tracker-tracker")
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let url = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let start = Instant::now();
+    loop {
+        if client.get(format!("{url}/api/auth/status")).send().await.is_ok() {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The sample instance has two-factor login on.
+    let code = app::domain::auth::totp::code_at(app::domain::sample::SECRETS[7], chrono::Utc::now().timestamp() as u64).unwrap();
+    let r = client.post(format!("{url}/api/auth/login")).json(&serde_json::json!({"password": PASSWORD, "code": code})).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let before = digest(dir.path(), &["backup_history"]).await;
+
+    // 3. Start the restore, and kill the process once it is inside the transaction.
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(backup).file_name("b.json"))
+        .text("current_password", PASSWORD);
+    let restore = tokio::spawn(client.post(format!("{url}/api/backup/restore")).multipart(form).send());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut inside = false;
+    while Instant::now() < deadline {
+        match lines_rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) if line.contains("restore: replacing the instance's data") => {
+                eprintln!("server: {line}");
+                inside = true;
+                break;
+            }
+            Ok(line) => {
+                eprintln!("server: {line}");
+                assert!(!line.contains("restore committed"), "the restore finished before it could be killed");
+            }
+            Err(_) if restore.is_finished() => break,
+            Err(_) => {}
+        }
+    }
+    if !inside {
+        let answer = restore.await.unwrap().unwrap();
+        panic!("the restore never started its transaction: {} {}", answer.status(), answer.text().await.unwrap_or_default());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    while let Ok(line) = lines_rx.try_recv() {
+        assert!(!line.contains("restore committed"), "the restore finished before it was killed");
+    }
+    // The client saw the connection drop.
+    assert!(restore.await.unwrap().is_err());
+
+    // 4. SQLite rolls the interrupted transaction back when the database is next opened.
+    assert_eq!(digest(dir.path(), &["backup_history"]).await, before, "the database changed");
+    let db = raw_db(dir.path()).await;
+    let (name,): (String,) = sqlx::query_as("SELECT name FROM trackers WHERE id = 1").fetch_one(&db).await.unwrap();
+    assert_eq!(name, "changed after the backup");
+    // The only trace is the pre-restore backup, kept as an undo point.
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT trigger_kind, status FROM backup_history").fetch_all(&db).await.unwrap();
+    assert_eq!(rows, vec![("pre_restore".to_string(), "completed".to_string())]);
+}
