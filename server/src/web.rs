@@ -39,7 +39,10 @@ pub async fn serve() -> ServeResult<()> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
     let leptos_options = leptos_options()?;
     let addr = leptos_options.site_addr;
-    let (_state, router) = build(&settings, leptos_options).await?;
+    let (state, router) = build(&settings, leptos_options).await?;
+    app::domain::backup::upload::clean_leftovers(&state);
+    // Scheduled backups run in the background, logged in or not.
+    tokio::spawn(app::domain::backup::schedule::run_forever(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Tracker Tracker listening on http://{addr} (data in {})", settings.app.data_dir.display());
     axum::serve(listener, router.into_make_service())

@@ -29,10 +29,22 @@ pub mod testing {
 
     /// A fresh instance, set up with `PASSWORD`, keys unlocked. Keep the TempDir alive.
     pub async fn state() -> (AppState, tempfile::TempDir) {
+        state_with_clock(Arc::new(SystemClock)).await
+    }
+
+    /// The same, with a clock the test controls.
+    pub async fn state_with_clock(clock: Arc<dyn super::clock::Clock>) -> (AppState, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = store::connect(&store::sqlite_url(&dir.path().join("test.db"))).await.expect("db");
-        let state = AppState::new(db, Config::for_data_dir(dir.path()), Arc::new(SystemClock));
+        let state = open(dir.path(), clock).await;
         auth::setup(&state, PASSWORD, PASSWORD).await.expect("setup");
         (state, dir)
+    }
+
+    /// Opens the instance in `dir` as a freshly started server would (no login).
+    pub async fn open(dir: &std::path::Path, clock: Arc<dyn super::clock::Clock>) -> AppState {
+        let db = store::connect(&store::sqlite_url(&dir.join("tracker-tracker.db"))).await.expect("db");
+        let state = AppState::new(db, Config::for_data_dir(dir), clock);
+        auth::unlock_at_startup(&state).await.expect("unlock");
+        state
     }
 }

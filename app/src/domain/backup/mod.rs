@@ -15,6 +15,9 @@ mod tests;
 #[cfg(test)]
 mod schedule_tests;
 
+#[cfg(test)]
+mod scheduled_tests;
+
 use crate::backup_format::FormatError;
 
 #[derive(Debug, thiserror::Error)]

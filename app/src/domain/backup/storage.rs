@@ -137,7 +137,10 @@ fn describe_io(e: &std::io::Error, what: &str, dir: &Path) -> String {
             format!("the storage path {} is not writable ({e})", dir.display())
         }
         std::io::ErrorKind::NotFound => format!("the storage path {} does not exist and could not be created ({e})", dir.display()),
-        _ => format!("{what} failed: {e}"),
+        std::io::ErrorKind::NotADirectory => {
+            format!("the storage path {} could not be created: part of it is a file, not a directory", dir.display())
+        }
+        _ => format!("{what} in the storage path {} failed: {e}", dir.display()),
     }
 }
 

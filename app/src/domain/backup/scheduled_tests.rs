@@ -1,0 +1,258 @@
+//! Whole scheduled runs with an injected clock: writing, restoring what was written after a
+//! restart with nobody logged in, missed runs, retention, failures, verification.
+
+use super::schedule::{tick, Tick};
+use super::storage::{Disk, Space};
+use super::{history, restore, settings as backup_settings};
+use crate::domain::clock::ManualClock;
+use crate::domain::testing::{self, PASSWORD};
+use crate::domain::{sample, AppState};
+use crate::model::backup::BackupSettingsInput;
+use crate::model::settings::BackupSettings;
+use crate::model::SecretUpdate;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Europe::Berlin;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+async fn schedule(state: &AppState, dir: &Path, retention: i64, password: Option<&str>) {
+    let input = BackupSettingsInput {
+        settings: BackupSettings {
+            schedule_enabled: true,
+            frequency: "daily".into(),
+            retention_count: retention,
+            encrypt: password.is_some(),
+            storage_path: Some(dir.display().to_string()),
+        },
+        backup_password: password.map(SecretUpdate::set).unwrap_or_default(),
+    };
+    backup_settings::save(state, &input).await.unwrap();
+}
+
+fn backups_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.file_name().to_string_lossy().to_string()).collect();
+    v.sort();
+    v
+}
+
+async fn run(state: &AppState) -> Result<super::storage::Written, String> {
+    match tick(state, &Berlin).await.unwrap() {
+        Tick::Ran(r) => *r,
+        Tick::Idle(next) => panic!("nothing ran (next: {next:?})"),
+    }
+}
+
+async fn setup() -> (AppState, ManualClock, tempfile::TempDir, PathBuf) {
+    let clock = ManualClock::new(utc("2026-03-10T12:00:00Z"));
+    let (state, dir) = testing::state_with_clock(Arc::new(clock.clone())).await;
+    sample::fill(&state).await.unwrap();
+    let store = dir.path().join("store");
+    (state, clock, dir, store)
+}
+
+#[tokio::test]
+async fn a_scheduled_run_after_a_restart_writes_a_backup_that_restores() {
+    let (state, clock, dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    assert!(matches!(tick(&state, &Berlin).await.unwrap(), Tick::Idle(Some(_))), "nothing is due right after turning it on");
+    state.db.close().await;
+
+    // Restart: nobody logs in; the server key unlocks the keys.
+    let state = testing::open(dir.path(), Arc::new(clock.clone())).await;
+    clock.set(utc("2026-03-11T02:00:30Z")); // 03:00:30 in Berlin
+    let written = run(&state).await.unwrap();
+    assert_eq!(backups_in(&store), vec![written.file_name.clone()]);
+    assert!(written.file_name.ends_with(".json"));
+    let rows = history::list(&state).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((rows[0].trigger.as_str(), rows[0].status.as_str()), ("scheduled", "completed"));
+    assert_eq!(rows[0].sha256.as_deref(), Some(written.sha256.as_str()));
+    assert_eq!(rows[0].size_bytes, Some(written.size as i64));
+    // Not again in the same slot.
+    assert!(matches!(tick(&state, &Berlin).await.unwrap(), Tick::Idle(_)));
+
+    // The file restores into a fresh instance.
+    let (fresh, _d2) = testing::state().await;
+    let report = restore::restore(
+        &fresh,
+        restore::RestoreRequest {
+            file: written.path.clone(),
+            current_password: Zeroizing::new(PASSWORD.into()),
+            backup_password: None,
+            source_password: None,
+            dry_run: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.secrets_cleared, 0);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots").fetch_one(&fresh.db).await.unwrap();
+    assert_eq!(n, 60);
+}
+
+#[tokio::test]
+async fn missed_runs_run_once_after_start_up() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    // The server was down for four days.
+    clock.set(utc("2026-03-15T09:00:00Z"));
+    run(&state).await.unwrap();
+    assert!(matches!(tick(&state, &Berlin).await.unwrap(), Tick::Idle(_)), "one catch-up run, no pile-up");
+    assert_eq!(backups_in(&store).len(), 1);
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_and_leaves_foreign_files_alone() {
+    let (state, clock, dir, store) = setup().await;
+    schedule(&state, &store, 3, None).await;
+    // Things the app did not write, planted in the directory.
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("precious.json"), b"keep me").unwrap();
+    std::fs::write(store.join("notes.txt"), b"mine").unwrap();
+    std::os::unix::fs::symlink(outside.join("precious.json"), store.join("tracker-tracker-backup-20200101T000000Z.json")).unwrap();
+    // A history row that points elsewhere.
+    std::fs::write(outside.join("tracker-tracker-backup-20200102T000000Z.json"), b"{}").unwrap();
+    sqlx::query(
+        "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status)
+         VALUES ('2020-01-02T00:00:00Z', 'scheduled', 'tracker-tracker-backup-20200102T000000Z.json', $1, 2, 0, 'x', 'completed')",
+    )
+    .bind(outside.display().to_string())
+    .execute(&state.db)
+    .await
+    .unwrap();
+
+    let mut written = Vec::new();
+    for day in 11..=15 {
+        clock.set(utc(&format!("2026-03-{day}T02:30:00Z")));
+        written.push(run(&state).await.unwrap().file_name);
+    }
+    let mut expected: Vec<String> = written[2..].to_vec();
+    expected.push("notes.txt".into());
+    expected.push("tracker-tracker-backup-20200101T000000Z.json".into());
+    expected.sort();
+    assert_eq!(backups_in(&store), expected);
+    let completed: Vec<String> = history::list(&state)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.status == "completed" && h.trigger == "scheduled")
+        .filter_map(|h| h.file_name)
+        .collect();
+    assert_eq!(completed.len(), 4, "3 newest + the row pointing elsewhere");
+    assert!(completed.contains(&"tracker-tracker-backup-20200102T000000Z.json".to_string()));
+    assert!(outside.join("precious.json").exists() && outside.join("tracker-tracker-backup-20200102T000000Z.json").exists());
+}
+
+/// A disk that fills up after a few bytes, or reports almost no free space.
+struct FullDisk {
+    free: u64,
+    fail_after: Option<usize>,
+}
+
+struct FailingWriter {
+    inner: tokio::fs::File,
+    left: usize,
+}
+
+impl tokio::io::AsyncWrite for FailingWriter {
+    fn poll_write(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>, buf: &[u8]) -> std::task::Poll<std::io::Result<usize>> {
+        if self.left == 0 {
+            return std::task::Poll::Ready(Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device")));
+        }
+        let n = buf.len().min(self.left);
+        let this = &mut *self;
+        match std::pin::Pin::new(&mut this.inner).poll_write(cx, &buf[..n]) {
+            std::task::Poll::Ready(Ok(k)) => {
+                this.left -= k;
+                std::task::Poll::Ready(Ok(k))
+            }
+            other => other,
+        }
+    }
+    fn poll_flush(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl Disk for FullDisk {
+    fn space(&self, _dir: &Path) -> std::io::Result<Space> {
+        Ok(Space { available: self.free, total: 100 << 30 })
+    }
+    fn writer(&self, file: tokio::fs::File) -> Box<dyn tokio::io::AsyncWrite + Send + Unpin> {
+        match self.fail_after {
+            Some(left) => Box::new(FailingWriter { inner: file, left }),
+            None => Box::new(file),
+        }
+    }
+}
+
+async fn failing_run(state: &AppState, clock: &ManualClock, day: u32) -> String {
+    clock.set(utc(&format!("2026-03-{day}T02:30:00Z")));
+    run(state).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn failures_are_recorded_leave_no_partial_file_and_keep_older_backups() {
+    let (mut state, clock, dir, store) = setup().await;
+    schedule(&state, &store, 1, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    let good = run(&state).await.unwrap().file_name;
+
+    // 1. The disk fills up while writing.
+    state.disk = Arc::new(FullDisk { free: 500 << 30, fail_after: Some(10_000) });
+    let reason = failing_run(&state, &clock, 12).await;
+    assert!(reason.contains("is full"), "{reason}");
+    assert_eq!(backups_in(&store), vec![good.clone()], "no partial file, the older backup kept");
+
+    // 2. Not enough free space: refused before writing.
+    state.disk = Arc::new(FullDisk { free: 1 << 20, fail_after: None });
+    let reason = failing_run(&state, &clock, 13).await;
+    assert!(reason.contains("not enough free space"), "{reason}");
+    assert_eq!(backups_in(&store), vec![good.clone()]);
+
+    // 3. The storage path is not a writable directory.
+    state.disk = Arc::new(super::storage::RealDisk);
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").unwrap();
+    sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(blocker.join("sub").display().to_string()).execute(&state.db).await.unwrap();
+    let reason = failing_run(&state, &clock, 14).await;
+    assert!(reason.contains("storage path") && reason.contains("could not be created"), "{reason}");
+
+    let rows = history::list(&state).await.unwrap();
+    let failed: Vec<_> = rows.iter().filter(|r| r.status == "failed").collect();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.iter().all(|r| r.error.as_deref().is_some_and(|e| !e.is_empty())));
+    // Failed runs never delete anything: retention 1 still keeps the good one.
+    assert_eq!(backups_in(&store), vec![good]);
+    let (streak,): (i64,) = sqlx::query_as("SELECT failure_streak FROM backup_schedule_state").fetch_one(&state.db).await.unwrap();
+    assert_eq!(streak, 3);
+}
+
+#[tokio::test]
+async fn verify_detects_a_flipped_byte() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    let w = run(&state).await.unwrap();
+    let ok = history::verify(&state, w.history_id).await.unwrap();
+    assert!(ok.ok, "{}", ok.message);
+    let mut bytes = std::fs::read(&w.path).unwrap();
+    let i = bytes.len() / 2;
+    bytes[i] ^= 0x01;
+    std::fs::write(&w.path, bytes).unwrap();
+    let bad = history::verify(&state, w.history_id).await.unwrap();
+    assert!(!bad.ok);
+    assert!(bad.message.contains("SHA-256"), "{}", bad.message);
+    let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == w.history_id).unwrap();
+    assert_eq!(row.verify_status.as_deref(), Some("failed"));
+    let _ = Duration::zero();
+}
