@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod backup_format;
+pub mod browser;
 pub mod components;
 pub mod error;
 pub mod model;

@@ -65,3 +65,30 @@ impl TtbakError {
         false
     }
 }
+pub struct ParsedHeader {
+    pub header_len_total: usize,
+}
+pub fn parse_header(_prefix: &[u8]) -> Result<Option<ParsedHeader>, TtbakError> {
+    todo!()
+}
+pub struct Opener;
+impl Opener {
+    pub fn new(_p: &ParsedHeader, _pw: &[u8]) -> Result<Opener, TtbakError> {
+        todo!()
+    }
+}
+pub struct PushDecoder<W>(W);
+impl<W: std::io::Write> PushDecoder<W> {
+    pub fn new(_o: Opener, out: W) -> Self {
+        PushDecoder(out)
+    }
+    pub fn push(&mut self, _c: &[u8]) -> Result<(), TtbakError> {
+        todo!()
+    }
+    pub fn finish(self) -> Result<W, TtbakError> {
+        todo!()
+    }
+    pub fn chunks_verified(&self) -> u64 {
+        0
+    }
+}

@@ -11,6 +11,7 @@
 pub mod check;
 pub mod encrypted;
 pub mod plain;
+pub mod preview;
 pub mod records;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,205 @@
+//! Browser-only work for the Backups page: reading a chosen file in slices, previewing it
+//! (decrypting a .ttbak in WebAssembly), and uploading with progress. In the server build these
+//! functions exist but are never called (event handlers only run in the browser).
+
+use crate::backup_format::{FileKind, Header};
+use crate::error::AppError;
+use crate::model::backup::RestoreReport;
+
+/// What the preview learned about a chosen file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    pub kind: FileKind,
+    pub header: Header,
+    /// For a .ttbak: every chunk was decrypted and authenticated.
+    pub chunks_verified: Option<u64>,
+}
+
+/// A file the person chose (drop zone or picker).
+#[derive(Clone)]
+pub struct Picked {
+    pub name: String,
+    pub size: f64,
+    #[cfg(feature = "hydrate")]
+    pub file: web_sys::File,
+}
+
+impl PartialEq for Picked {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.size == other.size
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use crate::backup_format::encrypted::{parse_header, Opener, PushDecoder};
+    use crate::backup_format::preview::{plain_header, HeaderSink, MAX_SNIFF};
+    use wasm_bindgen::{closure::Closure, JsCast};
+
+    /// Bytes read per step while decrypting: small enough to update the progress bar often.
+    const STEP: f64 = 1024.0 * 1024.0;
+
+    pub fn from_file(file: web_sys::File) -> Picked {
+        Picked { name: file.name(), size: file.size(), file }
+    }
+
+    pub async fn read_slice(p: &Picked, start: f64, end: f64) -> Result<Vec<u8>, String> {
+        let blob = p.file.slice_with_f64_and_f64(start, end.min(p.size)).map_err(|_| "The file could not be read.".to_string())?;
+        gloo_file::futures::read_as_bytes(&gloo_file::Blob::from(blob))
+            .await
+            .map_err(|e| format!("The file could not be read: {e}"))
+    }
+
+    /// Lets the browser paint and handle input between steps of heavy work.
+    pub async fn yield_now() {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+
+    pub async fn kind_of(p: &Picked) -> Result<FileKind, String> {
+        let head = read_slice(p, 0.0, 16.0).await?;
+        Ok(FileKind::detect(&head))
+    }
+
+    /// A plain backup's header, from the start of the file only.
+    pub async fn preview_plain(p: &Picked) -> Result<Preview, String> {
+        let mut len = 64.0 * 1024.0;
+        loop {
+            let prefix = read_slice(p, 0.0, len).await?;
+            let whole = len >= p.size;
+            match plain_header(&prefix, whole).map_err(|e| e.to_string())? {
+                Some(header) => return Ok(Preview { kind: FileKind::Plain, header, chunks_verified: None }),
+                None => {
+                    if len >= MAX_SNIFF as f64 {
+                        return Err("The backup header was not found at the start of the file.".into());
+                    }
+                    len = (len * 4.0).min(MAX_SNIFF as f64);
+                }
+            }
+        }
+    }
+
+    /// Decrypts and authenticates a whole .ttbak in WebAssembly, in steps, reporting progress
+    /// (0.0–1.0). Returns the header found inside.
+    pub async fn preview_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, String> {
+        let mut prefix = read_slice(p, 0.0, 64.0 * 1024.0).await?;
+        let parsed = loop {
+            match parse_header(&prefix).map_err(|e| e.to_string())? {
+                Some(h) => break h,
+                None if (prefix.len() as f64) < p.size && prefix.len() < 1 << 20 => {
+                    prefix = read_slice(p, 0.0, (prefix.len() * 4) as f64).await?;
+                }
+                None => return Err("The file ends inside its header: it is incomplete.".into()),
+            }
+        };
+        progress(0.0);
+        // Key derivation (Argon2id) is the one long step; let the page paint first.
+        yield_now().await;
+        let opener = Opener::new(&parsed, password.as_bytes()).map_err(|e| e.to_string())?;
+        let mut decoder = PushDecoder::new(opener, HeaderSink::default());
+        let mut pos = parsed.header_len_total as f64;
+        while pos < p.size {
+            let end = (pos + STEP).min(p.size);
+            let bytes = read_slice(p, pos, end).await?;
+            decoder.push(&bytes).map_err(|e| e.to_string())?;
+            pos = end;
+            progress(pos / p.size);
+            yield_now().await;
+        }
+        let chunks = decoder.chunks_verified();
+        let sink = decoder.finish().map_err(|e| e.to_string())?;
+        let header = sink.into_header().map_err(|e| e.to_string())?;
+        progress(1.0);
+        Ok(Preview { kind: FileKind::Encrypted, header, chunks_verified: Some(chunks + 1) })
+    }
+
+    /// Posts the restore form with the file, reporting upload progress (0.0–1.0).
+    pub async fn upload_restore(p: &Picked, fields: &[(&str, String)], progress: impl Fn(f64) + 'static) -> Result<RestoreReport, AppError> {
+        use crate::error::ErrorKind;
+        let fail = |m: &str| AppError { kind: ErrorKind::Network, message: m.to_string(), field: None };
+        let form = web_sys::FormData::new().map_err(|_| fail("The upload could not be prepared."))?;
+        for (k, v) in fields {
+            form.append_with_str(k, v).map_err(|_| fail("The upload could not be prepared."))?;
+        }
+        form.append_with_blob_and_filename("file", &p.file, &p.name).map_err(|_| fail("The upload could not be prepared."))?;
+        let xhr = web_sys::XmlHttpRequest::new().map_err(|_| fail("The upload could not be started."))?;
+        xhr.open_with_async("POST", "/api/backup/restore", true).map_err(|_| fail("The upload could not be started."))?;
+        let _ = xhr.set_request_header("Accept", "application/json");
+        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                progress(e.loaded() / e.total());
+            }
+        });
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        let (tx, rx) = futures::channel::oneshot::channel::<bool>();
+        let tx = std::rc::Rc::new(std::cell::RefCell::new(Some(tx)));
+        let (tx_ok, tx_err) = (tx.clone(), tx);
+        let on_load = Closure::<dyn FnMut()>::new(move || {
+            if let Some(t) = tx_ok.borrow_mut().take() {
+                let _ = t.send(true);
+            }
+        });
+        let on_error = Closure::<dyn FnMut()>::new(move || {
+            if let Some(t) = tx_err.borrow_mut().take() {
+                let _ = t.send(false);
+            }
+        });
+        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        xhr.send_with_opt_form_data(Some(&form)).map_err(|_| fail("The upload could not be sent."))?;
+        let loaded = rx.await.unwrap_or(false);
+        drop((on_progress, on_load, on_error));
+        if !loaded {
+            return Err(fail("The upload was interrupted: the server could not be reached, or it closed the connection (an upload over the size limit is refused this way)."));
+        }
+        let status = xhr.status().unwrap_or(0);
+        let text = xhr.response_text().ok().flatten().unwrap_or_default();
+        if (200..300).contains(&status) {
+            serde_json::from_str(&text).map_err(|e| fail(&format!("The server's answer could not be read: {e}")))
+        } else {
+            Err(serde_json::from_str::<AppError>(&text).unwrap_or_else(|_| fail(&format!("The server answered {status}: {text}"))))
+        }
+    }
+
+    /// The error a failed export left in the hidden download frame, if any.
+    pub fn frame_error(frame: &web_sys::HtmlIFrameElement) -> Option<String> {
+        let doc = frame.content_document()?;
+        let text = doc.body()?.text_content()?;
+        if text.trim().is_empty() {
+            return None;
+        }
+        Some(match serde_json::from_str::<AppError>(&text) {
+            Ok(e) => e.message,
+            Err(_) => format!("The export failed: {}", text.chars().take(300).collect::<String>()),
+        })
+    }
+}
+
+#[cfg(feature = "hydrate")]
+pub use imp::*;
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    //! Server build: never called.
+    use super::*;
+
+    const ONLY_IN_BROWSER: &str = "This runs in the browser only.";
+
+    pub async fn kind_of(_p: &Picked) -> Result<FileKind, String> {
+        Err(ONLY_IN_BROWSER.into())
+    }
+    pub async fn preview_plain(_p: &Picked) -> Result<Preview, String> {
+        Err(ONLY_IN_BROWSER.into())
+    }
+    pub async fn preview_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, String> {
+        Err(ONLY_IN_BROWSER.into())
+    }
+    pub async fn upload_restore(_p: &Picked, _fields: &[(&str, String)], _progress: impl Fn(f64) + 'static) -> Result<RestoreReport, AppError> {
+        Err(AppError::internal(ONLY_IN_BROWSER))
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub use imp::*;
