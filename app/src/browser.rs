@@ -20,8 +20,10 @@ pub struct Preview {
 pub struct Picked {
     pub name: String,
     pub size: f64,
+    /// The browser's File. The wasm app is single-threaded; the wrapper makes that explicit so
+    /// `Picked` can live in ordinary (thread-safe) signals.
     #[cfg(feature = "hydrate")]
-    pub file: web_sys::File,
+    pub file: send_wrapper::SendWrapper<web_sys::File>,
 }
 
 impl PartialEq for Picked {
@@ -41,7 +43,7 @@ mod imp {
     const STEP: f64 = 1024.0 * 1024.0;
 
     pub fn from_file(file: web_sys::File) -> Picked {
-        Picked { name: file.name(), size: file.size(), file }
+        Picked { name: file.name(), size: file.size(), file: send_wrapper::SendWrapper::new(file) }
     }
 
     pub async fn read_slice(p: &Picked, start: f64, end: f64) -> Result<Vec<u8>, String> {

@@ -127,6 +127,20 @@ pub async fn save_backup_settings(input: BackupSettingsInput) -> Result<BackupOv
     Ok(domain::settings::overview(&state).await?)
 }
 
+/// Runs a scheduled backup now (same path as the 03:00 run: storage path, encryption,
+/// verification, retention, failure notification). Returns the outcome as a history entry.
+#[server(prefix = "/api", endpoint = "backup/run-now", input = Json)]
+pub async fn run_backup_now() -> Result<HistoryEntry, AppError> {
+    let (state, _) = require_auth().await?;
+    let outcome = domain::schedule::run_scheduled_backup(&state).await?;
+    let entries = domain::history::list(&state).await?;
+    let newest = entries.into_iter().max_by_key(|e| e.id).ok_or_else(|| AppError::internal("the run left no history entry"))?;
+    match outcome {
+        Ok(_) => Ok(newest),
+        Err(reason) => Err(AppError::new(crate::error::ErrorKind::Internal, format!("The backup failed: {reason}"))),
+    }
+}
+
 #[server(prefix = "/api", endpoint = "backup/history", input = GetUrl)]
 pub async fn list_backup_history() -> Result<Vec<HistoryEntry>, AppError> {
     let (state, _) = require_auth().await?;

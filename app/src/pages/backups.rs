@@ -2,7 +2,8 @@
 //! computed in the browser before anything is uploaded.
 
 use crate::api::backup::{
-    get_backup_overview, list_backup_history, DeleteStoredBackup, RestoreStoredBackup, SaveBackupSettings, VerifyStoredBackup,
+    get_backup_overview, list_backup_history, DeleteStoredBackup, RestoreStoredBackup, RunBackupNow, SaveBackupSettings,
+    VerifyStoredBackup,
 };
 use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Picked, Preview};
@@ -27,71 +28,87 @@ enum Source {
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
-    let reload = Reload(RwSignal::new(0));
-    provide_context(reload);
-    let overview = Resource::new(move || reload.0.get(), |_| get_backup_overview());
-    let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
-    // The configuration form reports here whether it has unsaved changes (export waits for it).
-    let dirty = RwSignal::new(false);
-    let restore_source = RwSignal::new_local(None::<Source>);
-
+    let overview = Resource::new(|| (), |_| get_backup_overview());
     view! {
         <h1>"Backups"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! {
-                        <LastFailure overview=o.clone()/>
-                        <ExportSection overview=o.clone() dirty/>
-                        <ConfigSection overview=o.clone() dirty/>
-                    }.into_any(),
+                    Ok(o) => view! { <Sections initial=o/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
         </Suspense>
-        <Suspense fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
+    }
+}
+
+/// Reloads the overview (settings, next run, last failure) in place, without re-mounting the forms.
+fn refresh(ov: RwSignal<BackupOverview>) {
+    spawn_local(async move {
+        if let Ok(o) = get_backup_overview().await {
+            ov.set(o);
+        }
+    });
+}
+
+#[component]
+fn Sections(initial: BackupOverview) -> impl IntoView {
+    let ov = RwSignal::new(initial);
+    let reload = Reload(RwSignal::new(0));
+    provide_context(reload);
+    provide_context(ov);
+    let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
+    // The configuration form reports here whether it has unsaved changes (export waits for it).
+    let dirty = RwSignal::new(false);
+    let restore_source = RwSignal::new(None::<Source>);
+    // Each section is type-erased (into_any) to keep the view type small for the compiler.
+    view! {
+        {view! { <LastFailure/> }.into_any()}
+        {view! { <ExportSection dirty/> }.into_any()}
+        {view! { <ConfigSection dirty/> }.into_any()}
+        <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
                     Ok(h) => view! { <HistorySection entries=h restore_source/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
-        </Suspense>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                overview.await.ok().map(|o| view! { <RestoreSection overview=o restore_source/> })
-            })}
-        </Suspense>
+        </Transition>
+        {view! { <RestoreSection restore_source/> }.into_any()}
     }
 }
 
 #[component]
-fn LastFailure(overview: BackupOverview) -> impl IntoView {
-    overview.last_failure.map(|reason| {
-        view! {
-            <div class="notice" role="alert">
-                <strong>"The last scheduled backup failed: "</strong>{reason}
-                <p class="hint">"Fix the cause below; the next run is shown under Configuration. Targets that opt in to “Backup failed” were notified."</p>
-            </div>
-        }
-    })
+fn LastFailure() -> impl IntoView {
+    let ov = expect_context::<RwSignal<BackupOverview>>();
+    move || {
+        ov.get().last_failure.map(|reason| {
+            view! {
+                <div class="notice" role="alert">
+                    <strong>"The last scheduled backup failed: "</strong>{reason}
+                    <p class="hint">"Fix the cause below, then use “Run a scheduled backup now” to check. Targets that opt in to “Backup failed” were notified."</p>
+                </div>
+            }
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Export
 
 #[component]
-fn ExportSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoView {
+fn ExportSection(dirty: RwSignal<bool>) -> impl IntoView {
+    let ov = expect_context::<RwSignal<BackupOverview>>();
     let one_off = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let started = RwSignal::new(false);
     let frame = NodeRef::<leptos::html::Iframe>::new();
-    let encrypt = overview.settings.encrypt;
-    let has_pw = overview.has_backup_password;
+    let encrypt = move || ov.with(|o| o.settings.encrypt);
+    let has_pw = move || ov.with(|o| o.has_backup_password);
     let blocked = move || -> Option<&'static str> {
         if dirty.get() {
             Some("Save or discard the configuration changes below first.")
-        } else if encrypt && !has_pw && one_off.with(|p| p.is_empty()) {
+        } else if encrypt() && !has_pw() && one_off.with(|p| p.is_empty()) {
             Some("Encryption is on but no backup password is set: set one below, or type a one-off password.")
         } else {
             None
@@ -100,7 +117,7 @@ fn ExportSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
     let what = move || {
         if !one_off.with(|p| p.is_empty()) {
             "an encrypted .ttbak file, with the one-off password below"
-        } else if encrypt {
+        } else if encrypt() {
             "an encrypted .ttbak file, with your backup password"
         } else {
             "a plain .json file (its secrets stay encrypted inside it)"
@@ -120,7 +137,7 @@ fn ExportSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
         <section class="card" aria-labelledby="export-title">
             <h2 id="export-title">"Export"</h2>
             <p>"Downloads a backup of everything to this browser — " {what} ". It is " <strong>"downloaded to your browser, not saved on the server"</strong> "."</p>
-            {has_pw.then(|| view! {
+            {move || has_pw().then(|| view! {
                 <p class="notice">"A backup password is set. If it is lost, the encrypted backups made with it cannot be opened by anyone — not by you, and not by us. Keep it somewhere safe, apart from the backups."</p>
             })}
             <form method="post" action="/api/backup/export" target="export-frame"
@@ -165,8 +182,9 @@ fn check_one_off(p: &str) -> Result<(), String> {
 // Configuration
 
 #[component]
-fn ConfigSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoView {
-    let reload = expect_context::<Reload>();
+fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
+    let ov = expect_context::<RwSignal<BackupOverview>>();
+    let overview = ov.get_untracked();
     let saved = RwSignal::new(overview.settings.clone());
     let has_pw = RwSignal::new(overview.has_backup_password);
     let enabled = RwSignal::new(overview.settings.schedule_enabled);
@@ -217,7 +235,7 @@ fn ConfigSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
             password.set(String::new());
             clear_pw.set(false);
             just_saved.set(true);
-            reload.0.update(|n| *n += 1);
+            ov.set(o);
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -242,7 +260,6 @@ fn ConfigSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
         clear_pw.set(false);
         local_error.set(None);
     };
-    let next = overview.next_run_local.clone();
     view! {
         <section class="card" aria-labelledby="config-title">
             <h2 id="config-title">"Configuration"
@@ -250,7 +267,7 @@ fn ConfigSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
                     {move || if is_dirty.get() { "Unsaved changes" } else { "Saved" }}
                 </span>
             </h2>
-            <p class="hint">{match next {
+            <p class="hint">{move || match ov.get().next_run_local {
                 Some(n) => format!("Next scheduled backup: {n}."),
                 None => "Scheduled backups are off.".to_string(),
             }} " Scheduled backups run at 03:00 server time (daily, on Mondays, or on the 1st of the month) and are written to the storage path on the server."</p>
@@ -290,22 +307,35 @@ fn ConfigSection(overview: BackupOverview, dirty: RwSignal<bool>) -> impl IntoVi
 // History
 
 #[component]
-fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>, LocalStorage>) -> impl IntoView {
+fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
+    let ov = expect_context::<RwSignal<BackupOverview>>();
     let verify = ServerAction::<VerifyStoredBackup>::new();
     let delete = ServerAction::<DeleteStoredBackup>::new();
+    let run_now = ServerAction::<RunBackupNow>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
     Effect::new(move |_| {
-        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(()))) {
+        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(()))) || run_now.value().get().is_some() {
             reload.0.update(|n| *n += 1);
         }
+        if run_now.value().get().is_some() {
+            refresh(ov);
+        }
     });
-    let errors = Signal::derive(move || action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()));
+    let errors = Signal::derive(move || {
+        action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(run_now.value()).get())
+    });
     let empty = entries.is_empty();
     view! {
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
             <p class="hint">"Backups stored on the server: scheduled ones, and the copy saved before each restore (restore it to undo one)."</p>
+            <div class="actions">
+                <button class="btn" type="button" disabled=move || run_now.pending().get() on:click=move |_| { run_now.dispatch(RunBackupNow {}); }>
+                    {move || if run_now.pending().get() { "Running…" } else { "Run a scheduled backup now" }}
+                </button>
+                <span class="hint">"Writes to the storage path like the 03:00 run, to check the configuration."</span>
+            </div>
             <ErrorNotice error=errors/>
             {if empty {
                 view! { <p>"No stored backups yet."</p> }.into_any()
@@ -401,8 +431,10 @@ fn HeaderSummary(header: Header, #[prop(optional)] chunks: Option<u64>) -> impl 
 }
 
 #[component]
-fn RestoreSection(overview: BackupOverview, restore_source: RwSignal<Option<Source>, LocalStorage>) -> impl IntoView {
+fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
+    let ov = expect_context::<RwSignal<BackupOverview>>();
+    let overview = ov.get_untracked();
     let step = RwSignal::new(Step::Choose);
     let error = RwSignal::new(None::<String>);
     let backup_pw = RwSignal::new(String::new());
@@ -524,7 +556,7 @@ fn RestoreSection(overview: BackupOverview, restore_source: RwSignal<Option<Sour
                     let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
                     let outcome = browser::upload_restore(&p, &fields, move |f| upload_progress.set(Some(f))).await;
                     busy.set(None);
-                    finish(outcome, dry_run, dry, result, error, reload);
+                    finish(outcome, dry_run, dry, result, error, reload, ov);
                 });
             }
             Source::Stored { id, .. } => {
@@ -543,7 +575,7 @@ fn RestoreSection(overview: BackupOverview, restore_source: RwSignal<Option<Sour
     Effect::new(move |_| {
         if let Some(outcome) = stored_restore.value().get() {
             busy.set(None);
-            finish(outcome, stored_dry_run.get_untracked(), dry, result, error, reload);
+            finish(outcome, stored_dry_run.get_untracked(), dry, result, error, reload, ov);
         }
     });
 
@@ -650,6 +682,7 @@ fn finish(
     result: RwSignal<Option<RestoreReport>>,
     error: RwSignal<Option<String>>,
     reload: Reload,
+    ov: RwSignal<BackupOverview>,
 ) {
     match outcome {
         Ok(r) if dry_run => dry.set(Some(r)),
@@ -657,6 +690,7 @@ fn finish(
             dry.set(None);
             result.set(Some(r));
             reload.0.update(|n| *n += 1);
+            refresh(ov);
         }
         Err(e) => error.set(Some(e.message)),
     }

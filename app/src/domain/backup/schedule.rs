@@ -151,9 +151,17 @@ pub async fn tick<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Tick, Backu
         return Ok(Tick::Idle(Some(next_run(now, freq, tz))));
     }
     set_last_slot(state, due).await?;
+    let outcome = run_scheduled_backup(state).await?;
+    Ok(Tick::Ran(Box::new(outcome)))
+}
+
+/// One scheduled backup run (from the schedule, or "Run now" on the Backups page): write and
+/// verify, then apply retention; a failure is recorded and notified.
+pub async fn run_scheduled_backup(state: &AppState) -> Result<Result<storage::Written, String>, BackupError> {
     let outcome = storage::write_backup(state, Trigger::Scheduled).await;
     match &outcome {
         Ok(_) => {
+            let s = settings::load(&state.db).await?;
             let deleted = history::prune(state, s.backup_retention_count).await?;
             if !deleted.is_empty() {
                 tracing::info!("backup retention removed {} old backup(s)", deleted.len());
@@ -165,7 +173,7 @@ pub async fn tick<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Tick, Backu
             record_failure(state, &e.to_string()).await?;
         }
     }
-    Ok(Tick::Ran(Box::new(outcome.map_err(|e| e.to_string()))))
+    Ok(outcome.map_err(|e| e.to_string()))
 }
 
 /// Counts a failure; the first of a streak is sent to the targets that opt in to "backup_failed".
