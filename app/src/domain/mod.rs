@@ -19,6 +19,15 @@ pub mod time;
 
 pub use state::AppState;
 
+/// A fresh, set-up instance in a temp dir (for integration tests and benchmarks).
+pub async fn testing_state() -> (AppState, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = store::connect(&store::sqlite_url(&dir.path().join("tracker-tracker.db"))).await.expect("db");
+    let state = AppState::new(db, config::Config::for_data_dir(dir.path()), std::sync::Arc::new(clock::SystemClock));
+    auth::setup(&state, "test password 123", "test password 123").await.expect("setup");
+    (state, dir)
+}
+
 /// Helpers for tests: a real SQLite file in a temp dir, set up and unlocked.
 #[cfg(test)]
 pub mod testing {

@@ -256,3 +256,33 @@ async fn verify_detects_a_flipped_byte() {
     assert_eq!(row.verify_status.as_deref(), Some("failed"));
     let _ = Duration::zero();
 }
+
+#[tokio::test]
+async fn an_encrypted_scheduled_run_after_a_restart_restores_with_its_password() {
+    let (state, clock, dir, store) = setup().await;
+    schedule(&state, &store, 14, Some("scheduled backup pw")).await;
+    state.db.close().await;
+    let state = testing::open(dir.path(), Arc::new(clock.clone())).await;
+    clock.set(utc("2026-03-11T02:05:00Z"));
+    let w = run(&state).await.unwrap();
+    assert!(w.file_name.ends_with(".ttbak") && w.encrypted);
+    assert!(std::fs::read(&w.path).unwrap().starts_with(b"\x89TTBAK\r\n"));
+    // Verify decrypts it with the stored backup password.
+    let v = history::verify(&state, w.history_id).await.unwrap();
+    assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
+    let (fresh, _d2) = testing::state().await;
+    let report = restore::restore(
+        &fresh,
+        restore::RestoreRequest {
+            file: w.path.clone(),
+            current_password: Zeroizing::new(PASSWORD.into()),
+            backup_password: Some(Zeroizing::new("scheduled backup pw".into())),
+            source_password: None,
+            dry_run: false,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.secrets_cleared, 0);
+    assert_eq!(report.restored.iter().find(|c| c.section == "tracker_snapshots").unwrap().count, 60);
+}

@@ -1,0 +1,51 @@
+//! `tracker-tracker backup inspect`, run as a process.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn inspect(file: &std::path::Path, password_file: Option<&std::path::Path>) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tracker-tracker"));
+    cmd.args(["backup", "inspect"]).arg(file).env("RUST_LOG", "warn");
+    if let Some(p) = password_file {
+        cmd.arg("--password-file").arg(p);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[tokio::test]
+async fn inspect_prints_counts_and_refuses_damaged_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    app::domain::sample::fill(&srv.state).await.unwrap();
+    let res = srv.client.post(format!("{}/api/backup/export", srv.url)).send().await.unwrap();
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let good = dir.path().join("good.json");
+    std::fs::write(&good, &bytes).unwrap();
+
+    let (code, stdout, stderr) = inspect(&good, None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Format:      tracker-tracker-backup version 1"), "{stdout}");
+    assert!(stdout.contains("Tracker snapshots (upload/download history)") && stdout.contains("60"), "{stdout}");
+    assert!(stdout.contains("Verified:    all 94 records"), "{stdout}");
+
+    let truncated = dir.path().join("cut.json");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    let (code, _, stderr) = inspect(&truncated, None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("ends early"), "{stderr}");
+
+    let text = String::from_utf8(bytes).unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, text.replacen("\"port\":8080", "\"port\":70000", 1)).unwrap();
+    let (code, _, stderr) = inspect(&bad, None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("download_clients, record 0 (id 1)") && stderr.contains("70000"), "{stderr}");
+
+    let (code, _, stderr) = inspect(&dir.path().join("missing.json"), None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot open"), "{stderr}");
+}
