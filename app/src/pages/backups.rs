@@ -28,13 +28,18 @@ enum Source {
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
+    // Every resource is created here, before any suspense, so the browser finds the values the
+    // server serialized (resources created inside a resolved Suspend may not line up).
+    let reload = Reload(RwSignal::new(0));
+    provide_context(reload);
     let overview = Resource::new(|| (), |_| get_backup_overview());
+    let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
     view! {
         <h1>"Backups"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Sections initial=o/> }.into_any(),
+                    Ok(o) => view! { <Sections initial=o history/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
@@ -52,12 +57,9 @@ fn refresh(ov: RwSignal<BackupOverview>) {
 }
 
 #[component]
-fn Sections(initial: BackupOverview) -> impl IntoView {
+fn Sections(initial: BackupOverview, history: Resource<Result<Vec<HistoryEntry>, AppError>>) -> impl IntoView {
     let ov = RwSignal::new(initial);
-    let reload = Reload(RwSignal::new(0));
-    provide_context(reload);
     provide_context(ov);
-    let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
     // The configuration form reports here whether it has unsaved changes (export waits for it).
     let dirty = RwSignal::new(false);
     let restore_source = RwSignal::new(None::<Source>);
