@@ -6,6 +6,8 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+use tower_http::compression::CompressionLayer;
 
 /// Builds the state and the router; used by `serve` and by the integration tests.
 pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeResult<(AppState, Router)> {
@@ -31,7 +33,9 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
             },
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
-        .with_state(leptos_options);
+        .with_state(leptos_options)
+        // gzip/brotli for pages, JSON and the wasm bundle; encrypted backups are incompressible.
+        .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))));
     Ok((state, router))
 }
 

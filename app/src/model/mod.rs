@@ -41,3 +41,19 @@ impl SecretUpdate {
 
 /// What the UI knows about a stored secret.
 pub type SecretIsSet = bool;
+
+/// Formats a byte count for people (binary units).
+pub fn human_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.2} {}", UNITS[unit])
+    }
+}

@@ -606,8 +606,8 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                 on:dragleave=move |_| drag.set(false)
                 on:drop=on_drop>
                 <p>"Drop a backup file (.json or .ttbak) here, or"</p>
+                <input id="restore-file" type="file" accept=".json,.ttbak,application/json" class="visually-hidden file-input" on:change=on_change/>
                 <label for="restore-file" class="btn">"Choose a file…"</label>
-                <input id="restore-file" type="file" accept=".json,.ttbak,application/json" class="visually-hidden" on:change=on_change/>
             </div>
             {move || restore_source.get().map(|s| match s {
                 Source::Upload(p) => view! { <p>"File: " <strong>{p.name.clone()}</strong> " (" {human_bytes(p.size as i64)} ")"</p> }.into_any(),

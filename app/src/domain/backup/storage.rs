@@ -271,7 +271,7 @@ async fn sync_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 pub fn human(bytes: u64) -> String {
-    crate::components::human_bytes(bytes.min(i64::MAX as u64) as i64)
+    crate::model::human_bytes(bytes.min(i64::MAX as u64) as i64)
 }
 
 /// Re-reads a backup file: its SHA-256 (compared when `expected_sha256` is given) and a complete

@@ -117,34 +117,3 @@ async fn a_snapshot_whose_tracker_is_missing_is_refused() {
     assert!(e.to_string().contains("tracker 99"), "{e}");
     let _ = Section::Trackers;
 }
-
-#[tokio::test]
-#[ignore]
-async fn timing_probe() {
-    let (s, dir) = state().await;
-    sample::fill(&s).await.unwrap();
-    sqlx::query(
-        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
-         INSERT INTO tracker_snapshots (id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, warned, is_manual)
-         SELECT 1000 + x, 1 + x % 3, '2025-01-01T00:00:00Z', x * 1000, x * 500, 0, 0 FROM n",
-    )
-    .execute(&s.db)
-    .await
-    .unwrap();
-    let t = std::time::Instant::now();
-    let bytes = export_plain(&s).await;
-    eprintln!("export {} bytes in {:?}", bytes.len(), t.elapsed());
-    let t = std::time::Instant::now();
-    let c = check::check_all(&bytes[..]).unwrap();
-    eprintln!("check {} in {:?}", c.counts.total(), t.elapsed());
-    let file = dir.path().join("b.json");
-    std::fs::write(&file, &bytes).unwrap();
-    let t = std::time::Instant::now();
-    let mut r = req(&file, PASSWORD);
-    r.dry_run = true;
-    restore(&s, r).await.unwrap();
-    eprintln!("dry run in {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    restore(&s, req(&file, PASSWORD)).await.unwrap();
-    eprintln!("restore in {:?}", t.elapsed());
-}
