@@ -145,6 +145,27 @@ pub fn parse_f64(field: &str, label: &str, value: &str) -> Checked<f64> {
         .ok_or_else(|| invalid(field, format!("{label} must be a number (got {:?}).", value.trim())))
 }
 
+/// Login password rules, shared by the setup and change-password forms and the server.
+pub const PASSWORD_MIN_LEN: usize = 10;
+pub const PASSWORD_MAX_LEN: usize = 1024;
+
+pub fn password_rules(password: &str, confirm: &str) -> Result<(), String> {
+    let chars = password.chars().count();
+    if chars < PASSWORD_MIN_LEN {
+        return Err(format!("Use at least {PASSWORD_MIN_LEN} characters for the password."));
+    }
+    if chars > PASSWORD_MAX_LEN {
+        return Err(format!("The password may be at most {PASSWORD_MAX_LEN} characters long."));
+    }
+    if password.trim().is_empty() {
+        return Err("The password cannot be only spaces.".into());
+    }
+    if password != confirm {
+        return Err("The two passwords do not match.".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,25 +201,4 @@ mod tests {
         assert!(non_negative_f64("n", "Ratio", f64::NAN).is_err());
         assert!(one_of("t", "Type", "ftp", &["http", "socks5"]).is_err());
     }
-}
-
-/// Login password rules, shared by the setup and change-password forms and the server.
-pub const PASSWORD_MIN_LEN: usize = 10;
-pub const PASSWORD_MAX_LEN: usize = 1024;
-
-pub fn password_rules(password: &str, confirm: &str) -> Result<(), String> {
-    let chars = password.chars().count();
-    if chars < PASSWORD_MIN_LEN {
-        return Err(format!("Use at least {PASSWORD_MIN_LEN} characters for the password."));
-    }
-    if chars > PASSWORD_MAX_LEN {
-        return Err(format!("The password may be at most {PASSWORD_MAX_LEN} characters long."));
-    }
-    if password.trim().is_empty() {
-        return Err("The password cannot be only spaces.".into());
-    }
-    if password != confirm {
-        return Err("The two passwords do not match.".into());
-    }
-    Ok(())
 }
