@@ -170,7 +170,12 @@ pub async fn save(state: &AppState, input: &TargetInput) -> Result<TargetView, N
     };
     let same_type = stored.as_ref().is_some_and(|s| s.settings.target_type == settings.target_type);
     let stored_config = match &stored {
-        Some(s) if same_type && (input.config.is_none() && input.config_update.is_some()) => s.open_config(state)?,
+        Some(s) if same_type && (input.config.is_none() && input.config_update.is_some()) => match s.open_config(state) {
+            Ok(c) => c,
+            Err(NotificationError::Secret(SecretError::Locked)) => return Err(SecretError::Locked.into()),
+            // Damaged settings: the update has to be complete on its own.
+            Err(_) => None,
+        },
         _ => None,
     };
     // The new sealed delivery settings.
