@@ -394,6 +394,10 @@ mod tests {
 
     /// A one-request HTTP receiver: answers `status` with `body`, hands back the raw request.
     async fn receiver(status: u16, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
+        receiver_with(status, String::new(), body).await
+    }
+
+    async fn receiver_with(status: u16, extra_headers: String, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -417,7 +421,7 @@ mod tests {
                     }
                 }
             }
-            let reply = format!("HTTP/1.1 {status} X\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
+            let reply = format!("HTTP/1.1 {status} X\r\n{extra_headers}content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
             sock.write_all(reply.as_bytes()).await.unwrap();
             String::from_utf8_lossy(&buf).to_string()
         });
@@ -519,6 +523,47 @@ mod tests {
 
         assert_eq!(redact_url("https://discord.com/api/webhooks/1/abc?x=y"), "https://discord.com");
         assert_eq!(redact_url("http://user:pw@127.0.0.1:9999/x"), "http://127.0.0.1:9999");
+    }
+
+    #[tokio::test]
+    async fn redirects_to_another_host_are_not_followed() {
+        let http = http_client().unwrap();
+        let (elsewhere, _unused) = receiver(200, "ok").await;
+        let (base, task) = receiver_with(302, format!("location: {elsewhere}/stolen\r\n"), "").await;
+        let config = TargetConfig { url: Some(format!("{base}/hook")), ..Default::default() };
+        let e = deliver(&http, "webhook", &config, &msg()).await.unwrap_err();
+        assert!(e.starts_with("HTTP 302 from the webhook"), "{e}");
+        assert!(task.await.unwrap().starts_with("POST /hook "));
+    }
+
+    #[tokio::test]
+    async fn tracker_events_skip_targets_limited_to_other_trackers() {
+        let (state, _dir) = testing::state().await;
+        for name in ["A", "B"] {
+            sqlx::query("INSERT INTO trackers (name, base_url, platform, created_at, updated_at) VALUES ($1, 'https://t.example', 'unit3d', 'x', 'x')")
+                .bind(name)
+                .execute(&state.db)
+                .await
+                .unwrap();
+        }
+        let url = Some("http://127.0.0.1:9/x".to_string());
+        let all = target(&state, "webhook", TargetConfig { url: url.clone(), ..Default::default() }, &["tracker_down"]).await;
+        let only_a = target(&state, "webhook", TargetConfig { url, ..Default::default() }, &["tracker_down"]).await;
+        sqlx::query("UPDATE notification_targets SET tracker_ids = '[1]' WHERE id = $1").bind(only_a).execute(&state.db).await.unwrap();
+        let tried = |results: Vec<Result<Delivery, NotifyError>>| -> Vec<i64> {
+            let mut ids: Vec<i64> = results
+                .into_iter()
+                .map(|r| match r {
+                    Err(NotifyError::Failed { target_id, .. }) => target_id,
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(tried(send_event_for(&state, "tracker_down", Some(2), "B down", "x").await), vec![all]);
+        assert_eq!(tried(send_event_for(&state, "tracker_down", Some(1), "A down", "x").await), vec![all, only_a]);
+        assert_eq!(tried(send_event(&state, "tracker_down", "?", "x").await), vec![all, only_a]);
     }
 
     #[tokio::test]

@@ -61,6 +61,7 @@ pub fn ClientsPage() -> impl IntoView {
                 view! { <ClientForm initial on_saved on_cancel/> }.into_any()
             }
         }}
+        {view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match clients.await {
@@ -70,6 +71,7 @@ pub fn ClientsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        }.into_any()}
         {move || history_of.get().map(|(id, name)| view! { <SnapshotHistory id name close=Callback::new(move |()| history_of.set(None))/> })}
     }
 }
@@ -195,10 +197,8 @@ fn ClientForm(initial: Option<ClientView>, on_saved: Callback<ClientView>, on_ca
         }
     };
     let title = if initial.is_some() { format!("Edit “{}”", config.name) } else { "New download client".to_string() };
-    view! {
-        <section class="card" aria-labelledby="client-form-title">
-            <h2 id="client-form-title">{title}</h2>
-            <form on:submit=submit novalidate>
+    // Parts are type-erased (into_any) to keep the view types small for the compiler.
+    let fields = view! {
                 <div class="form-grid">
                     <TextField id="client-name" label="Name" value=name required=true placeholder="Seedbox"/>
                     <SelectField id="client-type" label="Client type" value=client_type options=TYPE_OPTIONS.to_vec()/>
@@ -211,9 +211,20 @@ fn ClientForm(initial: Option<ClientView>, on_saved: Callback<ClientView>, on_ca
                     <SecretField id="client-username" label="Username" is_set=Signal::derive(move || has_username) value=username clear=clear_username/>
                     <SecretField id="client-password" label="Password" is_set=Signal::derive(move || has_password) value=password clear=clear_password/>
                 </div>
+    }
+    .into_any();
+    let checks = view! {
                 <CheckField id="client-tls" label="Use HTTPS" value=use_tls/>
                 <CheckField id="client-default" label="Default client (used where one client is needed)" value=is_default/>
                 <CheckField id="client-enabled" label="Enabled (polled)" value=enabled/>
+    }
+    .into_any();
+    view! {
+        <section class="card" aria-labelledby="client-form-title">
+            <h2 id="client-form-title">{title}</h2>
+            <form on:submit=submit novalidate>
+                {fields}
+                {checks}
                 <ErrorNotice error/>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save client"</button>
@@ -222,6 +233,7 @@ fn ClientForm(initial: Option<ClientView>, on_saved: Callback<ClientView>, on_ca
             </form>
         </section>
     }
+    .into_any()
 }
 
 const PAGE: i64 = 20;

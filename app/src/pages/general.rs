@@ -85,7 +85,7 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
 
     view! {
         <form on:submit=submit novalidate>
-            <section class="card" aria-labelledby="polling-title">
+            {view! { <section class="card" aria-labelledby="polling-title">
                 <h2 id="polling-title">"Polling and history"</h2>
                 <div class="form-grid">
                     <TextField id="poll_interval_minutes" label="Poll interval (minutes)" kind="number" value=poll
@@ -93,8 +93,8 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
                     <TextField id="snapshot_retention_days" label="Snapshot retention (days)" kind="number" value=retention
                         hint="Older snapshots are removed. Leave empty to keep them forever."/>
                 </div>
-            </section>
-            <section class="card" aria-labelledby="proxy-title">
+            </section> }.into_any()}
+            {view! { <section class="card" aria-labelledby="proxy-title">
                 <h2 id="proxy-title">"Proxy"</h2>
                 <p class="hint">"Tracker requests go through this proxy when it is on."</p>
                 <CheckField id="proxy_enabled" label="Use a proxy for tracker requests" value=proxy_enabled/>
@@ -105,8 +105,8 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
                     <TextField id="proxy_username" label="Proxy username (optional)" value=proxy_username autocomplete="off"/>
                     <SecretField id="proxy_password" label="Proxy password (optional)" is_set=has_password value=proxy_password clear=clear_password/>
                 </div>
-            </section>
-            <section class="card" aria-labelledby="notify-title">
+            </section> }.into_any()}
+            {view! { <section class="card" aria-labelledby="notify-title">
                 <h2 id="notify-title">"Notifications"</h2>
                 <CheckField id="notifications_enabled" label="Send notifications (off: no target receives anything, tests still work)" value=notifications/>
                 <div class="form-grid">
@@ -115,7 +115,7 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
                     <TextField id="notify_buffer_milestone_gib" label="Default buffer milestone (GiB)" kind="number" value=milestone
                         hint="Notify each time the buffer passes a multiple of this."/>
                 </div>
-            </section>
+            </section> }.into_any()}
             <ErrorNotice error/>
             <SuccessNotice message=Signal::derive(move || saved.get().then(|| "Settings saved.".to_string()))/>
             <div class="actions">
@@ -123,4 +123,5 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }

@@ -159,10 +159,15 @@ fn TargetsSection(
         })
         .collect_view();
     view! {
-        <div class="actions">
-            <button class="btn btn-primary" type="button"
-                on:click=move |_| { flash.set(None); editing.set(Some(Editing { target: None, trackers: for_new.clone() })); }>"Add a target"</button>
-        </div>
+        {move || editing.with(Option::is_none).then(|| {
+            let for_new = for_new.clone();
+            view! {
+                <div class="actions">
+                    <button class="btn btn-primary" type="button"
+                        on:click=move |_| { flash.set(None); editing.set(Some(Editing { target: None, trackers: for_new.clone() })); }>"Add a target"</button>
+                </div>
+            }
+        })}
         {if empty {
             view! { <p class="card">"No notification targets yet."</p> }.into_any()
         } else {
@@ -409,32 +414,32 @@ fn TargetForm(
         <section class="card" aria-labelledby="target-form-title">
             <h2 id="target-form-title">{title}</h2>
             <form on:submit=submit novalidate>
-                <div class="form-grid">
+                {view! { <div class="form-grid">
                     <TextField id="target-name" label="Name" value=name required=true placeholder="My phone"/>
                     <SelectField id="target-type" label="Type" value=target_type options=TYPE_OPTIONS.to_vec()/>
-                </div>
+                </div> }.into_any()}
                 <CheckField id="target-enabled" label="Enabled" value=enabled/>
-                <fieldset>
+                {view! { <fieldset>
                     <legend>"Delivery settings"</legend>
                     {move || (same_type.get()).then(|| view! {
                         <p class="hint">"Stored values are not shown. Leave a field empty to keep it, or type a new value to replace it."</p>
                     })}
                     {config_fields}
-                </fieldset>
-                <fieldset>
+                </fieldset> }.into_any()}
+                {view! { <fieldset>
                     <legend>"Events"</legend>
                     <p class="hint">"What this target is told about. Tests are always delivered."</p>
                     <div class="check-grid">{event_boxes}</div>
-                </fieldset>
-                <fieldset>
+                </fieldset> }.into_any()}
+                {view! { <fieldset>
                     <legend>"Thresholds"</legend>
                     <div class="form-grid">
                         <TextField id="target-ratio-drop" label="Ratio drop of at least" value=ratio_drop hint="For “Ratio drop”, e.g. 0.1."/>
                         <TextField id="target-ratio-danger" label="Ratio below" value=ratio_danger hint="For “Ratio danger”, e.g. 1.0."/>
                         <TextField id="target-milestone" label="Buffer milestone (GiB)" kind="number" value=milestone hint="For “Buffer milestone”."/>
                     </div>
-                </fieldset>
-                <fieldset>
+                </fieldset> }.into_any()}
+                {view! { <fieldset>
                     <legend>"Trackers"</legend>
                     <div class="field check">
                         <input id="scope-all" type="radio" name="scope" prop:checked=move || all_trackers.get() on:change=move |_| all_trackers.set(true)/>
@@ -446,7 +451,7 @@ fn TargetForm(
                     </div>
                     {no_trackers.then(|| view! { <p class="hint">"No trackers yet."</p> })}
                     <div class="check-grid">{tracker_boxes}</div>
-                </fieldset>
+                </fieldset> }.into_any()}
                 <ErrorNotice error/>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save target"</button>
@@ -455,4 +460,5 @@ fn TargetForm(
             </form>
         </section>
     }
+    .into_any()
 }

@@ -53,6 +53,7 @@ pub fn TagGroupsPage() -> impl IntoView {
                 view! { <GroupForm initial on_saved on_cancel/> }.into_any()
             }
         }}
+        {view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match groups.await {
@@ -62,6 +63,7 @@ pub fn TagGroupsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        }.into_any()}
     }
 }
 
@@ -213,15 +215,15 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
         <section class="card" aria-labelledby="group-form-title">
             <h2 id="group-form-title">{title}</h2>
             <form on:submit=submit novalidate>
-                <div class="form-grid">
+                {view! { <div class="form-grid">
                     <TextField id="group-name" label="Name" value=name required=true placeholder="Content"/>
                     <TextField id="group-emoji" label="Emoji (optional)" value=emoji placeholder="🎬"/>
                     <SelectField id="group-chart" label="Chart type" value=chart_type options=CHART_OPTIONS.to_vec()/>
                     <TextField id="group-sort" label="Sort order" kind="number" value=sort_order hint="Lower numbers come first."/>
-                </div>
+                </div> }.into_any()}
                 <TextField id="group-description" label="Description (optional)" value=description/>
                 <CheckField id="group-unmatched" label="Count torrents without any of these tags as “other”" value=count_unmatched/>
-                <fieldset class="members">
+                {view! { <fieldset class="members">
                     <legend>"Tags"</legend>
                     <For each=move || rows.get() key=|r| r.key children=move |r: MemberRow| {
                         let key = r.key;
@@ -245,7 +247,7 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
                         }
                     }/>
                     <button class="btn btn-small" type="button" on:click=move |_| { let k = new_key(); rows.update(|rs| rs.push(MemberRow::new(k, None))); }>"Add a tag"</button>
-                </fieldset>
+                </fieldset> }.into_any()}
                 <ErrorNotice error/>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save tag group"</button>
@@ -254,4 +256,5 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
             </form>
         </section>
     }
+    .into_any()
 }
