@@ -3,6 +3,8 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+pub mod forms;
+
 /// An error line that screen readers announce.
 #[component]
 pub fn ErrorNotice(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {

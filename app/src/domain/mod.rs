@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backup;
 pub mod clients;
+pub mod notifications;
 pub mod notify;
 pub mod snapshots;
 pub mod tags;

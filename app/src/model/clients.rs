@@ -127,6 +127,16 @@ impl ClientSnapshot {
     }
 }
 
+/// One page of a client's snapshots, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotPage {
+    pub items: Vec<ClientSnapshot>,
+    /// All snapshots of the client.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+}
+
 /// Availability of a client over one hour.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UptimeBucket {
