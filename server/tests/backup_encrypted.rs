@@ -149,7 +149,8 @@ async fn damaged_encrypted_backups_are_refused_and_change_nothing() {
         f
     };
     let last_chunk = format!("chunk {}", chunks - 1);
-    let cases: Vec<(&str, Vec<u8>, &[(&str, &str)], &str)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, &'a [(&'a str, &'a str)], &'a str);
+    let cases: Vec<Case> = vec![
         ("no backup password", file.clone(), &[], "encrypted: enter its backup password"),
         ("wrong backup password", file.clone(), &[("backup_password", "not the password")], "The backup password is wrong."),
         ("truncated at a chunk boundary", file[..start + chunk].to_vec(), &[("backup_password", BACKUP_PW)], "ends early"),

@@ -3,6 +3,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 
+pub mod chart;
 pub mod forms;
 
 /// An error line that screen readers announce.

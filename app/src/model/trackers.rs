@@ -270,3 +270,29 @@ mod tests {
         assert_eq!(input.to_snapshot(now).unwrap_err().field, "seeding_count");
     }
 }
+
+/// One page of a tracker's history, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackerSnapshotPage {
+    pub snapshots: Vec<Snapshot>,
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// A point of the upload/download chart.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    pub at: DateTime<Utc>,
+    pub uploaded_bytes: i64,
+    pub downloaded_bytes: i64,
+}
+
+/// Adding a role to a tracker's class history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleInput {
+    pub tracker_id: i64,
+    pub role_name: String,
+    pub achieved_at: DateTime<Utc>,
+    pub notes: Option<String>,
+}

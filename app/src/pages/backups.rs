@@ -546,7 +546,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                     )));
                     return;
                 }
-                let fields = vec![
+                let fields = [
                     ("current_password", current_pw.get_untracked()),
                     ("backup_password", backup_pw.get_untracked()),
                     ("source_password", source_pw.get_untracked()),

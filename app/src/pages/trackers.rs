@@ -1,8 +1,226 @@
-//! (stub — to be written)
+//! Trackers: list, create, edit, delete (with a confirm step). The API token is write-only.
 
+use crate::api::trackers::{list_trackers, DeleteTracker, SaveTracker, TrackerConfig, TrackerInput, TrackerView, PLATFORMS};
+use crate::components::forms::ConfirmDelete;
+use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::model::SecretUpdate;
+use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
+use leptos_router::components::A;
+
+const PLATFORM_OPTIONS: [(&str, &str); 6] = [
+    ("unit3d", "UNIT3D"),
+    ("gazelle", "Gazelle"),
+    ("ggn", "GazelleGames"),
+    ("nebulance", "Nebulance"),
+    ("mam", "MyAnonamouse"),
+    ("avistaz", "AvistaZ"),
+];
+
+pub fn platform_label(p: &str) -> String {
+    PLATFORM_OPTIONS.iter().find(|(k, _)| *k == p).map(|(_, l)| l.to_string()).unwrap_or_else(|| p.to_string())
+}
+
+#[derive(Clone)]
+enum Editing {
+    New,
+    Existing(Box<TrackerView>),
+}
 
 #[component]
 pub fn TrackersPage() -> impl IntoView {
-    view! { <h1>"Trackers"</h1> }
+    let reload = RwSignal::new(0u32);
+    let delete = ServerAction::<DeleteTracker>::new();
+    let trackers = Resource::new(move || (reload.get(), delete.version().get()), |_| list_trackers());
+    let editing = RwSignal::new(None::<Editing>);
+    let flash = RwSignal::new(None::<String>);
+    let delete_error = action_error(delete.value());
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            flash.set(Some("Tracker deleted, with its history.".into()));
+        }
+    });
+    let on_saved = Callback::new(move |v: TrackerView| {
+        flash.set(Some(format!("Saved “{}”.", v.config.name)));
+        editing.set(None);
+        reload.update(|n| *n += 1);
+    });
+    let on_cancel = Callback::new(move |()| editing.set(None));
+    debug_assert_eq!(PLATFORMS.len(), PLATFORM_OPTIONS.len());
+    view! {
+        <h1>"Trackers"</h1>
+        <p class="hint">"The private trackers whose statistics are recorded. API tokens are stored encrypted and never shown again."</p>
+        <SuccessNotice message=flash/>
+        <ErrorNotice error=delete_error/>
+        {move || match editing.get() {
+            None => view! {
+                <div class="actions">
+                    <button class="btn btn-primary" type="button" on:click=move |_| { flash.set(None); editing.set(Some(Editing::New)); }>"Add a tracker"</button>
+                </div>
+            }.into_any(),
+            Some(e) => {
+                let initial = match e {
+                    Editing::New => None,
+                    Editing::Existing(v) => Some(*v),
+                };
+                view! { <TrackerForm initial on_saved on_cancel/> }.into_any()
+            }
+        }}
+        {view! {
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match trackers.await {
+                        Ok(list) if list.is_empty() => view! { <p class="card">"No trackers yet. Add one to start recording its history."</p> }.into_any(),
+                        Ok(list) => view! { <TrackerTable list editing delete flash/> }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        }.into_any()}
+    }
+}
+
+#[component]
+fn TrackerTable(list: Vec<TrackerView>, editing: RwSignal<Option<Editing>>, delete: ServerAction<DeleteTracker>, flash: RwSignal<Option<String>>) -> impl IntoView {
+    let rows = list
+        .into_iter()
+        .map(|t| {
+            let id = t.id;
+            let name = t.config.name.clone();
+            let for_edit = t.clone();
+            let latest = t.latest.clone();
+            view! {
+                <tr>
+                    <td>
+                        <span class="swatch" style=format!("background:{}", t.config.color)></span>" "
+                        <A href=format!("/trackers/{id}")><strong>{t.config.name.clone()}</strong></A>
+                        {t.config.is_favorite.then(|| view! { " " <span class="badge" aria-label="favourite">"★"</span> })}
+                        {(!t.config.is_active).then(|| view! { " " <span class="badge warn">"Paused"</span> })}
+                        {t.disabled_reason.clone().map(|r| view! { <br/><small class="hint">{r}</small> })}
+                    </td>
+                    <td>{platform_label(&t.config.platform)}</td>
+                    <td class="num">{latest.as_ref().map(|s| human_bytes(s.uploaded_bytes)).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num">{latest.as_ref().map(|s| human_bytes(s.downloaded_bytes)).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num">{latest.as_ref().and_then(|s| s.ratio).map(|r| format!("{r:.2}")).unwrap_or_else(|| "—".into())}</td>
+                    <td>{if t.has_api_token { view! { <span class="badge ok">"Set"</span> }.into_any() } else { view! { <span class="badge warn">"Missing"</span> }.into_any() }}</td>
+                    <td>
+                        <div class="actions">
+                            <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
+                                on:click=move |_| { flash.set(None); editing.set(Some(Editing::Existing(Box::new(for_edit.clone())))); }>"Edit"</button>
+                            <ConfirmDelete what=name.clone() detail="Its whole upload/download history and roles are deleted too."
+                                on_confirm=Callback::new(move |()| { flash.set(None); delete.dispatch(DeleteTracker { id }); })/>
+                        </div>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="card table-wrap">
+            <table>
+                <caption class="visually-hidden">"Trackers"</caption>
+                <thead><tr>
+                    <th scope="col">"Name"</th><th scope="col">"Platform"</th><th scope="col" class="num">"Uploaded"</th>
+                    <th scope="col" class="num">"Downloaded"</th><th scope="col" class="num">"Ratio"</th><th scope="col">"API token"</th><th scope="col">"Actions"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+#[component]
+fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on_cancel: Callback<()>) -> impl IntoView {
+    let id = initial.as_ref().map(|v| v.id);
+    let c = initial.as_ref().map(|v| v.config.clone()).unwrap_or_else(TrackerConfig::new_default);
+    let name = RwSignal::new(c.name.clone());
+    let base_url = RwSignal::new(c.base_url.clone());
+    let platform = RwSignal::new(c.platform.clone());
+    let api_path = RwSignal::new(c.api_path.clone());
+    let color = RwSignal::new(c.color.clone());
+    let client_tag = RwSignal::new(c.client_tag.clone().unwrap_or_default());
+    let sort_order = RwSignal::new(c.sort_order.to_string());
+    let joined = RwSignal::new(c.joined_at.map(|d| d.to_string()).unwrap_or_default());
+    let is_active = RwSignal::new(c.is_active);
+    let is_favorite = RwSignal::new(c.is_favorite);
+    let token = RwSignal::new(String::new());
+    let clear_token = RwSignal::new(false);
+    let has_token = initial.as_ref().is_some_and(|v| v.has_api_token);
+    let save = ServerAction::<SaveTracker>::new();
+    let local = RwSignal::new(None::<String>);
+    let server_error = action_error(save.value());
+    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    Effect::new(move |_| {
+        if let Some(Ok(v)) = save.value().get() {
+            on_saved.run(v);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        local.set(None);
+        let parsed = (|| -> Result<TrackerInput, Invalid> {
+            let joined_at = match joined.get().trim() {
+                "" => None,
+                d => Some(
+                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                        .map_err(|_| crate::validate::invalid("joined_at", "Joined date must be a date like 2021-05-01."))?,
+                ),
+            };
+            let config = TrackerConfig {
+                name: name.get(),
+                base_url: base_url.get(),
+                platform: platform.get(),
+                api_path: api_path.get(),
+                color: color.get(),
+                client_tag: Some(client_tag.get()).filter(|t| !t.trim().is_empty()),
+                is_active: is_active.get(),
+                is_favorite: is_favorite.get(),
+                sort_order: parse_int("sort_order", "Sort order", &sort_order.get())?,
+                joined_at,
+            }
+            .validate()?;
+            Ok(TrackerInput { id, config, api_token: SecretUpdate { value: Some(token.get()).filter(|v| !v.is_empty()), clear: clear_token.get() } })
+        })();
+        match parsed {
+            Ok(input) => {
+                save.dispatch(SaveTracker { input });
+            }
+            Err(e) => local.set(Some(e.message)),
+        }
+    };
+    let title = if initial.is_some() { format!("Edit “{}”", c.name) } else { "New tracker".to_string() };
+    let fields = view! {
+        <div class="form-grid">
+            <TextField id="tracker-name" label="Name" value=name required=true placeholder="Aither"/>
+            <TextField id="tracker-url" label="Base URL" kind="url" value=base_url required=true placeholder="https://aither.cc"/>
+            <SelectField id="tracker-platform" label="Platform" value=platform options=PLATFORM_OPTIONS.to_vec()/>
+            <TextField id="tracker-api-path" label="API path" value=api_path placeholder="/api/user" hint="Optional: where the platform's API lives."/>
+            <SecretField id="tracker-token" label="API token" is_set=Signal::derive(move || has_token) value=token clear=clear_token/>
+            <TextField id="tracker-color" label="Colour" value=color hint="Like #3b82f6." placeholder="#3b82f6"/>
+            <TextField id="tracker-tag" label="Client tag" value=client_tag hint="The torrent tag used for this tracker in your clients."/>
+            <TextField id="tracker-joined" label="Joined on" kind="date" value=joined/>
+            <TextField id="tracker-sort" label="Sort order" kind="number" value=sort_order/>
+        </div>
+    }
+    .into_any();
+    let checks = view! {
+        <CheckField id="tracker-active" label="Active (polled)" value=is_active/>
+        <CheckField id="tracker-favorite" label="Favourite (listed first)" value=is_favorite/>
+    }
+    .into_any();
+    view! {
+        <section class="card" aria-labelledby="tracker-form-title">
+            <h2 id="tracker-form-title">{title}</h2>
+            <form on:submit=submit novalidate>
+                {fields}
+                {checks}
+                <ErrorNotice error/>
+                <div class="actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save tracker"</button>
+                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                </div>
+            </form>
+        </section>
+    }
+    .into_any()
 }

@@ -173,6 +173,12 @@ pub async fn export<O: ExportOutput>(
                 Record::NotificationTarget(t) => {
                     if let Some(ids) = &mut t.settings.tracker_ids {
                         ids.retain(|id| tracker_ids.contains(id));
+                        if ids.is_empty() {
+                            // Every tracker it was limited to is gone: keep it, but off, saying why.
+                            t.settings.tracker_ids = None;
+                            t.settings.enabled = false;
+                            t.disabled_reason = Some("every tracker it was limited to was deleted — choose trackers and re-enable".into());
+                        }
                     }
                 }
                 _ => {}
