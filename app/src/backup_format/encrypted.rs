@@ -54,6 +54,9 @@ pub const SALT_LEN: usize = 16;
 pub const MIN_SALT_LEN: usize = 16;
 pub const MAX_SALT_LEN: usize = 64;
 pub const NONCE_PREFIX_LEN: usize = 7;
+/// DEFLATE level of the writer: 3 is about three times faster than the default 6 on backup
+/// JSON for a slightly larger file (readers accept any level).
+pub const COMPRESSION_LEVEL: u32 = 3;
 
 const KDF_ALGORITHM: &str = "argon2id";
 /// Argon2 version 1.3 (0x13).
@@ -586,7 +589,7 @@ impl<W: Write> TtbakWriter<W> {
             aad: checksum,
             chunks: 0,
         };
-        Ok(TtbakWriter { deflate: flate2::write::DeflateEncoder::new(sink, flate2::Compression::default()) })
+        Ok(TtbakWriter { deflate: flate2::write::DeflateEncoder::new(sink, flate2::Compression::new(COMPRESSION_LEVEL)) })
     }
 
     /// The output, e.g. to drain a `Vec<u8>` while streaming. Only whole encrypted chunks are ever

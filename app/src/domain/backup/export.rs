@@ -55,7 +55,8 @@ pub struct ExportSummary {
 /// The bytes between the format writer and the output: plain, or through the .ttbak encryptor.
 enum Sink {
     Plain(Vec<u8>),
-    Encrypted(Box<TtbakWriter<Vec<u8>>>),
+    /// Buffered: the JSON writer makes many tiny writes, and deflate works far faster on big ones.
+    Encrypted(Box<std::io::BufWriter<TtbakWriter<Vec<u8>>>>),
 }
 
 impl Write for Sink {
@@ -74,14 +75,17 @@ impl Sink {
     fn ready(&mut self) -> &mut Vec<u8> {
         match self {
             Sink::Plain(v) => v,
-            Sink::Encrypted(w) => w.get_mut(),
+            Sink::Encrypted(w) => w.get_mut().get_mut(),
         }
     }
 
     fn finish(self) -> Result<Vec<u8>, BackupError> {
         match self {
             Sink::Plain(v) => Ok(v),
-            Sink::Encrypted(w) => Ok(w.finish().map_err(FormatError::from)?),
+            Sink::Encrypted(w) => {
+                let inner = w.into_inner().map_err(|e| BackupError::Io(e.error().to_string()))?;
+                Ok(inner.finish().map_err(FormatError::from)?)
+            }
         }
     }
 }
@@ -137,7 +141,7 @@ pub async fn export<O: ExportOutput>(
                 .await
                 .map_err(|e| BackupError::Internal(e.to_string()))?
                 .map_err(FormatError::from)?;
-            Sink::Encrypted(Box::new(w))
+            Sink::Encrypted(Box::new(std::io::BufWriter::with_capacity(CHUNK, w)))
         }
     };
 
