@@ -1141,7 +1141,7 @@ mod tests {
     }
 
     fn deflated_len(input: &[u8]) -> usize {
-        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(COMPRESSION_LEVEL));
         e.write_all(input).unwrap();
         e.finish().unwrap().len()
     }
