@@ -47,7 +47,7 @@ async function addTracker(page: Page, name: string): Promise<void> {
 }
 
 async function trackerNames(page: Page): Promise<string[]> {
-  const r = await page.request.post("/api/trackers/list", { data: {} });
+  const r = await page.request.get("/api/trackers/list");
   const body = await r.json();
   return (body as any[]).map((t) => t.config.name).sort();
 }

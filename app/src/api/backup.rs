@@ -55,7 +55,9 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
             opts.insert_header(CONTENT_DISPOSITION, v);
         }
     }
+    // Fused: the response body may be polled again after it ended.
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
+        .fuse()
         .map(|item| item.map_err(|e| AppError::internal(format!("the export failed: {e}"))));
     Ok(ByteStream::new(stream))
 }
