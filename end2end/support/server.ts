@@ -1,4 +1,4 @@
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -36,9 +36,22 @@ export class ExtraServer {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<void> {
+  /** Fills the (fresh) data dir with generated data before the server starts. */
+  generate(args: string[]): void {
     fs.rmSync(this.dataDir, { recursive: true, force: true });
     fs.mkdirSync(this.dataDir, { recursive: true });
+    const r = spawnSync(BINARY, ["generate", ...args], { cwd: ROOT, env: { ...process.env, TT_DATA_DIR: this.dataDir, RUST_LOG: "warn" } });
+    if (r.status !== 0) throw new Error(`generate failed: ${r.stderr}`);
+    this.prepared = true;
+  }
+
+  private prepared = false;
+
+  async start(): Promise<void> {
+    if (!this.prepared) {
+      fs.rmSync(this.dataDir, { recursive: true, force: true });
+      fs.mkdirSync(this.dataDir, { recursive: true });
+    }
     this.child = spawn(BINARY, ["serve"], {
       cwd: ROOT,
       env: {
