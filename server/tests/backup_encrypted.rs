@@ -210,3 +210,30 @@ async fn inspect_decrypts_and_verifies_a_ttbak() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("integrity check"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn encrypted_restore_into_an_instance_with_another_password() {
+    let (d1, d2, d3) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let src = TestServer::start(&d1).await;
+    src.setup(PASSWORD).await;
+    sample::fill(&src.state).await.unwrap();
+    let file = export(&src, Some(BACKUP_PW)).await;
+    let other = "another password 42";
+    let with = TestServer::start(&d2).await;
+    with.setup(other).await;
+    let r = restore(&with, file.clone(), &[("current_password", other), ("backup_password", BACKUP_PW), ("source_password", PASSWORD)]).await.unwrap();
+    assert_eq!(r["secrets_cleared"], 0, "{r}");
+    assert_eq!(r["totp_disabled"], false);
+    let s = app::domain::settings::load(&with.state.db).await.unwrap();
+    let token: (String,) = sqlx::query_as("SELECT api_token_enc FROM trackers WHERE id = 1").fetch_one(&with.state.db).await.unwrap();
+    assert_eq!(with.state.keys.open(app::domain::secrets::purpose::TRACKER_API_TOKEN, &token.0).unwrap().as_str(), sample::SECRETS[0]);
+    assert!(s.totp_enabled);
+
+    let without = TestServer::start(&d3).await;
+    without.setup(other).await;
+    let r = restore(&without, file, &[("current_password", other), ("backup_password", BACKUP_PW)]).await.unwrap();
+    assert_eq!(r["secrets_kept"], 0);
+    assert_eq!(r["totp_disabled"], true);
+    let (enabled,): (bool,) = sqlx::query_as("SELECT enabled FROM download_clients WHERE id = 1").fetch_one(&without.state.db).await.unwrap();
+    assert!(!enabled);
+}

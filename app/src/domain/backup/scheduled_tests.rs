@@ -286,3 +286,80 @@ async fn an_encrypted_scheduled_run_after_a_restart_restores_with_its_password()
     assert_eq!(report.secrets_cleared, 0);
     assert_eq!(report.restored.iter().find(|c| c.section == "tracker_snapshots").unwrap().count, 60);
 }
+
+/// A tiny HTTP receiver on 127.0.0.1: answers 200 to every request and keeps the bodies.
+async fn receiver() -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let inbox = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = inbox.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let n = sock.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text[..end]
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + len {
+                            seen.lock().unwrap().push(text[end + 4..].to_string());
+                            break;
+                        }
+                    }
+                }
+                let _ = sock.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok").await;
+            });
+        }
+    });
+    (url, inbox)
+}
+
+#[tokio::test]
+async fn a_failure_streak_sends_one_backup_failed_notification() {
+    let (state, clock, dir, store) = setup().await;
+    let (url, inbox) = receiver().await;
+    // sample::fill made two targets; only this one opts in to "backup_failed" and points here.
+    sqlx::query("DELETE FROM notification_targets").execute(&state.db).await.unwrap();
+    let config = state.keys.seal(crate::domain::secrets::purpose::NOTIFICATION_CONFIG, &format!("{{\"url\":\"{url}\"}}")).unwrap();
+    sqlx::query(
+        "INSERT INTO notification_targets (name, target_type, enabled, config_enc, events, thresholds, created_at, updated_at)
+         VALUES ('Local hook', 'webhook', 1, $1, '[\"backup_failed\"]', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+                ('Not interested', 'webhook', 1, $1, '[\"ratio_drop\"]', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+    )
+    .bind(&config)
+    .execute(&state.db)
+    .await
+    .unwrap();
+    schedule(&state, &store, 3, None).await;
+    // The storage path becomes unusable: two failed runs in a row.
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, b"x").unwrap();
+    sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(blocker.display().to_string()).execute(&state.db).await.unwrap();
+    failing_run(&state, &clock, 11).await;
+    failing_run(&state, &clock, 12).await;
+    {
+        let got = inbox.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "one notification per failure streak: {got:?}");
+        assert!(got[0].contains("backup_failed") && got[0].contains("is not a directory"), "{}", got[0]);
+    }
+    let (sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notification_deliveries WHERE event = 'backup_failed' AND status = 'sent'").fetch_one(&state.db).await.unwrap();
+    assert_eq!(sent, 1);
+    // A success ends the streak; the next failure is notified again.
+    sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(store.display().to_string()).execute(&state.db).await.unwrap();
+    clock.set(utc("2026-03-13T02:30:00Z"));
+    run(&state).await.unwrap();
+    sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(blocker.display().to_string()).execute(&state.db).await.unwrap();
+    failing_run(&state, &clock, 14).await;
+    assert_eq!(inbox.lock().unwrap().len(), 2);
+}

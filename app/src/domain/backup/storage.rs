@@ -140,7 +140,8 @@ fn describe_io(e: &std::io::Error, what: &str, dir: &Path) -> String {
         std::io::ErrorKind::NotADirectory => {
             format!("the storage path {} could not be created: part of it is a file, not a directory", dir.display())
         }
-        _ => format!("{what} in the storage path {} failed: {e}", dir.display()),
+        std::io::ErrorKind::AlreadyExists => format!("the storage path {} exists but is not a directory", dir.display()),
+        _ => format!("{what} failed for the storage path {}: {e}", dir.display()),
     }
 }
 
