@@ -12,9 +12,6 @@ say "unit and integration tests"
 cargo test --locked -p app --features ssr
 cargo test --locked -p server
 
-say "browser-side format tests (app built for the browser feature set)"
-cargo test --locked -p app --features hydrate --lib backup_format
-
 "$ROOT/scripts/build.sh"
 
 say "end2end tests (Playwright + /usr/bin/chromium)"
