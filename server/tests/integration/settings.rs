@@ -1,8 +1,6 @@
 //! Settings → General through the real HTTP API.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn general(password: Value) -> Value {

@@ -1,8 +1,6 @@
 //! Download clients and tag groups through the real HTTP API and a real SQLite file.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn client(name: &str) -> Value {

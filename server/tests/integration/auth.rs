@@ -1,10 +1,8 @@
 //! Login, lockout, TOTP and sealed secrets, through the real HTTP API and a real SQLite file.
 
-mod common;
-
 use app::domain::auth::totp;
 use app::domain::secrets::purpose;
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,13 +1,11 @@
 //! Backups through the real HTTP API: export, restore (same instance, fresh instance with the
 //! same or another password, with and without the source password), dry run, bad input.
 
-mod common;
-
 use app::backup_format::plain::{self, Item};
 use app::backup_format::records::Record;
 use app::domain::sample;
 use app::domain::secrets::purpose;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {

@@ -1,11 +1,9 @@
 //! Encrypted (.ttbak) backups through the real HTTP API and the CLI: round trips, fresh salts,
 //! and every kind of damage refused with its own message while the database stays unchanged.
 
-mod common;
-
 use app::backup_format::encrypted::parse_header;
 use app::domain::sample;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 const BACKUP_PW: &str = "backup password 77";

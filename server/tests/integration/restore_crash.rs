@@ -1,9 +1,7 @@
 //! A restore killed inside its transaction (SIGKILL of the real server process) leaves the
 //! database exactly as it was.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

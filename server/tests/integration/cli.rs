@@ -1,8 +1,6 @@
 //! `tracker-tracker backup inspect`, run as a process.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 
 fn inspect(file: &std::path::Path, password_file: Option<&std::path::Path>) -> (i32, String, String) {

@@ -1,12 +1,10 @@
 //! Notification targets through the real HTTP API: sealed settings, "Send test" reaching a local
 //! HTTP receiver, failures returned and recorded, and answers free of secrets.
 
-mod common;
-
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 

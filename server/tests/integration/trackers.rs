@@ -1,8 +1,6 @@
 //! Trackers through the real HTTP API: CRUD, bad input, sealed token, history.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn tracker(name: &str, url: &str) -> Value {

@@ -1,0 +1,16 @@
+//! The server's integration tests, one binary: each module drives the real server (in-process
+//! or as a child process) against a real SQLite file in a temp dir. One binary instead of one
+//! per file keeps a clean build's disk use and link time down.
+
+mod common;
+
+mod auth;
+mod backup;
+mod backup_encrypted;
+mod cli;
+mod clients;
+mod generate;
+mod notifications;
+mod restore_crash;
+mod settings;
+mod trackers;
