@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 pub mod chart;
 pub mod forms;
+pub mod list_page;
 
 /// An error line that screen readers announce.
 #[component]

@@ -3,6 +3,7 @@
 
 use crate::api::clients::{list_client_snapshots, list_clients, ClientConfig, ClientInput, ClientView, DeleteClient, SaveClient};
 use crate::components::forms::{format_time, ConfirmDelete};
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
 use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};
@@ -14,64 +15,23 @@ fn type_label(t: &str) -> String {
     TYPE_OPTIONS.iter().find(|(k, _)| *k == t).map(|(_, l)| l.to_string()).unwrap_or_else(|| t.to_string())
 }
 
-/// What the form edits: a new client, or an existing one.
-#[derive(Clone)]
-enum Editing {
-    New,
-    Existing(Box<ClientView>),
-}
-
 #[component]
 pub fn ClientsPage() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
+    let page = ListPage::<ClientView>::new();
     let delete = ServerAction::<DeleteClient>::new();
-    let clients = Resource::new(move || (reload.get(), delete.version().get()), |_| list_clients());
-    let editing = RwSignal::new(None::<Editing>);
+    let clients = Resource::new(move || (page.reload.get(), delete.version().get()), |_| list_clients());
     let history_of = RwSignal::new(None::<(i64, String)>);
-    let flash = RwSignal::new(None::<String>);
-    let delete_error = action_error(delete.value());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            flash.set(Some("Client deleted.".into()));
-        }
-    });
-    let on_saved = Callback::new(move |v: ClientView| {
-        flash.set(Some(format!("Saved “{}”.", v.config.name)));
-        editing.set(None);
-        reload.update(|n| *n += 1);
-    });
-    let on_cancel = Callback::new(move |()| editing.set(None));
+    let delete_error = page.on_deleted(delete.value(), "Client deleted.");
+    let (on_saved, on_cancel) = (page.on_saved(|v: &ClientView| v.config.name.clone()), page.on_cancel());
 
     view! {
         <h1>"Download clients"</h1>
         <p class="hint">"The torrent clients whose seeding, speeds and tags are recorded. Usernames and passwords are stored encrypted and never shown again."</p>
-        <SuccessNotice message=flash/>
+        <SuccessNotice message=page.flash/>
         <ErrorNotice error=delete_error/>
-        {move || match editing.get() {
-            None => view! {
-                <div class="actions">
-                    <button class="btn btn-primary" type="button" on:click=move |_| { flash.set(None); editing.set(Some(Editing::New)); }>"Add a client"</button>
-                </div>
-            }.into_any(),
-            Some(e) => {
-                let initial = match e {
-                    Editing::New => None,
-                    Editing::Existing(v) => Some(*v),
-                };
-                view! { <ClientForm initial on_saved on_cancel/> }.into_any()
-            }
-        }}
-        {view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match clients.await {
-                    Ok(list) if list.is_empty() => view! { <p class="card">"No download clients yet. Add one to record its seeding and speeds."</p> }.into_any(),
-                    Ok(list) => view! { <ClientTable list editing delete flash history_of/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-        }.into_any()}
+        <AddOrEdit page add_label="Add a client" form=move |initial| view! { <ClientForm initial on_saved on_cancel/> }/>
+        <ListLoader list=clients empty="No download clients yet. Add one to record its seeding and speeds."
+            show=move |list| view! { <ClientTable list page delete history_of/> }/>
         {move || history_of.get().map(|(id, name)| view! { <SnapshotHistory id name close=Callback::new(move |()| history_of.set(None))/> })}
     }
 }
@@ -79,9 +39,8 @@ pub fn ClientsPage() -> impl IntoView {
 #[component]
 fn ClientTable(
     list: Vec<ClientView>,
-    editing: RwSignal<Option<Editing>>,
+    page: ListPage<ClientView>,
     delete: ServerAction<DeleteClient>,
-    flash: RwSignal<Option<String>>,
     history_of: RwSignal<Option<(i64, String)>>,
 ) -> impl IntoView {
     let rows = list
@@ -113,11 +72,11 @@ fn ClientTable(
                     <td>
                         <div class="actions">
                             <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
-                                on:click=move |_| { flash.set(None); editing.set(Some(Editing::Existing(Box::new(for_edit.clone())))); }>"Edit"</button>
+                                on:click=move |_| page.open(Some(for_edit.clone()))>"Edit"</button>
                             <button class="btn btn-small" type="button" aria-label=format!("History of {name}")
                                 on:click=move |_| history_of.set(Some((id, for_history.clone())))>"History"</button>
                             <ConfirmDelete what=name.clone() detail="Its snapshots and uptime history are deleted too."
-                                on_confirm=Callback::new(move |()| { flash.set(None); delete.dispatch(DeleteClient { id }); })/>
+                                on_confirm=Callback::new(move |()| { page.flash.set(None); delete.dispatch(DeleteClient { id }); })/>
                         </div>
                     </td>
                 </tr>

@@ -8,6 +8,7 @@ use crate::api::notifications::{
     EVENTS,
 };
 use crate::components::forms::{format_time, optional, ConfirmDelete};
+use crate::components::list_page::{AddOrEdit, ListPage};
 use crate::components::{action_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_f64, parse_int, Invalid};
@@ -27,49 +28,45 @@ fn event_label(e: &str) -> &str {
     EVENTS.iter().find(|(k, _)| *k == e).map(|(_, l)| *l).unwrap_or(e)
 }
 
-#[derive(Clone)]
-struct Editing {
-    target: Option<TargetView>,
-    trackers: Vec<TrackerChoice>,
-}
-
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
+    let page = ListPage::<TargetView>::new();
     let delete = ServerAction::<DeleteNotificationTarget>::new();
     let test = ServerAction::<SendTestNotification>::new();
-    let source = move || (reload.get(), delete.version().get(), test.version().get());
+    let source = move || (page.reload.get(), delete.version().get(), test.version().get());
     let targets = Resource::new(source, |_| list_notification_targets());
     let deliveries = Resource::new(source, |_| list_deliveries(None, Some(20)));
     let trackers = Resource::new(|| (), |_| list_tracker_choices());
-    let editing = RwSignal::new(None::<Editing>);
     let tested = RwSignal::new(None::<i64>);
-    let flash = RwSignal::new(None::<String>);
-    let delete_error = action_error(delete.value());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            flash.set(Some("Target deleted.".into()));
+    let delete_error = page.on_deleted(delete.value(), "Target deleted.");
+    let (on_saved, on_cancel) = (page.on_saved(|v: &TargetView| v.settings.name.clone()), page.on_cancel());
+    // The form needs the tracker list for its scope; the page has already fetched it.
+    let form = move |initial: Option<TargetView>| {
+        view! {
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {let initial = initial.clone();
+                move || {
+                    let initial = initial.clone();
+                    Suspend::new(async move {
+                        trackers.await.ok().map(|trackers| view! { <TargetForm initial trackers on_saved on_cancel/> })
+                    })
+                }}
+            </Transition>
         }
-    });
-    let on_saved = Callback::new(move |v: TargetView| {
-        flash.set(Some(format!("Saved “{}”.", v.settings.name)));
-        editing.set(None);
-        reload.update(|n| *n += 1);
-    });
-    let on_cancel = Callback::new(move |()| editing.set(None));
+    };
     view! {
         <h1>"Notifications"</h1>
         <p class="hint">"Where alerts are sent, and which. Web addresses and tokens are stored encrypted and never shown again. Notifications as a whole can be turned off in Settings → General."</p>
-        <SuccessNotice message=flash/>
+        <SuccessNotice message=page.flash/>
         <ErrorNotice error=delete_error/>
-        {move || editing.get().map(|e| view! { <TargetForm initial=e.target trackers=e.trackers on_saved on_cancel/> }.into_any())}
+        <AddOrEdit page add_label="Add a target" form/>
         {view! {
             <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     let (list, choices, recent) = (targets.await, trackers.await, deliveries.await);
                     match (list, choices, recent) {
                         (Ok(list), Ok(choices), Ok(recent)) => view! {
-                            {view! { <TargetsSection list=list.clone() choices editing delete test tested flash/> }.into_any()}
+                            {view! { <TargetsSection list=list.clone() choices page delete test tested/> }.into_any()}
                             {view! { <DeliveriesSection recent list/> }.into_any()}
                         }.into_any(),
                         (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
@@ -84,20 +81,18 @@ pub fn NotificationsPage() -> impl IntoView {
 fn TargetsSection(
     list: Vec<TargetView>,
     choices: Vec<TrackerChoice>,
-    editing: RwSignal<Option<Editing>>,
+    page: ListPage<TargetView>,
     delete: ServerAction<DeleteNotificationTarget>,
     test: ServerAction<SendTestNotification>,
     tested: RwSignal<Option<i64>>,
-    flash: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    let for_new = choices.clone();
     let empty = list.is_empty();
     let rows = list
         .into_iter()
         .map(|t| {
             let id = t.id;
             let name = t.settings.name.clone();
-            let edit = Editing { target: Some(t.clone()), trackers: choices.clone() };
+            let for_edit = t.clone();
             let events = if t.settings.events.is_empty() {
                 "none (tests only)".to_string()
             } else {
@@ -148,9 +143,9 @@ fn TargetsSection(
                                 disabled=move || test.pending().get()
                                 on:click=move |_| { tested.set(Some(id)); test.dispatch(SendTestNotification { id }); }>"Send test"</button>
                             <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
-                                on:click=move |_| { flash.set(None); editing.set(Some(edit.clone())); }>"Edit"</button>
+                                on:click=move |_| page.open(Some(for_edit.clone()))>"Edit"</button>
                             <ConfirmDelete what=name.clone() detail="Its delivery history is deleted too."
-                                on_confirm=Callback::new(move |()| { flash.set(None); delete.dispatch(DeleteNotificationTarget { id }); })/>
+                                on_confirm=Callback::new(move |()| { page.flash.set(None); delete.dispatch(DeleteNotificationTarget { id }); })/>
                         </div>
                         {outcome}
                     </td>
@@ -159,15 +154,6 @@ fn TargetsSection(
         })
         .collect_view();
     view! {
-        {move || editing.with(Option::is_none).then(|| {
-            let for_new = for_new.clone();
-            view! {
-                <div class="actions">
-                    <button class="btn btn-primary" type="button"
-                        on:click=move |_| { flash.set(None); editing.set(Some(Editing { target: None, trackers: for_new.clone() })); }>"Add a target"</button>
-                </div>
-            }
-        })}
         {if empty {
             view! { <p class="card">"No notification targets yet."</p> }.into_any()
         } else {

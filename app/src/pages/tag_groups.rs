@@ -3,76 +3,36 @@
 
 use crate::api::tags::{list_tag_groups, DeleteTagGroup, SaveTagGroup, TagGroupConfig, TagGroupInput, TagGroupView, TagMember};
 use crate::components::forms::{optional, ConfirmDelete};
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
 use crate::components::{action_error, CheckField, ErrorNotice, SelectField, SuccessNotice, TextField};
 use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
 
 const CHART_OPTIONS: [(&str, &str); 3] = [("bar", "Bar chart"), ("pie", "Pie chart"), ("line", "Line chart")];
 
-#[derive(Clone)]
-enum Editing {
-    New,
-    Existing(Box<TagGroupView>),
-}
-
 #[component]
 pub fn TagGroupsPage() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
+    let page = ListPage::<TagGroupView>::new();
     let delete = ServerAction::<DeleteTagGroup>::new();
-    let groups = Resource::new(move || (reload.get(), delete.version().get()), |_| list_tag_groups());
-    let editing = RwSignal::new(None::<Editing>);
-    let flash = RwSignal::new(None::<String>);
-    let delete_error = action_error(delete.value());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            flash.set(Some("Tag group deleted.".into()));
-        }
-    });
-    let on_saved = Callback::new(move |v: TagGroupView| {
-        flash.set(Some(format!("Saved “{}”.", v.config.name)));
-        editing.set(None);
-        reload.update(|n| *n += 1);
-    });
-    let on_cancel = Callback::new(move |()| editing.set(None));
+    let groups = Resource::new(move || (page.reload.get(), delete.version().get()), |_| list_tag_groups());
+    let delete_error = page.on_deleted(delete.value(), "Tag group deleted.");
+    let (on_saved, on_cancel) = (page.on_saved(|v: &TagGroupView| v.config.name.clone()), page.on_cancel());
     view! {
         <h1>"Tag groups"</h1>
         <p class="hint">"Group your torrent clients' tags into charts, e.g. a “Content” group with movies, tv and music."</p>
-        <SuccessNotice message=flash/>
+        <SuccessNotice message=page.flash/>
         <ErrorNotice error=delete_error/>
-        {move || match editing.get() {
-            None => view! {
-                <div class="actions">
-                    <button class="btn btn-primary" type="button" on:click=move |_| { flash.set(None); editing.set(Some(Editing::New)); }>"Add a tag group"</button>
-                </div>
-            }.into_any(),
-            Some(e) => {
-                let initial = match e {
-                    Editing::New => None,
-                    Editing::Existing(v) => Some(*v),
-                };
-                view! { <GroupForm initial on_saved on_cancel/> }.into_any()
-            }
-        }}
-        {view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match groups.await {
-                    Ok(list) if list.is_empty() => view! { <p class="card">"No tag groups yet."</p> }.into_any(),
-                    Ok(list) => list.into_iter().map(|g| view! { <GroupCard g editing delete flash/> }).collect_view().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-        }.into_any()}
+        <AddOrEdit page add_label="Add a tag group" form=move |initial| view! { <GroupForm initial on_saved on_cancel/> }/>
+        <ListLoader list=groups empty="No tag groups yet."
+            show=move |list| list.into_iter().map(|g| view! { <GroupCard g page delete/> }).collect_view()/>
     }
 }
 
 #[component]
 fn GroupCard(
     g: TagGroupView,
-    editing: RwSignal<Option<Editing>>,
+    page: ListPage<TagGroupView>,
     delete: ServerAction<DeleteTagGroup>,
-    flash: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let id = g.id;
     let name = g.config.name.clone();
@@ -105,9 +65,9 @@ fn GroupCard(
             <ul class="tag-list">{members}</ul>
             <div class="actions">
                 <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
-                    on:click=move |_| { flash.set(None); editing.set(Some(Editing::Existing(Box::new(for_edit.clone())))); }>"Edit"</button>
+                    on:click=move |_| page.open(Some(for_edit.clone()))>"Edit"</button>
                 <ConfirmDelete what=name.clone() detail="Its tag list is deleted too."
-                    on_confirm=Callback::new(move |()| { flash.set(None); delete.dispatch(DeleteTagGroup { id }); })/>
+                    on_confirm=Callback::new(move |()| { page.flash.set(None); delete.dispatch(DeleteTagGroup { id }); })/>
             </div>
         </section>
     }

@@ -2,6 +2,7 @@
 
 use crate::api::trackers::{list_trackers, DeleteTracker, SaveTracker, TrackerConfig, TrackerInput, TrackerView, PLATFORMS};
 use crate::components::forms::ConfirmDelete;
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
 use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};
@@ -21,67 +22,27 @@ pub fn platform_label(p: &str) -> String {
     PLATFORM_OPTIONS.iter().find(|(k, _)| *k == p).map(|(_, l)| l.to_string()).unwrap_or_else(|| p.to_string())
 }
 
-#[derive(Clone)]
-enum Editing {
-    New,
-    Existing(Box<TrackerView>),
-}
-
 #[component]
 pub fn TrackersPage() -> impl IntoView {
-    let reload = RwSignal::new(0u32);
+    let page = ListPage::<TrackerView>::new();
     let delete = ServerAction::<DeleteTracker>::new();
-    let trackers = Resource::new(move || (reload.get(), delete.version().get()), |_| list_trackers());
-    let editing = RwSignal::new(None::<Editing>);
-    let flash = RwSignal::new(None::<String>);
-    let delete_error = action_error(delete.value());
-    Effect::new(move |_| {
-        if let Some(Ok(())) = delete.value().get() {
-            flash.set(Some("Tracker deleted, with its history.".into()));
-        }
-    });
-    let on_saved = Callback::new(move |v: TrackerView| {
-        flash.set(Some(format!("Saved “{}”.", v.config.name)));
-        editing.set(None);
-        reload.update(|n| *n += 1);
-    });
-    let on_cancel = Callback::new(move |()| editing.set(None));
+    let trackers = Resource::new(move || (page.reload.get(), delete.version().get()), |_| list_trackers());
+    let delete_error = page.on_deleted(delete.value(), "Tracker deleted, with its history.");
+    let (on_saved, on_cancel) = (page.on_saved(|v: &TrackerView| v.config.name.clone()), page.on_cancel());
     debug_assert_eq!(PLATFORMS.len(), PLATFORM_OPTIONS.len());
     view! {
         <h1>"Trackers"</h1>
         <p class="hint">"The private trackers whose statistics are recorded. API tokens are stored encrypted and never shown again."</p>
-        <SuccessNotice message=flash/>
+        <SuccessNotice message=page.flash/>
         <ErrorNotice error=delete_error/>
-        {move || match editing.get() {
-            None => view! {
-                <div class="actions">
-                    <button class="btn btn-primary" type="button" on:click=move |_| { flash.set(None); editing.set(Some(Editing::New)); }>"Add a tracker"</button>
-                </div>
-            }.into_any(),
-            Some(e) => {
-                let initial = match e {
-                    Editing::New => None,
-                    Editing::Existing(v) => Some(*v),
-                };
-                view! { <TrackerForm initial on_saved on_cancel/> }.into_any()
-            }
-        }}
-        {view! {
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match trackers.await {
-                        Ok(list) if list.is_empty() => view! { <p class="card">"No trackers yet. Add one to start recording its history."</p> }.into_any(),
-                        Ok(list) => view! { <TrackerTable list editing delete flash/> }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        }.into_any()}
+        <AddOrEdit page add_label="Add a tracker" form=move |initial| view! { <TrackerForm initial on_saved on_cancel/> }/>
+        <ListLoader list=trackers empty="No trackers yet. Add one to start recording its history."
+            show=move |list| view! { <TrackerTable list page delete/> }/>
     }
 }
 
 #[component]
-fn TrackerTable(list: Vec<TrackerView>, editing: RwSignal<Option<Editing>>, delete: ServerAction<DeleteTracker>, flash: RwSignal<Option<String>>) -> impl IntoView {
+fn TrackerTable(list: Vec<TrackerView>, page: ListPage<TrackerView>, delete: ServerAction<DeleteTracker>) -> impl IntoView {
     let rows = list
         .into_iter()
         .map(|t| {
@@ -106,9 +67,9 @@ fn TrackerTable(list: Vec<TrackerView>, editing: RwSignal<Option<Editing>>, dele
                     <td>
                         <div class="actions">
                             <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
-                                on:click=move |_| { flash.set(None); editing.set(Some(Editing::Existing(Box::new(for_edit.clone())))); }>"Edit"</button>
+                                on:click=move |_| page.open(Some(for_edit.clone()))>"Edit"</button>
                             <ConfirmDelete what=name.clone() detail="Its whole upload/download history and roles are deleted too."
-                                on_confirm=Callback::new(move |()| { flash.set(None); delete.dispatch(DeleteTracker { id }); })/>
+                                on_confirm=Callback::new(move |()| { page.flash.set(None); delete.dispatch(DeleteTracker { id }); })/>
                         </div>
                     </td>
                 </tr>
