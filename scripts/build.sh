@@ -25,10 +25,16 @@ if [ ! -f "$PKG/$OUTPUT_NAME.wasm" ] || [ "$WASM_IN" -nt "$PKG/$OUTPUT_NAME.wasm
 fi
 cp "$ROOT/style/main.css" "$PKG/$OUTPUT_NAME.css"
 if [ -d "$ROOT/public" ]; then cp -r "$ROOT/public/." "$ROOT/target/site/"; fi
+# Pre-compressed copies (.br, .gz) that the server sends instead; redone only when a file changed.
+stale=()
+for f in "$PKG/$OUTPUT_NAME".{wasm,js,css}; do
+  if [ ! -f "$f.br" ] || [ "$f" -nt "$f.br" ]; then stale+=("$f"); fi
+done
+if [ ${#stale[@]} -gt 0 ]; then node "$ROOT/scripts/precompress.js" "${stale[@]}" >/dev/null; fi
 
 say "building the server (release)"
 cargo build --locked -p server --release
 
-wasm_bytes=$(stat -c %s "$PKG/$OUTPUT_NAME.wasm")
-wasm_gz=$(gzip -9 -c "$PKG/$OUTPUT_NAME.wasm" | wc -c)
-say "bundle: $OUTPUT_NAME.wasm $wasm_bytes bytes ($wasm_gz gzip -9)"
+size() { stat -c %s "$1"; }
+w="$PKG/$OUTPUT_NAME.wasm"
+say "bundle: $OUTPUT_NAME.wasm $(size "$w") bytes, as sent: $(size "$w.br") brotli / $(size "$w.gz") gzip"

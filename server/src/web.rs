@@ -8,6 +8,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
 
 /// Builds the state and the router; used by `serve` and by the integration tests.
 pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeResult<(AppState, Router)> {
@@ -22,7 +23,14 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
     }
     let routes = generate_route_list(app::App);
     let ctx_state = state.clone();
+    // The bundle, served from the .br/.gz files the build wrote at maximum compression (brotli 11
+    // is too slow to run per request); the files themselves when those are absent.
+    let pkg = format!("/{}", leptos_options.site_pkg_dir);
+    let pkg_files = ServeDir::new(std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref()))
+        .precompressed_br()
+        .precompressed_gzip();
     let router = Router::new()
+        .nest_service(&pkg, pkg_files)
         .leptos_routes_with_context(
             &leptos_options,
             routes,
@@ -34,7 +42,8 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
         )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
-        // gzip/brotli for pages, JSON and the wasm bundle; encrypted backups are incompressible.
+        // gzip/brotli for pages and JSON (responses already encoded pass through untouched);
+        // encrypted backups are incompressible.
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))));
     Ok((state, router))
 }
