@@ -2,6 +2,7 @@
 //! which item the form is open for, the success line, reloading the list after a save, and the
 //! loading / empty / error states of the list itself.
 
+use super::ErrorNotice;
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{de::DeserializeOwned, Serialize};
@@ -79,6 +80,39 @@ where
         }
         .into_any(),
         Some(item) => form(item).into_any(),
+    }
+}
+
+/// The card around an add/edit form: title, the fields, the error line, Save and Cancel.
+#[component]
+pub fn EditCard<F>(
+    /// Prefix of the element ids ("client" → "client-form-title").
+    id: &'static str,
+    #[prop(into)] title: String,
+    on_submit: F,
+    #[prop(into)] pending: Signal<bool>,
+    save_label: &'static str,
+    on_cancel: Callback<()>,
+    error: Signal<Option<String>>,
+    children: Children,
+) -> impl IntoView
+where
+    F: Fn(leptos::ev::SubmitEvent) + 'static,
+{
+    let title_id = format!("{id}-form-title");
+    let labelled_by = title_id.clone();
+    view! {
+        <section class="card" aria-labelledby=labelled_by>
+            <h2 id=title_id>{title}</h2>
+            <form on:submit=on_submit novalidate>
+                {children()}
+                <ErrorNotice error/>
+                <div class="actions">
+                    <button class="btn btn-primary" type="submit" disabled=move || pending.get()>{save_label}</button>
+                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
+                </div>
+            </form>
+        </section>
     }
 }
 

@@ -36,6 +36,18 @@ where
     Signal::derive(move || value.with(|v| v.as_ref().and_then(|r| r.as_ref().err()).map(|e| e.message.clone())))
 }
 
+/// A form's error line: the form's own check (`local`, set before sending) or else the server's
+/// answer. Returns `(local, shown)`.
+pub fn form_error<O, S>(result: S) -> (RwSignal<Option<String>>, Signal<Option<String>>)
+where
+    O: Send + Sync + 'static,
+    S: With<Value = Option<Result<O, AppError>>> + Send + Sync + 'static,
+{
+    let local = RwSignal::new(None::<String>);
+    let server = action_error(result);
+    (local, Signal::derive(move || local.get().or_else(|| server.get())))
+}
+
 /// True once the action's latest run succeeded.
 pub fn action_ok<O, S>(value: S) -> Signal<bool>
 where

@@ -7,7 +7,7 @@ use crate::api::backup::{
 };
 use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Picked, Preview};
-use crate::components::{action_error, human_bytes, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::{action_error, form_error, human_bytes, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, BackupSettingsInput, HistoryEntry, RestoreReport};
 use crate::model::settings::BackupSettings;
@@ -197,8 +197,7 @@ fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
     let password = RwSignal::new(String::new());
     let clear_pw = RwSignal::new(false);
     let save = ServerAction::<SaveBackupSettings>::new();
-    let server_error = action_error(save.value());
-    let local_error = RwSignal::new(None::<String>);
+    let (local_error, error) = form_error(save.value());
     let just_saved = RwSignal::new(false);
 
     let form_input = move || -> Result<BackupSettingsInput, String> {
@@ -294,7 +293,7 @@ fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
                 <div class="field-error" role="alert" aria-live="polite">
                     {move || problem.get().filter(|_| is_dirty.get()).map(|m| view! { <p class="error">{m}</p> })}
                 </div>
-                <ErrorNotice error=Signal::derive(move || local_error.get().or_else(|| server_error.get()))/>
+                <ErrorNotice error/>
                 <SuccessNotice message=Signal::derive(move || (just_saved.get() && !is_dirty.get()).then(|| "Saved. The schedule was updated.".to_string()))/>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || !is_dirty.get() || save.pending().get()>"Save"</button>

@@ -3,8 +3,8 @@
 
 use crate::api::clients::{list_client_snapshots, list_clients, ClientConfig, ClientInput, ClientView, DeleteClient, SaveClient};
 use crate::components::forms::{format_time, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
-use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::{form_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
@@ -117,9 +117,7 @@ fn ClientForm(initial: Option<ClientView>, on_saved: Callback<ClientView>, on_ca
     let has_password = initial.as_ref().is_some_and(|v| v.has_password);
 
     let save = ServerAction::<SaveClient>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(save.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(save.value());
     Effect::new(move |_| {
         if let Some(Ok(v)) = save.value().get() {
             on_saved.run(v);
@@ -179,18 +177,10 @@ fn ClientForm(initial: Option<ClientView>, on_saved: Callback<ClientView>, on_ca
     }
     .into_any();
     view! {
-        <section class="card" aria-labelledby="client-form-title">
-            <h2 id="client-form-title">{title}</h2>
-            <form on:submit=submit novalidate>
+        <EditCard id="client" title on_submit=submit pending=save.pending() save_label="Save client" on_cancel error>
                 {fields}
                 {checks}
-                <ErrorNotice error/>
-                <div class="actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save client"</button>
-                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                </div>
-            </form>
-        </section>
+        </EditCard>
     }
     .into_any()
 }

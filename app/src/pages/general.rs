@@ -2,7 +2,7 @@
 
 use crate::api::settings::{get_general_settings, GeneralSettings, GeneralSettingsInput, GeneralSettingsView, SaveGeneralSettings};
 use crate::components::forms::{optional, parse_optional_int};
-use crate::components::{action_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::{form_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_f64, parse_int, Invalid};
 use leptos::prelude::*;
@@ -41,9 +41,7 @@ fn GeneralForm(initial: GeneralSettingsView) -> impl IntoView {
     let milestone = RwSignal::new(s.notify_buffer_milestone_gib.to_string());
 
     let save = ServerAction::<SaveGeneralSettings>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(save.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(save.value());
     let saved = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(v)) = save.value().get() {

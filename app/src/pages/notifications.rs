@@ -8,8 +8,8 @@ use crate::api::notifications::{
     EVENTS,
 };
 use crate::components::forms::{format_time, optional, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListPage};
-use crate::components::{action_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::list_page::{AddOrEdit, ListPage, EditCard};
+use crate::components::{form_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_f64, parse_int, Invalid};
 use leptos::prelude::*;
@@ -272,9 +272,7 @@ fn TargetForm(
     let is_set = move |stored: bool| Signal::derive(move || stored && same_type.get());
 
     let save = ServerAction::<SaveNotificationTarget>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(save.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(save.value());
     Effect::new(move |_| {
         if let Some(Ok(v)) = save.value().get() {
             on_saved.run(v);
@@ -397,9 +395,7 @@ fn TargetForm(
         .collect_view();
     let title = if initial.is_some() { format!("Edit “{}”", settings.name) } else { "New notification target".to_string() };
     view! {
-        <section class="card" aria-labelledby="target-form-title">
-            <h2 id="target-form-title">{title}</h2>
-            <form on:submit=submit novalidate>
+        <EditCard id="target" title on_submit=submit pending=save.pending() save_label="Save target" on_cancel error>
                 {view! { <div class="form-grid">
                     <TextField id="target-name" label="Name" value=name required=true placeholder="My phone"/>
                     <SelectField id="target-type" label="Type" value=target_type options=TYPE_OPTIONS.to_vec()/>
@@ -438,13 +434,7 @@ fn TargetForm(
                     {no_trackers.then(|| view! { <p class="hint">"No trackers yet."</p> })}
                     <div class="check-grid">{tracker_boxes}</div>
                 </fieldset> }.into_any()}
-                <ErrorNotice error/>
-                <div class="actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save target"</button>
-                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                </div>
-            </form>
-        </section>
+        </EditCard>
     }
     .into_any()
 }

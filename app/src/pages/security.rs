@@ -4,7 +4,7 @@ use crate::api::auth::{
     get_security_overview, ChangePassword, SaveSecuritySettings, SecuritySettings, TotpBegin, TotpConfirm, TotpDisable,
     TotpRegenerateCodes,
 };
-use crate::components::{action_error, action_ok, ErrorNotice, SuccessNotice, TextField};
+use crate::components::{action_error, form_error, action_ok, ErrorNotice, SuccessNotice, TextField};
 use crate::validate::parse_int;
 use leptos::prelude::*;
 
@@ -41,8 +41,7 @@ fn ChangePasswordCard() -> impl IntoView {
     let new_pw = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let action = ServerAction::<ChangePassword>::new();
-    let local = RwSignal::new(None::<String>);
-    let error = Signal::derive(move || local.get().or_else(|| action_error(action.value()).get()));
+    let (local, error) = form_error(action.value());
     let ok = action_ok(action.value());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -154,8 +153,7 @@ fn SessionCard(current: SecuritySettings, save: ServerAction<SaveSecuritySetting
     let timeout = RwSignal::new(current.session_timeout_minutes.to_string());
     let threshold = RwSignal::new(current.lockout_threshold.to_string());
     let minutes = RwSignal::new(current.lockout_minutes.to_string());
-    let local = RwSignal::new(None::<String>);
-    let error = Signal::derive(move || local.get().or_else(|| action_error(save.value()).get()));
+    let (local, error) = form_error(save.value());
     let ok = action_ok(save.value());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

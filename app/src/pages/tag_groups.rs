@@ -3,8 +3,8 @@
 
 use crate::api::tags::{list_tag_groups, DeleteTagGroup, SaveTagGroup, TagGroupConfig, TagGroupInput, TagGroupView, TagMember};
 use crate::components::forms::{optional, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
-use crate::components::{action_error, CheckField, ErrorNotice, SelectField, SuccessNotice, TextField};
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::{form_error, CheckField, ErrorNotice, SelectField, SuccessNotice, TextField};
 use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
 
@@ -121,9 +121,7 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
     );
 
     let save = ServerAction::<SaveTagGroup>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(save.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(save.value());
     Effect::new(move |_| {
         if let Some(Ok(v)) = save.value().get() {
             on_saved.run(v);
@@ -172,9 +170,7 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
     };
     let title = if initial.is_some() { format!("Edit “{}”", config.name) } else { "New tag group".to_string() };
     view! {
-        <section class="card" aria-labelledby="group-form-title">
-            <h2 id="group-form-title">{title}</h2>
-            <form on:submit=submit novalidate>
+        <EditCard id="group" title on_submit=submit pending=save.pending() save_label="Save tag group" on_cancel error>
                 {view! { <div class="form-grid">
                     <TextField id="group-name" label="Name" value=name required=true placeholder="Content"/>
                     <TextField id="group-emoji" label="Emoji (optional)" value=emoji placeholder="🎬"/>
@@ -208,13 +204,7 @@ fn GroupForm(initial: Option<TagGroupView>, on_saved: Callback<TagGroupView>, on
                     }/>
                     <button class="btn btn-small" type="button" on:click=move |_| { let k = new_key(); rows.update(|rs| rs.push(MemberRow::new(k, None))); }>"Add a tag"</button>
                 </fieldset> }.into_any()}
-                <ErrorNotice error/>
-                <div class="actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save tag group"</button>
-                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                </div>
-            </form>
-        </section>
+        </EditCard>
     }
     .into_any()
 }

@@ -4,7 +4,7 @@
 use crate::api::trackers::{get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, RoleInput};
 use crate::components::chart::UploadChart;
 use crate::components::forms::{format_time, parse_optional_int, ConfirmDelete};
-use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SuccessNotice, TextField};
+use crate::components::{action_error, form_error, human_bytes, CheckField, ErrorNotice, SuccessNotice, TextField};
 use crate::pages::trackers::platform_label;
 use crate::validate::Invalid;
 use leptos::prelude::*;
@@ -170,9 +170,7 @@ fn ManualSnapshotForm(tracker_id: i64, changed: RwSignal<u32>) -> impl IntoView 
     let bonus = RwSignal::new(String::new());
     let warned = RwSignal::new(false);
     let add = ServerAction::<AddManualSnapshot>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(add.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(add.value());
     let ok = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(s)) = add.value().get() {

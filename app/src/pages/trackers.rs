@@ -2,8 +2,8 @@
 
 use crate::api::trackers::{list_trackers, DeleteTracker, SaveTracker, TrackerConfig, TrackerInput, TrackerView, PLATFORMS};
 use crate::components::forms::ConfirmDelete;
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage};
-use crate::components::{action_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::{form_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
@@ -108,9 +108,7 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
     let clear_token = RwSignal::new(false);
     let has_token = initial.as_ref().is_some_and(|v| v.has_api_token);
     let save = ServerAction::<SaveTracker>::new();
-    let local = RwSignal::new(None::<String>);
-    let server_error = action_error(save.value());
-    let error = Signal::derive(move || local.get().or_else(|| server_error.get()));
+    let (local, error) = form_error(save.value());
     Effect::new(move |_| {
         if let Some(Ok(v)) = save.value().get() {
             on_saved.run(v);
@@ -170,18 +168,10 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
     }
     .into_any();
     view! {
-        <section class="card" aria-labelledby="tracker-form-title">
-            <h2 id="tracker-form-title">{title}</h2>
-            <form on:submit=submit novalidate>
+        <EditCard id="tracker" title on_submit=submit pending=save.pending() save_label="Save tracker" on_cancel error>
                 {fields}
                 {checks}
-                <ErrorNotice error/>
-                <div class="actions">
-                    <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save tracker"</button>
-                    <button class="btn" type="button" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                </div>
-            </form>
-        </section>
+        </EditCard>
     }
     .into_any()
 }
