@@ -1,5 +1,7 @@
 import { Page, expect } from "@playwright/test";
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 export const PASSWORD = "e2e password 12345";
 
@@ -43,4 +45,15 @@ export function totp(secretBase32: string, atMs = Date.now()): string {
   const o = h[h.length - 1] & 0xf;
   const n = ((h[o] & 0x7f) << 24) | (h[o + 1] << 16) | (h[o + 2] << 8) | h[o + 3];
   return (n % 1_000_000).toString().padStart(6, "0");
+}
+
+/** Full-page screenshots at desktop and phone width into end2end/screenshots (git-ignored). */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  const dir = path.join(__dirname, "..", "screenshots");
+  fs.mkdirSync(dir, { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(dir, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(dir, `${name}-phone.png`), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
 }

@@ -1,5 +1,5 @@
 import { test, expect } from "@playwright/test";
-import { ensureLoggedIn, goto } from "../support/app";
+import { ensureLoggedIn, goto, screenshots } from "../support/app";
 
 test("create a tracker with a token, add a manual snapshot, see it in the history", async ({ page }) => {
   await ensureLoggedIn(page);
@@ -15,6 +15,7 @@ test("create a tracker with a token, add a manual snapshot, see it in the histor
 
   await page.getByLabel("Base URL").fill("https://tracker.example");
   await page.getByLabel("API token").fill("e2e-secret-token");
+  await screenshots(page, "tracker-form");
   await page.getByRole("button", { name: "Save tracker" }).click();
   await expect(page.getByText("Saved “E2E Tracker”.")).toBeVisible();
   const row = page.getByRole("row").filter({ hasText: "E2E Tracker" });
@@ -42,6 +43,7 @@ test("create a tracker with a token, add a manual snapshot, see it in the histor
   await page.getByRole("button", { name: "Add snapshot" }).click();
   await expect(history).toHaveCount(2);
   await expect(page.getByTestId("upload-chart")).toBeVisible();
+  await screenshots(page, "tracker-detail");
 
   // After a reload the history is still there (it is stored, not just shown).
   await goto(page, page.url());

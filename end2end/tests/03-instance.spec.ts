@@ -1,7 +1,7 @@
 import { test, expect, Page } from "@playwright/test";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { ensureLoggedIn, goto } from "../support/app";
+import { ensureLoggedIn, goto, screenshots } from "../support/app";
 
 /** The page's HTML must never carry a stored secret. */
 async function expectNoSecret(page: Page, secret: string): Promise<void> {
@@ -95,6 +95,7 @@ test("webhook target: create, send a test to a local receiver, see the delivery"
   await expect(page.getByRole("alert").filter({ hasText: "was not delivered" })).toContainText(`connection refused by 127.0.0.1:${port}`);
   await expect(page.getByRole("region", { name: "Recent deliveries" }).getByRole("row").nth(1)).toContainText("Failed");
   await expectNoSecret(page, "SecretPart42");
+  await screenshots(page, "notifications");
 });
 
 test("tag group and general settings forms", async ({ page }) => {

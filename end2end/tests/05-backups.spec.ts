@@ -1,11 +1,10 @@
 import { test, expect, Page, Request } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PASSWORD, ensureLoggedIn, goto, hydrated, totp } from "../support/app";
+import { PASSWORD, ensureLoggedIn, goto, hydrated, screenshots, totp } from "../support/app";
 import { ExtraServer } from "../support/server";
 
 const STORE = "/tmp/tt-e2e-backups";
-const SHOTS = path.join(__dirname, "..", "screenshots");
 const TMP = path.join(__dirname, "..", ".tmp");
 
 function readJsonHeader(file: string): any {
@@ -157,11 +156,7 @@ test.describe.serial("Backups page", () => {
     await expect(row).toContainText("SHA-256 matches");
     expect(fs.readdirSync(STORE).filter((f) => f.startsWith("tracker-tracker-backup-"))).toHaveLength(1);
 
-    fs.mkdirSync(SHOTS, { recursive: true });
-    await page.setViewportSize({ width: 1280, height: 900 });
-    await page.screenshot({ path: path.join(SHOTS, "backups-desktop.png"), fullPage: true });
-    await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: path.join(SHOTS, "backups-phone.png"), fullPage: true });
+    await screenshots(page, "backups");
   });
 
   test("a restore from another instance with another password shows the 2FA notice", async ({ page, browser }) => {
