@@ -47,7 +47,7 @@ export function totp(secretBase32: string, atMs = Date.now()): string {
   return (n % 1_000_000).toString().padStart(6, "0");
 }
 
-/** Full-page screenshots at desktop and phone width into end2end/screenshots (git-ignored);
+/** Full-page screenshots (desktop, phone width, dark scheme) into end2end/screenshots (git-ignored);
  *  checks that the page fits the phone's width. */
 export async function screenshots(page: Page, name: string): Promise<void> {
   const dir = path.join(__dirname, "..", "screenshots");
@@ -58,5 +58,9 @@ export async function screenshots(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(dir, `${name}-phone.png`), fullPage: true });
   // At phone width nothing makes the page scroll sideways (wide tables scroll in their card).
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.emulateMedia({ colorScheme: "dark" });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(dir, `${name}-dark.png`), fullPage: true });
+  await page.emulateMedia({ colorScheme: "light" });
   await page.setViewportSize({ width: 1280, height: 720 });
 }
