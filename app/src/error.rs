@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Conflict,
     /// An upload over the configured size limit.
     TooLarge,
+    /// An outside service (a notification target's server) failed or could not be reached.
+    Upstream,
     /// Something failed on the server; the message says what.
     Internal,
     /// The browser could not reach the server or read its answer.
@@ -40,6 +42,7 @@ impl ErrorKind {
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::TooLarge => 413,
+            ErrorKind::Upstream => 502,
             ErrorKind::Internal | ErrorKind::Network => 500,
         }
     }

@@ -39,7 +39,7 @@ impl From<notify::NotifyError> for AppError {
             E::NotFound(_) => AppError::new(ErrorKind::NotFound, e.to_string()),
             // The reason is already free of secrets; the attempt is recorded as 'failed'.
             E::Failed { target, reason, .. } => {
-                AppError::new(ErrorKind::Internal, format!("The test message to \"{target}\" was not delivered: {reason}."))
+                AppError::new(ErrorKind::Upstream, format!("The test message to \"{target}\" was not delivered: {reason}."))
             }
             E::Store(s) => s.into(),
             E::Db(db) => db.into(),

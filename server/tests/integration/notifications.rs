@@ -165,7 +165,7 @@ async fn failures_are_returned_and_recorded_with_a_reason() {
         .await
         .unwrap();
     let e = srv.call::<Value>("notifications/test", json!({"id": t["id"]})).await.unwrap_err();
-    assert!(e.status >= 500, "{e:?}");
+    assert_eq!(e.status, 502, "{e:?}");
     assert!(e.message.contains(&format!("connection refused by 127.0.0.1:{port}")), "{}", e.message);
     assert!(!e.message.contains("DeadSecret999"));
     let (status, error): (String, Option<String>) =
@@ -178,6 +178,7 @@ async fn failures_are_returned_and_recorded_with_a_reason() {
     let t: Value =
         srv.call("notifications/save", target("Broken", "webhook", json!({"url": format!("{base}/x/Tok3nInPath")}))).await.unwrap();
     let e = srv.call::<Value>("notifications/test", json!({"id": t["id"]})).await.unwrap_err();
+    assert_eq!(e.status, 502, "{e:?}");
     assert!(e.message.contains("HTTP 500 from the webhook: database is on fire"), "{}", e.message);
     let ds: Vec<Value> = srv.get(&format!("notifications/deliveries?target_id={}", t["id"])).await.unwrap();
     assert_eq!(ds[0]["status"], "failed");
