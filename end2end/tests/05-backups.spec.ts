@@ -154,7 +154,21 @@ test.describe.serial("Backups page", () => {
     await expect(row).toContainText("Completed");
     await row.getByRole("button", { name: /^Verify/ }).click();
     await expect(row).toContainText("SHA-256 matches");
-    expect(fs.readdirSync(STORE).filter((f) => f.startsWith("tracker-tracker-backup-"))).toHaveLength(1);
+    const stored = fs.readdirSync(STORE).filter((f) => f.startsWith("tracker-tracker-backup-"));
+    expect(stored).toHaveLength(1);
+
+    // A backup copied into the storage directory by hand is found, checked and added.
+    const copied = "tracker-tracker-backup-20250101T000000Z.json";
+    fs.copyFileSync(path.join(STORE, stored[0]), path.join(STORE, copied));
+    await goto(page, "/settings/backups");
+    const found = page.getByTestId("found-file");
+    await expect(found).toHaveCount(1);
+    await expect(found).toContainText(copied);
+    await page.getByRole("button", { name: `Check and add ${copied}` }).click();
+    const added = page.getByTestId("history-row").filter({ hasText: "Added by hand" });
+    await expect(added).toContainText("records read and checked");
+    await expect(found).toHaveCount(0);
+    await expect(added.getByRole("button", { name: `Restore ${copied}` })).toBeVisible();
 
     await screenshots(page, "backups");
   });

@@ -1,7 +1,7 @@
 //! Backups: export, restore (upload or stored), dry run, settings, history.
 
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, BackupSettingsInput, HistoryEntry, RestoreReport, VerifyResult};
+use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport, VerifyResult};
 use leptos::prelude::*;
 use server_fn::codec::{ByteStream, GetUrl, Json, MultipartData, MultipartFormData, Streaming};
 
@@ -147,6 +147,20 @@ pub async fn run_backup_now() -> Result<HistoryEntry, AppError> {
 pub async fn list_backup_history() -> Result<Vec<HistoryEntry>, AppError> {
     let (state, _) = require_auth().await?;
     Ok(domain::history::list(&state).await?)
+}
+
+/// Backup files in the storage directory that the history does not list yet.
+#[server(prefix = "/api", endpoint = "backup/history/found", input = GetUrl)]
+pub async fn list_found_backups() -> Result<Vec<FoundFile>, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::history::found_files(&state).await?)
+}
+
+/// Checks a found file whole and adds it to the history (trigger "imported").
+#[server(prefix = "/api", endpoint = "backup/history/import", input = Json)]
+pub async fn import_found_backup(file_name: String) -> Result<HistoryEntry, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::history::import(&state, &file_name).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup/history/verify", input = Json)]

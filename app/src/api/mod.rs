@@ -108,3 +108,28 @@ pub mod ssr {
         }
     }
 }
+
+/// docs/api.md documents every server function: each `endpoint = "…"` declared in this folder
+/// appears there as `/api/…`.
+#[cfg(all(test, feature = "ssr"))]
+mod docs_tests {
+    #[test]
+    fn every_endpoint_is_documented() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let docs = std::fs::read_to_string(root.join("../docs/api.md")).expect("docs/api.md");
+        let mut endpoints = Vec::new();
+        for entry in std::fs::read_dir(root.join("src/api")).expect("src/api") {
+            let path = entry.expect("entry").path();
+            if path.ends_with("mod.rs") {
+                continue; // this test's own text
+            }
+            let source = std::fs::read_to_string(path).expect("source");
+            for part in source.split("endpoint = \"").skip(1) {
+                endpoints.push(part.split('"').next().unwrap_or_default().to_string());
+            }
+        }
+        assert!(endpoints.len() > 40, "found only {} endpoints", endpoints.len());
+        let missing: Vec<&String> = endpoints.iter().filter(|e| !docs.contains(&format!("/api/{e}"))).collect();
+        assert!(missing.is_empty(), "not in docs/api.md: {missing:?}");
+    }
+}

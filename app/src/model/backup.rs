@@ -34,12 +34,22 @@ pub struct RestoreReport {
     pub pre_restore_backup: Option<String>,
 }
 
+/// A backup file in the storage directory that the history does not list (copied there by hand).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundFile {
+    pub file_name: String,
+    pub size_bytes: i64,
+    /// By its name (.ttbak); checked from its first bytes when it is added.
+    pub encrypted: bool,
+    pub modified_at: Option<DateTime<Utc>>,
+}
+
 /// One stored backup (Settings → Backups → History).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     pub id: i64,
     pub created_at: DateTime<Utc>,
-    /// "scheduled" | "pre_restore"
+    /// "scheduled" | "pre_restore" | "imported" (a file copied into the storage directory by hand)
     pub trigger: String,
     pub file_name: Option<String>,
     pub size_bytes: Option<i64>,

@@ -2,7 +2,7 @@
 //! computed in the browser before anything is uploaded.
 
 use crate::api::backup::{
-    get_backup_overview, list_backup_history, DeleteStoredBackup, RestoreStoredBackup, RunBackupNow, SaveBackupSettings,
+    get_backup_overview, list_backup_history, list_found_backups, DeleteStoredBackup, ImportFoundBackup, RestoreStoredBackup, RunBackupNow, SaveBackupSettings,
     VerifyStoredBackup,
 };
 use crate::backup_format::{FileKind, Header, Section};
@@ -307,6 +307,14 @@ fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
 // ---------------------------------------------------------------------------------------------
 // History
 
+fn trigger_label(trigger: &str) -> &'static str {
+    match trigger {
+        "pre_restore" => "Before a restore",
+        "imported" => "Added by hand",
+        _ => "Scheduled",
+    }
+}
+
 #[component]
 fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
@@ -330,7 +338,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
     view! {
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
-            <p class="hint">"Backups stored on the server: scheduled ones, and the copy saved before each restore (restore it to undo one)."</p>
+            <p class="hint">"Backups stored on the server: scheduled ones, the copy saved before each restore (restore it to undo one), and files you added by hand."</p>
             <div class="actions">
                 <button class="btn" type="button" disabled=move || run_now.pending().get() on:click=move |_| { run_now.dispatch(RunBackupNow {}); }>
                     {move || if run_now.pending().get() { "Running…" } else { "Run a scheduled backup now" }}
@@ -368,7 +376,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                                     view! {
                                         <tr data-testid="history-row">
                                             <td>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                            <td>{if e.trigger == "pre_restore" { "Before a restore" } else { "Scheduled" }}</td>
+                                            <td>{trigger_label(&e.trigger)}</td>
                                             <td class="num">{e.size_bytes.map(human_bytes).unwrap_or_default()}
                                                 {encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}</td>
                                             <td>{status}</td>
@@ -399,7 +407,56 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                     </div>
                 }.into_any()
             }}
+            <FoundFiles/>
         </section>
+    }
+}
+
+/// Backup files copied into the storage directory by hand (one too large to upload, one from
+/// another machine): checked and added to the history on request, then restorable from there.
+#[component]
+fn FoundFiles() -> impl IntoView {
+    let reload = expect_context::<Reload>();
+    let found = Resource::new(move || reload.0.get(), |_| list_found_backups());
+    let import = ServerAction::<ImportFoundBackup>::new();
+    let adding = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = import.value().get() {
+            reload.0.update(|n| *n += 1);
+        }
+    });
+    let error = action_error(import.value());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let files = found.await.unwrap_or_default();
+                (!files.is_empty()).then(|| view! {
+                    <section class="found" aria-labelledby="found-title">
+                        <h3 id="found-title">"Found in the storage directory"</h3>
+                        <p class="hint">"Backup files copied here by hand. Adding one checks it whole first; then it can be verified and restored like the others."</p>
+                        <ErrorNotice error/>
+                        <ul class="found-list">
+                            {files.into_iter().map(|f| {
+                                let name = f.file_name.clone();
+                                let label = format!("Check and add {name}");
+                                let busy = { let name = name.clone(); move || import.pending().get() && adding.get().as_deref() == Some(name.as_str()) };
+                                view! {
+                                    <li data-testid="found-file">
+                                        <code>{f.file_name.clone()}</code> " " <span class="hint">{human_bytes(f.size_bytes)}</span>
+                                        {f.encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}
+                                        " "
+                                        <button class="btn btn-small" type="button" aria-label=label disabled=move || import.pending().get()
+                                            on:click=move |_| { adding.set(Some(name.clone())); import.dispatch(ImportFoundBackup { file_name: name.clone() }); }>
+                                            {move || if busy() { "Checking…" } else { "Check and add" }}
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Transition>
     }
 }
 
@@ -539,7 +596,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
             Source::Upload(p) => {
                 if p.size > limit as f64 {
                     error.set(Some(format!(
-                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server and restore it from the History instead.",
+                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server (keeping its name), add it under History → “Found in the storage directory”, and restore it from there.",
                         human_bytes(p.size as i64),
                         human_bytes(limit as i64)
                     )));

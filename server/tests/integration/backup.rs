@@ -6,7 +6,7 @@ use app::backup_format::records::Record;
 use app::domain::sample;
 use app::domain::secrets::purpose;
 use crate::common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let mut form = vec![];
@@ -261,7 +261,7 @@ async fn an_upload_over_the_limit_is_refused_with_a_pointer_to_stored_backups() 
     let before = digest(&srv.data_dir, &[]).await;
     let e = restore(&srv, bytes, "b.json", &[("current_password", PASSWORD)]).await.unwrap_err();
     assert_eq!(e.status, 413);
-    assert!(e.message.contains("larger than the upload limit") && e.message.contains("restore it from the history"), "{}", e.message);
+    assert!(e.message.contains("larger than the upload limit") && e.message.contains("Found in the storage directory"), "{}", e.message);
     assert_eq!(digest(&srv.data_dir, &[]).await, before);
     // Nothing is left behind in the upload dir.
     let leftovers = std::fs::read_dir(dir.path().join("uploads")).map(|d| d.count()).unwrap_or(0);
@@ -284,4 +284,70 @@ async fn dry_run_reports_without_writing() {
     let counts: Vec<(String, u64)> = report["restored"].as_array().unwrap().iter().map(|c| (c["section"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap())).collect();
     assert!(counts.contains(&("tracker_snapshots".into(), 60)));
     assert_eq!(digest(&dst.data_dir, &[]).await, before);
+}
+
+#[tokio::test]
+async fn a_backup_copied_into_the_storage_directory_is_found_checked_added_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = filled(&dir, PASSWORD).await;
+    let store = dir.path().join("store");
+    let _: Value = srv
+        .call("backup/settings", json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
+            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}))
+        .await
+        .unwrap();
+    // Nothing found yet.
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    assert!(found.is_empty(), "{found:?}");
+
+    let (_, _, bytes) = export(&srv, None).await;
+    let good = "tracker-tracker-backup-20250101T000000Z.json";
+    let damaged = "tracker-tracker-backup-20250103T000000Z.json";
+    std::fs::write(store.join(good), &bytes).unwrap();
+    std::fs::write(store.join(damaged), b"{\"not\": \"a backup\"}").unwrap();
+    std::fs::write(store.join("notes.json"), &bytes).unwrap();
+    std::os::unix::fs::symlink(store.join(good), store.join("tracker-tracker-backup-20250102T000000Z.json")).unwrap();
+
+    // Only regular files with backup names are offered: not the symlink, not notes.json.
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    let names: Vec<&str> = found.iter().map(|f| f["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec![damaged, good]);
+    assert_eq!(found[1]["size_bytes"], bytes.len() as i64);
+
+    // A damaged file is refused and not listed; a name outside the rules is refused too.
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": damaged})).await.unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("not a readable backup"), "{}", e.message);
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": "../notes.json"})).await.unwrap_err();
+    assert!(e.message.contains("not a backup file name"), "{}", e.message);
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": "tracker-tracker-backup-20250102T000000Z.json"})).await.unwrap_err();
+    assert!(e.message.contains("is not a file"), "{}", e.message);
+    let history: Vec<Value> = srv.get("backup/history").await.unwrap();
+    assert!(history.is_empty(), "{history:?}");
+
+    // The good one is checked whole and listed with its SHA-256.
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": good})).await.unwrap();
+    assert_eq!(entry["trigger"], "imported");
+    assert_eq!(entry["status"], "completed");
+    assert_eq!(entry["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+    assert!(entry["verify_message"].as_str().unwrap().contains("records read and checked"), "{entry}");
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": good})).await.unwrap_err();
+    assert!(e.message.contains("already in the history"), "{}", e.message);
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    assert_eq!(found.len(), 1);
+
+    // Restoring it from the history brings back data changed since.
+    let db = raw_db(&srv.data_dir).await;
+    let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
+    sqlx::query("DELETE FROM trackers").execute(&db).await.unwrap();
+    let report: Value = srv
+        .call("backup/history/restore", json!({"id": entry["id"], "current_password": PASSWORD, "dry_run": false}))
+        .await
+        .unwrap();
+    assert_eq!(report["dry_run"], false);
+    let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
+    assert_eq!(after, before);
+    // The symlink and the foreign file are still there.
+    assert!(store.join("notes.json").exists());
+    assert!(std::fs::symlink_metadata(store.join("tracker-tracker-backup-20250102T000000Z.json")).is_ok());
 }

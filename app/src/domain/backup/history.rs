@@ -1,11 +1,14 @@
-//! The backup history: every stored backup run (scheduled or pre-restore), with its outcome.
+//! The backup history: every stored backup run (scheduled or pre-restore), with its outcome, and
+//! backup files copied into the storage directory by hand and added to it ("imported").
 
 use super::storage::{self, Trigger, Written};
 use super::BackupError;
 use crate::domain::settings;
 use crate::domain::time::to_db;
+use crate::validate::invalid;
 use crate::domain::AppState;
-use crate::model::backup::{HistoryEntry, VerifyResult};
+use crate::backup_format::FileKind;
+use crate::model::backup::{FoundFile, HistoryEntry, VerifyResult};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
@@ -203,4 +206,109 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
         }
     }
     Ok(deleted)
+}
+
+/// The trigger of a history row for a file added by hand (see `import`). Retention never
+/// deletes these: it only counts scheduled runs.
+pub const IMPORTED: &str = "imported";
+
+/// The storage directory, canonical, and the names the history already lists there.
+async fn storage_listing(state: &AppState) -> Result<(PathBuf, Vec<String>), BackupError> {
+    let s = settings::load(&state.db).await?;
+    let Some(dir) = s.backup_storage_path else {
+        return Err(BackupError::Storage("no storage path is set: choose one in the configuration first".into()));
+    };
+    let canon = Path::new(&dir).canonicalize().map_err(|e| BackupError::Storage(format!("the storage path {dir} cannot be read: {e}")))?;
+    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE file_name IS NOT NULL").fetch_all(&state.db).await?;
+    let known = rows
+        .into_iter()
+        .filter(|r| r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| d == canon))
+        .filter_map(|r| r.file_name)
+        .collect();
+    Ok((canon, known))
+}
+
+/// Backup files in the storage directory that the history does not list: copied there by hand,
+/// for example one too large to upload. Only regular files named like this app's backups
+/// (`tracker-tracker-backup-….json|.ttbak`); symlinks and other files are not offered.
+/// Newest name first. No storage path set: nothing found.
+pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError> {
+    if settings::load(&state.db).await?.backup_storage_path.is_none() {
+        return Ok(Vec::new());
+    }
+    let (dir, known) = storage_listing(state).await?;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let meta = entry.metadata()?; // of the entry itself: a symlink is not a file here
+        if !meta.file_type().is_file() || !storage::is_backup_file_name(&name) || known.contains(&name) {
+            continue;
+        }
+        found.push(FoundFile {
+            encrypted: name.ends_with(".ttbak"),
+            size_bytes: meta.len() as i64,
+            modified_at: meta.modified().ok().map(DateTime::<Utc>::from).map(crate::domain::time::whole_seconds),
+            file_name: name,
+        });
+    }
+    found.sort_by(|a, b| b.file_name.cmp(&a.file_name));
+    Ok(found)
+}
+
+/// Adds a backup file found in the storage directory to the history, after checking it whole
+/// (every record; every chunk of a .ttbak when the backup password is stored). It can then be
+/// verified, downloaded and restored like any stored backup. A file that fails the check is
+/// refused and not listed.
+pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, BackupError> {
+    let (dir, known) = storage_listing(state).await?;
+    let refuse = |message: String| BackupError::Invalid(invalid("file_name", message));
+    if !storage::is_backup_file_name(file_name) {
+        return Err(refuse(format!("“{file_name}” is not a backup file name (tracker-tracker-backup-<time>.json or .ttbak).")));
+    }
+    if known.iter().any(|k| k == file_name) {
+        return Err(refuse(format!("{file_name} is already in the history.")));
+    }
+    let path = dir.join(file_name);
+    match std::fs::symlink_metadata(&path) {
+        Ok(m) if m.file_type().is_file() => {}
+        _ => return Err(refuse(format!("{file_name} is not a file in {}.", dir.display()))),
+    }
+    let hashed = path.clone();
+    let (sha256, size) = tokio::task::spawn_blocking(move || storage::sha256_file(&hashed))
+        .await
+        .map_err(|e| BackupError::Internal(e.to_string()))??;
+    let s = settings::load(&state.db).await?;
+    let encrypted = {
+        let mut head = [0u8; 8];
+        let n = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut head)?;
+        FileKind::detect(&head[..n]) == FileKind::Encrypted
+    };
+    let password = if encrypted {
+        s.backup_password_enc
+            .as_deref()
+            .and_then(|sealed| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, sealed).ok())
+    } else {
+        None
+    };
+    let message = storage::verify_file(&path, Some(&sha256), password)
+        .await
+        .map_err(|e| refuse(format!("{file_name} was not added: it is not a readable backup ({e}).")))?;
+    let now = to_db(state.now());
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status,
+         verified_at, verify_status, verify_message) VALUES ($1, $2, $3, $4, $5, $6, $7, 'completed', $8, 'ok', $9) RETURNING id",
+    )
+    .bind(&now)
+    .bind(IMPORTED)
+    .bind(file_name)
+    .bind(dir.display().to_string())
+    .bind(size as i64)
+    .bind(encrypted)
+    .bind(&sha256)
+    .bind(&now)
+    .bind(format!("Checked when added: {message}"))
+    .fetch_one(&state.db)
+    .await?;
+    Ok(row(state, id).await?.entry())
 }
