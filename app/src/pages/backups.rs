@@ -9,7 +9,7 @@ use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Picked, Preview};
 use crate::components::{action_error, form_error, human_bytes, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, BackupSettingsInput, HistoryEntry, RestoreReport};
+use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport};
 use crate::model::settings::BackupSettings;
 use crate::model::SecretUpdate;
 use leptos::prelude::*;
@@ -34,12 +34,13 @@ pub fn BackupsPage() -> impl IntoView {
     provide_context(reload);
     let overview = Resource::new(|| (), |_| get_backup_overview());
     let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
+    let found = Resource::new(move || reload.0.get(), |_| list_found_backups());
     view! {
         <h1>"Backups"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Sections initial=o history/> }.into_any(),
+                    Ok(o) => view! { <Sections initial=o history found/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
@@ -57,7 +58,11 @@ fn refresh(ov: RwSignal<BackupOverview>) {
 }
 
 #[component]
-fn Sections(initial: BackupOverview, history: Resource<Result<Vec<HistoryEntry>, AppError>>) -> impl IntoView {
+fn Sections(
+    initial: BackupOverview,
+    history: Resource<Result<Vec<HistoryEntry>, AppError>>,
+    found: Resource<Result<Vec<FoundFile>, AppError>>,
+) -> impl IntoView {
     let ov = RwSignal::new(initial);
     provide_context(ov);
     // The configuration form reports here whether it has unsaved changes (export waits for it).
@@ -76,6 +81,7 @@ fn Sections(initial: BackupOverview, history: Resource<Result<Vec<HistoryEntry>,
                 }
             })}
         </Transition>
+        {view! { <FoundFiles found/> }.into_any()}
         {view! { <RestoreSection restore_source/> }.into_any()}
     }
 }
@@ -407,7 +413,6 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                     </div>
                 }.into_any()
             }}
-            <FoundFiles/>
         </section>
     }
 }
@@ -415,9 +420,8 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
 /// Backup files copied into the storage directory by hand (one too large to upload, one from
 /// another machine): checked and added to the history on request, then restorable from there.
 #[component]
-fn FoundFiles() -> impl IntoView {
+fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
-    let found = Resource::new(move || reload.0.get(), |_| list_found_backups());
     let import = ServerAction::<ImportFoundBackup>::new();
     let adding = RwSignal::new(None::<String>);
     Effect::new(move |_| {
@@ -431,8 +435,8 @@ fn FoundFiles() -> impl IntoView {
             {move || Suspend::new(async move {
                 let files = found.await.unwrap_or_default();
                 (!files.is_empty()).then(|| view! {
-                    <section class="found" aria-labelledby="found-title">
-                        <h3 id="found-title">"Found in the storage directory"</h3>
+                    <section class="card found" aria-labelledby="found-title">
+                        <h2 id="found-title">"Found in the storage directory"</h2>
                         <p class="hint">"Backup files copied here by hand. Adding one checks it whole first; then it can be verified and restored like the others."</p>
                         <ErrorNotice error/>
                         <ul class="found-list">
