@@ -101,10 +101,7 @@ pub async fn restore_stored_backup(
     let backup_password = match nonempty(backup_password) {
         Some(p) => Some(p),
         // A stored .ttbak was written with the stored backup password.
-        None => crate::domain::settings::load(&state.db)
-            .await?
-            .backup_password_enc
-            .and_then(|s| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, &s).ok()),
+        None => domain::storage::stored_backup_password(&state, &crate::domain::settings::load(&state.db).await?),
     };
     let req = domain::restore::RestoreRequest {
         file: path,

@@ -7,7 +7,6 @@ use crate::domain::settings;
 use crate::domain::time::to_db;
 use crate::validate::invalid;
 use crate::domain::AppState;
-use crate::backup_format::FileKind;
 use crate::model::backup::{FoundFile, HistoryEntry, VerifyResult};
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -153,14 +152,8 @@ pub async fn verify(state: &AppState, id: i64) -> Result<VerifyResult, BackupErr
     let outcome = match file_of(state, id).await {
         Ok((path, _)) => {
             // The stored backup password decrypts a .ttbak; without one only the hash is checked.
-            let password = if r.encrypted {
-                s.backup_password_enc
-                    .as_deref()
-                    .and_then(|sealed| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, sealed).ok())
-            } else {
-                None
-            };
-            storage::verify_file(&path, r.sha256.as_deref(), password).await
+            let password = if r.encrypted { storage::stored_backup_password(state, &s) } else { None };
+            storage::verify_file(&path, r.sha256.as_deref(), password).await.map(|c| c.message)
         }
         Err(e) => Err(e),
     };
@@ -212,20 +205,20 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
 /// deletes these: it only counts scheduled runs.
 pub const IMPORTED: &str = "imported";
 
-/// The storage directory, canonical, and the names the history already lists there.
-async fn storage_listing(state: &AppState) -> Result<(PathBuf, Vec<String>), BackupError> {
-    let s = settings::load(&state.db).await?;
-    let Some(dir) = s.backup_storage_path else {
-        return Err(BackupError::Storage("no storage path is set: choose one in the configuration first".into()));
+/// The storage directory, canonical, and the names the history already lists there; None when
+/// no storage path is set.
+async fn storage_listing(state: &AppState, s: &settings::SettingsRow) -> Result<Option<(PathBuf, Vec<String>)>, BackupError> {
+    let Some(dir) = &s.backup_storage_path else {
+        return Ok(None);
     };
-    let canon = Path::new(&dir).canonicalize().map_err(|e| BackupError::Storage(format!("the storage path {dir} cannot be read: {e}")))?;
+    let canon = Path::new(dir).canonicalize().map_err(|e| BackupError::Storage(format!("the storage path {dir} cannot be read: {e}")))?;
     let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE file_name IS NOT NULL").fetch_all(&state.db).await?;
     let known = rows
         .into_iter()
         .filter(|r| r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| d == canon))
         .filter_map(|r| r.file_name)
         .collect();
-    Ok((canon, known))
+    Ok(Some((canon, known)))
 }
 
 /// Backup files in the storage directory that the history does not list: copied there by hand,
@@ -233,10 +226,10 @@ async fn storage_listing(state: &AppState) -> Result<(PathBuf, Vec<String>), Bac
 /// (`tracker-tracker-backup-….json|.ttbak`); symlinks and other files are not offered.
 /// Newest name first. No storage path set: nothing found.
 pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError> {
-    if settings::load(&state.db).await?.backup_storage_path.is_none() {
+    let s = settings::load(&state.db).await?;
+    let Some((dir, known)) = storage_listing(state, &s).await? else {
         return Ok(Vec::new());
-    }
-    let (dir, known) = storage_listing(state).await?;
+    };
     let mut found = Vec::new();
     for entry in std::fs::read_dir(&dir)? {
         let entry = entry?;
@@ -261,7 +254,10 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
 /// verified, downloaded and restored like any stored backup. A file that fails the check is
 /// refused and not listed.
 pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, BackupError> {
-    let (dir, known) = storage_listing(state).await?;
+    let s = settings::load(&state.db).await?;
+    let Some((dir, known)) = storage_listing(state, &s).await? else {
+        return Err(BackupError::Storage("no storage path is set: choose one in the configuration first".into()));
+    };
     let refuse = |message: String| BackupError::Invalid(invalid("file_name", message));
     if !storage::is_backup_file_name(file_name) {
         return Err(refuse(format!("“{file_name}” is not a backup file name (tracker-tracker-backup-<time>.json or .ttbak).")));
@@ -274,24 +270,8 @@ pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, B
         Ok(m) if m.file_type().is_file() => {}
         _ => return Err(refuse(format!("{file_name} is not a file in {}.", dir.display()))),
     }
-    let hashed = path.clone();
-    let (sha256, size) = tokio::task::spawn_blocking(move || storage::sha256_file(&hashed))
-        .await
-        .map_err(|e| BackupError::Internal(e.to_string()))??;
-    let s = settings::load(&state.db).await?;
-    let encrypted = {
-        let mut head = [0u8; 8];
-        let n = std::io::Read::read(&mut std::fs::File::open(&path)?, &mut head)?;
-        FileKind::detect(&head[..n]) == FileKind::Encrypted
-    };
-    let password = if encrypted {
-        s.backup_password_enc
-            .as_deref()
-            .and_then(|sealed| state.keys.open(crate::domain::secrets::purpose::BACKUP_PASSWORD, sealed).ok())
-    } else {
-        None
-    };
-    let message = storage::verify_file(&path, Some(&sha256), password)
+    // One read gives the hash that later verifications compare against and checks every record.
+    let checked = storage::verify_file(&path, None, storage::stored_backup_password(state, &s))
         .await
         .map_err(|e| refuse(format!("{file_name} was not added: it is not a readable backup ({e}).")))?;
     let now = to_db(state.now());
@@ -303,11 +283,11 @@ pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, B
     .bind(IMPORTED)
     .bind(file_name)
     .bind(dir.display().to_string())
-    .bind(size as i64)
-    .bind(encrypted)
-    .bind(&sha256)
+    .bind(checked.size as i64)
+    .bind(checked.encrypted)
+    .bind(&checked.sha256)
     .bind(&now)
-    .bind(format!("Checked when added: {message}"))
+    .bind(format!("Checked when added: {}", checked.message))
     .fetch_one(&state.db)
     .await?;
     Ok(row(state, id).await?.entry())

@@ -118,6 +118,12 @@ pub fn backup_password(state: &AppState, s: &SettingsRow) -> Result<Option<Zeroi
         .map_err(|e| BackupError::Storage(format!("the backup password could not be read ({e})")))
 }
 
+/// The stored backup password whether or not encryption is on now: stored .ttbak files written
+/// with it are opened with it. None when none is stored or it cannot be unsealed.
+pub fn stored_backup_password(state: &AppState, s: &SettingsRow) -> Option<Zeroizing<String>> {
+    s.backup_password_enc.as_deref().and_then(|sealed| state.keys.open(purpose::BACKUP_PASSWORD, sealed).ok())
+}
+
 /// A backup file written and verified.
 #[derive(Debug, Clone)]
 pub struct Written {
@@ -278,20 +284,35 @@ pub fn human(bytes: u64) -> String {
 /// Re-reads a backup file: its SHA-256 (compared when `expected_sha256` is given) and a complete
 /// parse and check of its contents — for a .ttbak, every chunk's authentication tag, when the
 /// password is known. Returns a sentence describing what was checked.
-pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: Option<Zeroizing<String>>) -> Result<String, BackupError> {
+/// What reading a backup file back found.
+#[derive(Debug, Clone)]
+pub struct FileCheck {
+    pub sha256: String,
+    pub size: u64,
+    pub encrypted: bool,
+    /// For a person: what was checked.
+    pub message: String,
+}
+
+/// Reads a backup file whole and checks it: its SHA-256 against `expected_sha256` when given,
+/// then every record (and, for a .ttbak when `password` is given, every chunk's tag).
+pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: Option<Zeroizing<String>>) -> Result<FileCheck, BackupError> {
     let path = path.to_path_buf();
     let expected = expected_sha256.map(str::to_string);
-    tokio::task::spawn_blocking(move || -> Result<String, BackupError> {
-        let (digest, _) = sha256_file(&path)?;
-        if let Some(exp) = &expected {
-            if &digest != exp {
-                return Err(BackupError::Storage(format!("its SHA-256 is {digest}, but {exp} was recorded when it was written: the file has changed")));
+    tokio::task::spawn_blocking(move || -> Result<FileCheck, BackupError> {
+        let (sha256, size) = sha256_file(&path)?;
+        let hash_note = match &expected {
+            Some(exp) if *exp != sha256 => {
+                return Err(BackupError::Storage(format!("its SHA-256 is {sha256}, but {exp} was recorded when it was written: the file has changed")));
             }
-        }
+            Some(_) => "SHA-256 matches",
+            None => "SHA-256 recorded",
+        };
         let mut head = [0u8; 8];
         let mut f = std::fs::File::open(&path)?;
         let n = read_up_to(&mut f, &mut head)?;
         let kind = FileKind::detect(&head[..n]);
+        let encrypted = kind == FileKind::Encrypted;
         let f = std::fs::File::open(&path)?;
         let checked = match (kind, password) {
             (FileKind::Plain, _) => check::check_all(f)?,
@@ -300,14 +321,16 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
                 check::check_all(reader)?
             }
             (FileKind::Encrypted, None) => {
-                return Ok("SHA-256 matches. The contents were not decrypted: no backup password is stored.".into());
+                let message = format!("{hash_note}. The contents were not decrypted: no backup password is stored.");
+                return Ok(FileCheck { sha256, size, encrypted, message });
             }
         };
-        Ok(format!(
-            "SHA-256 matches; {} records read and checked{}.",
+        let message = format!(
+            "{hash_note}; {} records read and checked{}.",
             checked.counts.total(),
-            if kind == FileKind::Encrypted { ", every encrypted chunk authenticated" } else { "" }
-        ))
+            if encrypted { ", every encrypted chunk authenticated" } else { "" }
+        );
+        Ok(FileCheck { sha256, size, encrypted, message })
     })
     .await
     .map_err(|e| BackupError::Internal(e.to_string()))?
