@@ -48,9 +48,7 @@ mod imp {
 
     pub async fn read_slice(p: &Picked, start: f64, end: f64) -> Result<Vec<u8>, String> {
         let blob = p.file.slice_with_f64_and_f64(start, end.min(p.size)).map_err(|_| "The file could not be read.".to_string())?;
-        gloo_file::futures::read_as_bytes(&gloo_file::Blob::from(blob))
-            .await
-            .map_err(|e| format!("The file could not be read: {e}"))
+        gloo_file::futures::read_as_bytes(&gloo_file::Blob::from(blob)).await.map_err(|e| format!("The file could not be read: {e}"))
     }
 
     /// Lets the browser paint and handle input between steps of heavy work.

@@ -96,10 +96,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let (kind, message) = match value {
-            ServerFnErrorErr::Request(e) => (
-                ErrorKind::Network,
-                format!("Could not reach the Tracker Tracker server ({e}). Check that it is running."),
-            ),
+            ServerFnErrorErr::Request(e) => {
+                (ErrorKind::Network, format!("Could not reach the Tracker Tracker server ({e}). Check that it is running."))
+            }
             ServerFnErrorErr::Response(e) | ServerFnErrorErr::Deserialization(e) => {
                 (ErrorKind::Network, format!("The server's answer could not be read ({e})."))
             }

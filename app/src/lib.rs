@@ -76,7 +76,6 @@ pub fn App() -> impl IntoView {
     }
 }
 
-
 /// The associated-data labels of sealed columns. They are part of the backup format (a value is
 /// opened with the label it was sealed with), so they live where both builds can see them.
 pub mod secret_purpose {

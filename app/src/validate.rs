@@ -129,10 +129,7 @@ pub fn one_of(field: &str, label: &str, value: &str, allowed: &[&str]) -> Checke
 
 /// Parses a whole number typed in a form field.
 pub fn parse_int(field: &str, label: &str, value: &str) -> Checked<i64> {
-    value
-        .trim()
-        .parse::<i64>()
-        .map_err(|_| invalid(field, format!("{label} must be a whole number (got {:?}).", value.trim())))
+    value.trim().parse::<i64>().map_err(|_| invalid(field, format!("{label} must be a whole number (got {:?}).", value.trim())))
 }
 
 /// Parses a decimal number typed in a form field.
@@ -183,7 +180,15 @@ mod tests {
         for ok in ["https://aither.cc", "http://127.0.0.1:8080/api", "https://[::1]:443/x", "https://user@host.example/path?q=1"] {
             assert!(http_url("u", "URL", ok).is_ok(), "{ok}");
         }
-        for bad in ["ftp://tracker.example", "https://", "tracker.example", "https://exa mple.com", "javascript:alert(1)", "https://host:0", "https://host:70000"] {
+        for bad in [
+            "ftp://tracker.example",
+            "https://",
+            "tracker.example",
+            "https://exa mple.com",
+            "javascript:alert(1)",
+            "https://host:0",
+            "https://host:70000",
+        ] {
             assert!(http_url("u", "URL", bad).is_err(), "{bad}");
         }
     }

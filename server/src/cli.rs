@@ -54,7 +54,8 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
     let (checked, encryption) = match kind {
         FileKind::Plain => (check::check_all(file).map_err(damaged)?, None),
         FileKind::Encrypted => {
-            let pw = password.ok_or_else(|| format!("{} is an encrypted backup (.ttbak): give its password with --password-file FILE", path.display()))?;
+            let pw =
+                password.ok_or_else(|| format!("{} is an encrypted backup (.ttbak): give its password with --password-file FILE", path.display()))?;
             let reader = TtbakReader::new(file, pw.as_bytes()).map_err(|e| damaged(e.into()))?;
             let h = reader.header();
             let kdf = h.kdf_params();
@@ -71,7 +72,8 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
     let h = &checked.header;
     let mut out = String::new();
     let size = meta.len();
-    out += &format!("File:        {} ({} bytes, {})\n", path.display(), size, if kind == FileKind::Plain { "plain .json" } else { "encrypted .ttbak" });
+    out +=
+        &format!("File:        {} ({} bytes, {})\n", path.display(), size, if kind == FileKind::Plain { "plain .json" } else { "encrypted .ttbak" });
     out += &format!("Format:      {} version {} (written by Tracker Tracker {})\n", h.format, h.format_version, h.app_version);
     out += &format!("Created:     {}\n", h.created_at.to_rfc3339());
     out += &format!("Instance:    {}\n", h.instance_url.as_deref().unwrap_or("(not recorded)"));

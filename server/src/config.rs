@@ -49,26 +49,19 @@ impl Settings {
             None => None,
         };
         let upload_limit_bytes = match var("TT_UPLOAD_LIMIT") {
-            Some(v) => parse_size(&v).filter(|n| *n > 0).ok_or(ConfigError::Invalid {
-                name: "TT_UPLOAD_LIMIT",
-                reason: format!("{v:?} is not a size like 1GiB or 536870912"),
-            })?,
+            Some(v) => parse_size(&v)
+                .filter(|n| *n > 0)
+                .ok_or(ConfigError::Invalid { name: "TT_UPLOAD_LIMIT", reason: format!("{v:?} is not a size like 1GiB or 536870912") })?,
             None => Config::DEFAULT_UPLOAD_LIMIT,
         };
         let secure_cookies = match var("TT_SECURE_COOKIES").as_deref() {
             Some("1" | "true" | "yes") => true,
             Some("0" | "false" | "no") => false,
-            Some(other) => {
-                return Err(ConfigError::Invalid { name: "TT_SECURE_COOKIES", reason: format!("{other:?} is not true/false") })
-            }
+            Some(other) => return Err(ConfigError::Invalid { name: "TT_SECURE_COOKIES", reason: format!("{other:?} is not true/false") }),
             None => base_url.as_deref().is_some_and(|u| u.starts_with("https://")),
         };
-        let database_url = var("DATABASE_URL")
-            .unwrap_or_else(|| app::domain::store::sqlite_url(&data_dir.join("tracker-tracker.db")));
-        Ok(Settings {
-            app: Config { data_dir, base_url, upload_limit_bytes, secure_cookies },
-            database_url,
-        })
+        let database_url = var("DATABASE_URL").unwrap_or_else(|| app::domain::store::sqlite_url(&data_dir.join("tracker-tracker.db")));
+        Ok(Settings { app: Config { data_dir, base_url, upload_limit_bytes, secure_cookies }, database_url })
     }
 }
 

@@ -55,7 +55,8 @@ impl std::fmt::Display for Report {
 
 const ROWS_PER_INSERT: usize = 1000;
 const PLATFORMS: [&str; 6] = ["unit3d", "gazelle", "ggn", "nebulance", "mam", "avistaz"];
-const NAMES: [&str; 12] = ["Aither", "Blutopia", "Orpheus", "Redacted", "GazelleGames", "Nebulance", "MyAnonamouse", "AvistaZ", "Cinemaz", "PrivateHD", "Anthelion", "LST"];
+const NAMES: [&str; 12] =
+    ["Aither", "Blutopia", "Orpheus", "Redacted", "GazelleGames", "Nebulance", "MyAnonamouse", "AvistaZ", "Cinemaz", "PrivateHD", "Anthelion", "LST"];
 
 pub async fn run(args: Args) -> Result<(), String> {
     let settings = crate::config::Settings::from_env().map_err(|e| e.to_string())?;
@@ -202,7 +203,14 @@ pub async fn generate(state: &AppState, o: &Options) -> Result<Report, String> {
                         rng.gen_range(0..1i64 << 40),
                         rng.gen_range(0..1i64 << 42)
                     );
-                    (to_db(start_at + Duration::minutes(5 * (s + k as i64))), seed, rng.gen_range(0..5i64), rng.gen_range(0..50_000_000i64), rng.gen_range(0..5_000_000i64), tags)
+                    (
+                        to_db(start_at + Duration::minutes(5 * (s + k as i64))),
+                        seed,
+                        rng.gen_range(0..5i64),
+                        rng.gen_range(0..50_000_000i64),
+                        rng.gen_range(0..5_000_000i64),
+                        tags,
+                    )
                 })
                 .collect();
             qb.push_values(rows, |mut b, (at, seed, leech, upb, downb, tags)| {
@@ -216,7 +224,8 @@ pub async fn generate(state: &AppState, o: &Options) -> Result<Report, String> {
         let mut hb = 0i64;
         while hb < hours {
             let n = ROWS_PER_INSERT.min((hours - hb) as usize);
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) ");
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) ");
             let rows: Vec<_> = (0..n).map(|k| (to_db(start_at + Duration::hours(hb + k as i64)), 12i64, 12 - rng.gen_range(0..2i64))).collect();
             qb.push_values(rows, |mut b, (at, total, ok)| {
                 b.push_bind(id).push_bind(at).push_bind(total).push_bind(ok);

@@ -12,8 +12,7 @@ use tower_http::services::ServeDir;
 
 /// Builds the state and the router; used by `serve` and by the integration tests.
 pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeResult<(AppState, Router)> {
-    std::fs::create_dir_all(&settings.app.data_dir)
-        .map_err(|e| format!("cannot create the data dir {}: {e}", settings.app.data_dir.display()))?;
+    std::fs::create_dir_all(&settings.app.data_dir).map_err(|e| format!("cannot create the data dir {}: {e}", settings.app.data_dir.display()))?;
     let db = store::connect(&settings.database_url).await.map_err(|e| e.to_string())?;
     let state = AppState::new(db, settings.app.clone(), Arc::new(SystemClock));
     match auth::unlock_at_startup(&state).await {
@@ -31,15 +30,10 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
         .precompressed_gzip();
     let router = Router::new()
         .nest_service(&pkg, pkg_files)
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            move || provide_context(ctx_state.clone()),
-            {
-                let options = leptos_options.clone();
-                move || app::shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&leptos_options, routes, move || provide_context(ctx_state.clone()), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
         // gzip/brotli for pages and JSON (responses already encoded pass through untouched);
@@ -58,22 +52,15 @@ pub async fn serve() -> ServeResult<()> {
     tokio::spawn(app::domain::backup::schedule::run_forever(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Tracker Tracker listening on http://{addr} (data in {})", settings.app.data_dir.display());
-    axum::serve(listener, router.into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| format!("server error: {e}"))?;
+    axum::serve(listener, router.into_make_service()).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;
     Ok(())
 }
 
 /// Leptos site settings: Leptos.toml in the working directory when present, else the LEPTOS_*
 /// environment (as cargo-leptos sets it). LEPTOS_* variables override the file either way.
 pub fn leptos_options() -> ServeResult<LeptosOptions> {
-    let conf = if std::path::Path::new("Leptos.toml").exists() {
-        get_configuration(Some("Leptos.toml"))
-    } else {
-        get_configuration(None)
-    }
-    .map_err(|e| format!("cannot read the Leptos site settings: {e}"))?;
+    let conf = if std::path::Path::new("Leptos.toml").exists() { get_configuration(Some("Leptos.toml")) } else { get_configuration(None) }
+        .map_err(|e| format!("cannot read the Leptos site settings: {e}"))?;
     Ok(conf.leptos_options)
 }
 

@@ -10,8 +10,7 @@ use super::ssr::*;
 use crate::domain::{snapshots, trackers as domain};
 
 pub use crate::model::trackers::{
-    ManualSnapshotInput, RoleInput, SeriesPoint, Snapshot, TrackerConfig, TrackerInput, TrackerRole, TrackerSnapshotPage, TrackerView,
-    PLATFORMS,
+    ManualSnapshotInput, RoleInput, SeriesPoint, Snapshot, TrackerConfig, TrackerInput, TrackerRole, TrackerSnapshotPage, TrackerView, PLATFORMS,
 };
 
 #[cfg(feature = "ssr")]

@@ -49,9 +49,7 @@ pub struct Checked {
 
 fn sealed_ok(v: &str) -> bool {
     use base64::Engine;
-    v.strip_prefix("tt1:")
-        .and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok())
-        .is_some_and(|bytes| bytes.len() >= 12 + 16)
+    v.strip_prefix("tt1:").and_then(|b| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(b).ok()).is_some_and(|bytes| bytes.len() >= 12 + 16)
 }
 
 impl Checker {
@@ -63,7 +61,15 @@ impl Checker {
         FormatError::record(section, index, id, format!("{} ({})", e.message, e.field))
     }
 
-    fn secret(&mut self, section: Section, index: u64, owner_id: Option<i64>, owner_name: &str, purpose: &'static str, v: &Option<String>) -> Result<(), FormatError> {
+    fn secret(
+        &mut self,
+        section: Section,
+        index: u64,
+        owner_id: Option<i64>,
+        owner_name: &str,
+        purpose: &'static str,
+        v: &Option<String>,
+    ) -> Result<(), FormatError> {
         if let Some(v) = v {
             if !sealed_ok(v) {
                 return Err(FormatError::record(section, index, owner_id, format!("the encrypted value for {purpose} is malformed")));

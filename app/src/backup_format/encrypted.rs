@@ -190,10 +190,7 @@ impl KdfParams {
             ));
         }
         if self.parallelism > MAX_PARALLELISM {
-            return Err(format!(
-                "this backup asks for Argon2id parallelism {}; Tracker Tracker allows at most {MAX_PARALLELISM}",
-                self.parallelism
-            ));
+            return Err(format!("this backup asks for Argon2id parallelism {}; Tracker Tracker allows at most {MAX_PARALLELISM}", self.parallelism));
         }
         argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(64)).map_err(|e| {
             format!(
@@ -330,8 +327,7 @@ pub fn parse_header(prefix: &[u8]) -> Result<Option<ParsedHeader>, TtbakError> {
 /// Field by field, so the error says which field is missing or wrong, and so the version is known
 /// before the rest is interpreted (a newer version may change the rest).
 fn parse_header_json(json: &[u8]) -> Result<(TtbakHeader, Vec<u8>, [u8; NONCE_PREFIX_LEN]), TtbakError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(json).map_err(|e| TtbakError::HeaderInvalid(format!("it is not valid JSON ({e})")))?;
+    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| TtbakError::HeaderInvalid(format!("it is not valid JSON ({e})")))?;
     if !v.is_object() {
         return Err(TtbakError::HeaderInvalid("it is not a JSON object".into()));
     }
@@ -400,14 +396,7 @@ fn parse_header_json(json: &[u8]) -> Result<(TtbakHeader, Vec<u8>, [u8; NONCE_PR
     let header = TtbakHeader {
         format,
         format_version,
-        kdf: KdfHeader {
-            algorithm,
-            version,
-            memory_kib: kdf.memory_kib,
-            iterations: kdf.iterations,
-            parallelism: kdf.parallelism,
-            salt: salt_b64,
-        },
+        kdf: KdfHeader { algorithm, version, memory_kib: kdf.memory_kib, iterations: kdf.iterations, parallelism: kdf.parallelism, salt: salt_b64 },
         cipher: CipherHeader { algorithm: cipher_algorithm, construction, nonce_prefix: prefix_b64, chunk_size },
         compression,
     };
@@ -947,14 +936,7 @@ impl<R: Read> TtbakReader<R> {
             }
         };
         let opener = Opener::new(&parsed, password)?;
-        Ok(TtbakReader {
-            inner,
-            header: parsed.header,
-            core: ChunkCore::new(opener),
-            inflater: Inflater::new(),
-            plain_pos: 0,
-            failed: None,
-        })
+        Ok(TtbakReader { inner, header: parsed.header, core: ChunkCore::new(opener), inflater: Inflater::new(), plain_pos: 0, failed: None })
     }
 
     pub fn header(&self) -> &TtbakHeader {
@@ -1134,10 +1116,7 @@ mod tests {
 
     /// Random bytes whose compressed payload is exactly `target` bytes.
     fn exact(target: usize) -> Vec<u8> {
-        (target - 64..target + 64)
-            .map(|n| random(n, 99))
-            .find(|r| deflated_len(r) == target)
-            .expect("some length deflates to exactly the target")
+        (target - 64..target + 64).map(|n| random(n, 99)).find(|r| deflated_len(r) == target).expect("some length deflates to exactly the target")
     }
 
     fn deflated_len(input: &[u8]) -> usize {
@@ -1531,10 +1510,7 @@ mod tests {
         assert_eq!(newer, TtbakError::NewerVersion { found: 2, supported: 1 });
         assert!(newer.to_string().contains("made by a newer version of Tracker Tracker"));
         // The version is read before anything else that might have changed with it.
-        assert_eq!(
-            err(|v| *v = serde_json::json!({"format": FORMAT_ID, "format_version": 7})),
-            TtbakError::NewerVersion { found: 7, supported: 1 }
-        );
+        assert_eq!(err(|v| *v = serde_json::json!({"format": FORMAT_ID, "format_version": 7})), TtbakError::NewerVersion { found: 7, supported: 1 });
 
         let invalid = |edit: fn(&mut serde_json::Value), needle: &str| match err(edit) {
             TtbakError::HeaderInvalid(m) => assert!(m.contains(needle), "{m}"),
@@ -1778,10 +1754,7 @@ mod tests {
         for _ in 0..runs {
             derive_keys(PW, &[7; 16], params.clone()).unwrap();
         }
-        println!(
-            "Argon2id (64 MiB, 3 iterations, 1 lane): {:.0} ms per derivation",
-            started.elapsed().as_secs_f64() * 1000.0 / runs as f64
-        );
+        println!("Argon2id (64 MiB, 3 iterations, 1 lane): {:.0} ms per derivation", started.elapsed().as_secs_f64() * 1000.0 / runs as f64);
 
         let input = data(50 * 1024 * 1024, 9);
         let mb = input.len() as f64 / 1e6;

@@ -245,12 +245,7 @@ pub enum FormatError {
 
 impl FormatError {
     pub fn record(section: Section, index: u64, id: Option<i64>, message: impl Into<String>) -> FormatError {
-        FormatError::Record {
-            section: section.key(),
-            index,
-            id: id.map(|i| format!(" (id {i})")).unwrap_or_default(),
-            message: message.into(),
-        }
+        FormatError::Record { section: section.key(), index, id: id.map(|i| format!(" (id {i})")).unwrap_or_default(), message: message.into() }
     }
 }
 

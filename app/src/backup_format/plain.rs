@@ -185,7 +185,10 @@ pub enum Item {
     KeyWrap(Option<KeyWrap>),
     Record(Record),
     /// A section is complete; `count` records were read.
-    SectionEnd { section: Section, count: u64 },
+    SectionEnd {
+        section: Section,
+        count: u64,
+    },
 }
 
 /// Reads a whole plain backup, calling `on_item` for each item as soon as it is parsed. Memory

@@ -61,8 +61,8 @@ fn time_opt(field: &str, v: Option<&str>) -> Result<Option<DateTime<Utc>>, Clien
 
 impl ClientRow {
     fn into_view(self) -> Result<ClientView, ClientError> {
-        let cross_seed_tags: Vec<String> = serde_json::from_str(&self.cross_seed_tags)
-            .map_err(|e| ClientError::Corrupt(format!("cross-seed tags of client {}: {e}", self.id)))?;
+        let cross_seed_tags: Vec<String> =
+            serde_json::from_str(&self.cross_seed_tags).map_err(|e| ClientError::Corrupt(format!("cross-seed tags of client {}: {e}", self.id)))?;
         Ok(ClientView {
             id: self.id,
             config: ClientConfig {
@@ -87,9 +87,7 @@ impl ClientRow {
 
 /// All clients: the default first, then by name.
 pub async fn list(state: &AppState) -> Result<Vec<ClientView>, ClientError> {
-    let rows = sqlx::query_as::<_, ClientRow>(&format!("{SELECT} ORDER BY c.is_default DESC, c.name, c.id"))
-        .fetch_all(&state.db)
-        .await?;
+    let rows = sqlx::query_as::<_, ClientRow>(&format!("{SELECT} ORDER BY c.is_default DESC, c.name, c.id")).fetch_all(&state.db).await?;
     rows.into_iter().map(ClientRow::into_view).collect()
 }
 
@@ -103,12 +101,7 @@ pub async fn get(state: &AppState, id: i64) -> Result<ClientView, ClientError> {
 }
 
 /// The new sealed value of a secret column given its stored value and the form's update.
-pub(crate) fn apply_secret(
-    state: &AppState,
-    purpose: &str,
-    stored: Option<String>,
-    update: &SecretUpdate,
-) -> Result<Option<String>, SecretError> {
+pub(crate) fn apply_secret(state: &AppState, purpose: &str, stored: Option<String>, update: &SecretUpdate) -> Result<Option<String>, SecretError> {
     if let Some(v) = update.new_value() {
         Ok(Some(state.keys.seal(purpose, v)?))
     } else if update.clear {
@@ -135,10 +128,7 @@ pub async fn save(state: &AppState, input: &ClientInput) -> Result<ClientView, C
     let id = match input.id {
         Some(id) => {
             let stored: Option<(Option<String>, Option<String>)> =
-                sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+                sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
             let (user_enc, pass_enc) = stored.ok_or(ClientError::NotFound(id))?;
             let user_enc = apply_secret(state, purpose::CLIENT_USERNAME, user_enc, &input.username)?;
             let pass_enc = apply_secret(state, purpose::CLIENT_PASSWORD, pass_enc, &input.password)?;
@@ -220,10 +210,7 @@ pub struct Credentials {
 
 pub async fn credentials(state: &AppState, id: i64) -> Result<Credentials, ClientError> {
     let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&state.db)
-            .await?;
+        sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
     let (u, p) = row.ok_or(ClientError::NotFound(id))?;
     Ok(Credentials {
         username: u.map(|s| state.keys.open(purpose::CLIENT_USERNAME, &s)).transpose()?,
@@ -245,15 +232,13 @@ struct SnapshotRow {
 
 /// One page of a client's snapshots, newest first. `limit` is clamped to 1..=MAX_PAGE.
 pub async fn snapshots(state: &AppState, client_id: i64, offset: i64, limit: i64) -> Result<SnapshotPage, ClientError> {
-    let exists: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM download_clients WHERE id = $1").bind(client_id).fetch_optional(&state.db).await?;
+    let exists: Option<(i64,)> = sqlx::query_as("SELECT id FROM download_clients WHERE id = $1").bind(client_id).fetch_optional(&state.db).await?;
     if exists.is_none() {
         return Err(ClientError::NotFound(client_id));
     }
     let limit = limit.clamp(1, MAX_PAGE);
     let offset = offset.max(0);
-    let (total,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM client_snapshots WHERE client_id = $1").bind(client_id).fetch_one(&state.db).await?;
+    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM client_snapshots WHERE client_id = $1").bind(client_id).fetch_one(&state.db).await?;
     let rows = sqlx::query_as::<_, SnapshotRow>(
         "SELECT id, client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps, tag_stats
          FROM client_snapshots WHERE client_id = $1 ORDER BY polled_at DESC, id DESC LIMIT $2 OFFSET $3",
@@ -266,8 +251,8 @@ pub async fn snapshots(state: &AppState, client_id: i64, offset: i64, limit: i64
     let items = rows
         .into_iter()
         .map(|r| {
-            let tag_stats: Vec<TagStat> = serde_json::from_str(&r.tag_stats)
-                .map_err(|e| ClientError::Corrupt(format!("tag stats of snapshot {}: {e}", r.id)))?;
+            let tag_stats: Vec<TagStat> =
+                serde_json::from_str(&r.tag_stats).map_err(|e| ClientError::Corrupt(format!("tag stats of snapshot {}: {e}", r.id)))?;
             Ok(ClientSnapshot {
                 id: r.id,
                 client_id: r.client_id,
@@ -307,11 +292,8 @@ mod tests {
         let (state, _dir) = testing::state().await;
         let v = save(&state, &input("qB")).await.unwrap();
         assert!(v.has_username && v.has_password);
-        let (u, p): (String, String) = sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1")
-            .bind(v.id)
-            .fetch_one(&state.db)
-            .await
-            .unwrap();
+        let (u, p): (String, String) =
+            sqlx::query_as("SELECT username_enc, password_enc FROM download_clients WHERE id = $1").bind(v.id).fetch_one(&state.db).await.unwrap();
         assert!(u.starts_with("tt1:") && !u.contains("admin-user"));
         assert!(p.starts_with("tt1:") && !p.contains("hunter2-secret"));
         let json = serde_json::to_string(&list(&state).await.unwrap()).unwrap();
@@ -393,16 +375,20 @@ mod tests {
                     .await
                     .unwrap();
             }
-            sqlx::query("INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-01-01T00:00:00Z', 12, 11)")
-                .bind(id)
-                .execute(&state.db)
-                .await
-                .unwrap();
-            sqlx::query("INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-01-03T00:00:00Z', 'connection refused')")
-                .bind(id)
-                .execute(&state.db)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-01-01T00:00:00Z', 12, 11)",
+            )
+            .bind(id)
+            .execute(&state.db)
+            .await
+            .unwrap();
+            sqlx::query(
+                "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-01-03T00:00:00Z', 'connection refused')",
+            )
+            .bind(id)
+            .execute(&state.db)
+            .await
+            .unwrap();
         }
         let v = get(&state, a.id).await.unwrap();
         assert_eq!(v.last_error.as_deref(), Some("connection refused"));

@@ -19,12 +19,7 @@ impl Config {
     pub const DEFAULT_UPLOAD_LIMIT: u64 = 1024 * 1024 * 1024;
 
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
-        Config {
-            data_dir: data_dir.into(),
-            base_url: None,
-            upload_limit_bytes: Self::DEFAULT_UPLOAD_LIMIT,
-            secure_cookies: false,
-        }
+        Config { data_dir: data_dir.into(), base_url: None, upload_limit_bytes: Self::DEFAULT_UPLOAD_LIMIT, secure_cookies: false }
     }
 
     pub fn server_key_path(&self) -> PathBuf {

@@ -4,19 +4,19 @@
 pub mod auth;
 pub mod backup;
 pub mod clients;
-pub mod notifications;
-pub mod notify;
-pub mod snapshots;
-pub mod tags;
-pub mod trackers;
 pub mod clock;
 pub mod config;
+pub mod notifications;
+pub mod notify;
+pub mod sample;
 pub mod secrets;
 pub mod settings;
+pub mod snapshots;
 pub mod state;
 pub mod store;
-pub mod sample;
+pub mod tags;
 pub mod time;
+pub mod trackers;
 
 pub use state::AppState;
 

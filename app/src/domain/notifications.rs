@@ -6,9 +6,7 @@ use super::notify::redact_url;
 use super::secrets::{purpose, SecretError};
 use super::time::{from_db, to_db};
 use super::AppState;
-use crate::model::notifications::{
-    Delivery, TargetConfig, TargetConfigFlags, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice,
-};
+use crate::model::notifications::{Delivery, TargetConfig, TargetConfigFlags, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice};
 use crate::validate::{invalid, Invalid};
 
 #[derive(Debug, thiserror::Error)]
@@ -57,9 +55,7 @@ impl StoredTarget {
     pub fn open_config(&self, state: &AppState) -> Result<Option<TargetConfig>, NotificationError> {
         let Some(sealed) = &self.config_enc else { return Ok(None) };
         let json = state.keys.open(purpose::NOTIFICATION_CONFIG, sealed)?;
-        serde_json::from_str(&json)
-            .map(Some)
-            .map_err(|e| NotificationError::Corrupt(format!("delivery settings of target {}: {e}", self.id)))
+        serde_json::from_str(&json).map(Some).map_err(|e| NotificationError::Corrupt(format!("delivery settings of target {}: {e}", self.id)))
     }
 }
 
@@ -150,8 +146,7 @@ pub async fn get(state: &AppState, id: i64) -> Result<TargetView, NotificationEr
 
 /// The trackers a target can be limited to (read directly: the trackers module is separate).
 pub async fn tracker_choices(state: &AppState) -> Result<Vec<TrackerChoice>, NotificationError> {
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, name FROM trackers ORDER BY sort_order, name").fetch_all(&state.db).await?;
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM trackers ORDER BY sort_order, name").fetch_all(&state.db).await?;
     Ok(rows.into_iter().map(|(id, name)| TrackerChoice { id, name }).collect())
 }
 
@@ -188,11 +183,7 @@ pub async fn save(state: &AppState, input: &TargetInput) -> Result<TargetView, N
         match stored.as_ref().and_then(|s| s.config_enc.clone()) {
             Some(sealed) if same_type => sealed,
             _ => {
-                return Err(invalid(
-                    "config",
-                    "Fill in the delivery settings (web address, token, chat id or topic) for this type of target.",
-                )
-                .into())
+                return Err(invalid("config", "Fill in the delivery settings (web address, token, chat id or topic) for this type of target.").into())
             }
         }
     };
@@ -278,8 +269,7 @@ impl TryFrom<DeliveryRow> for Delivery {
     type Error = NotificationError;
 
     fn try_from(r: DeliveryRow) -> Result<Self, Self::Error> {
-        let sent_at = from_db(&r.sent_at)
-            .ok_or_else(|| NotificationError::Corrupt(format!("delivery {} has a bad time {:?}", r.id, r.sent_at)))?;
+        let sent_at = from_db(&r.sent_at).ok_or_else(|| NotificationError::Corrupt(format!("delivery {} has a bad time {:?}", r.id, r.sent_at)))?;
         Ok(Delivery { id: r.id, target_id: r.target_id, event: r.event, status: r.status, sent_at, error: r.error })
     }
 }
@@ -312,24 +302,18 @@ pub async fn deliveries(state: &AppState, target_id: Option<i64>, limit: i64) ->
 }
 
 /// Records one delivery attempt. `error` None means it was sent.
-pub async fn record_delivery(
-    state: &AppState,
-    target_id: i64,
-    event: &str,
-    error: Option<&str>,
-) -> Result<Delivery, NotificationError> {
+pub async fn record_delivery(state: &AppState, target_id: i64, event: &str, error: Option<&str>) -> Result<Delivery, NotificationError> {
     let now = state.now();
     let status = if error.is_none() { "sent" } else { "failed" };
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO notification_deliveries (target_id, event, status, sent_at, error) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(target_id)
-    .bind(event)
-    .bind(status)
-    .bind(to_db(now))
-    .bind(error)
-    .fetch_one(&state.db)
-    .await?;
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO notification_deliveries (target_id, event, status, sent_at, error) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(target_id)
+            .bind(event)
+            .bind(status)
+            .bind(to_db(now))
+            .bind(error)
+            .fetch_one(&state.db)
+            .await?;
     Ok(Delivery {
         id,
         target_id,
@@ -436,10 +420,8 @@ mod tests {
             Err(NotificationError::Invalid(i)) => assert_eq!(i.field, "config"),
             other => panic!("{other:?}"),
         }
-        let retype = TargetInput {
-            config_update: Some(TargetConfigUpdate { token: SecretUpdate::set("app-token"), ..Default::default() }),
-            ..retype
-        };
+        let retype =
+            TargetInput { config_update: Some(TargetConfigUpdate { token: SecretUpdate::set("app-token"), ..Default::default() }), ..retype };
         match save(&state, &retype).await {
             Err(NotificationError::Invalid(i)) => assert_eq!(i.field, "url", "stored values of another type are not reused"),
             other => panic!("{other:?}"),

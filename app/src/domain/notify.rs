@@ -123,9 +123,7 @@ async fn deliver_and_record(
             .open_config(state)
             .map_err(|e| format!("its delivery settings could not be read ({e}); edit the target and enter them again"))?
             .ok_or_else(|| "it has no delivery settings; edit the target and fill them in".to_string())?;
-        let config = config
-            .validate_for(&target.settings.target_type)
-            .map_err(|e| format!("its delivery settings are not valid ({})", e.message))?;
+        let config = config.validate_for(&target.settings.target_type).map_err(|e| format!("its delivery settings are not valid ({})", e.message))?;
         deliver(http, &target.settings.target_type, &config, msg).await
     }
     .await;
@@ -266,11 +264,8 @@ pub async fn deliver(http: &reqwest::Client, target_type: &str, config: &TargetC
         }
         "ntfy" => {
             let url = endpoint(&url_of(config), &[config.topic.as_deref().unwrap_or_default()])?;
-            let mut req = http
-                .post(url.clone())
-                .header("Title", header_text(msg.title))
-                .header("Tags", header_text(msg.event))
-                .body(msg.message.to_string());
+            let mut req =
+                http.post(url.clone()).header("Title", header_text(msg.title)).header("Tags", header_text(msg.event)).body(msg.message.to_string());
             if let Some(token) = config.token.as_deref() {
                 req = req.bearer_auth(token);
             }
@@ -285,10 +280,7 @@ pub async fn deliver(http: &reqwest::Client, target_type: &str, config: &TargetC
         return Ok(());
     }
     if status.is_redirection() {
-        return Err(format!(
-            "HTTP {} from {label}: it redirects elsewhere, and redirects to another host are not followed",
-            status.as_u16()
-        ));
+        return Err(format!("HTTP {} from {label}: it redirects elsewhere, and redirects to another host are not followed", status.as_u16()));
     }
     let body = read_start(res, 4096).await;
     let snippet = scrub(&truncate(body.trim(), 200), &secrets);
@@ -453,27 +445,30 @@ mod tests {
     async fn each_type_sends_its_documented_request() {
         let http = http_client().unwrap();
         let cases: Vec<(&str, TargetConfig, &str, &[&str])> = vec![
-            ("webhook", TargetConfig { url: Some("/hooks/abc?k=1".into()), ..Default::default() }, "POST /hooks/abc?k=1 ", &[
-                "\"app\":\"tracker-tracker\"",
-                "\"event\":\"backup_failed\"",
-                "\"message\":\"Disk full\"",
-                "\"sent_at\":",
-            ]),
-            ("discord", TargetConfig { url: Some("/api/webhooks/1/tok".into()), ..Default::default() }, "POST /api/webhooks/1/tok ", &[
-                "\"content\":\"**Backup failed**\\nDisk full\"",
-                "\"username\":\"Tracker Tracker\"",
-            ]),
+            (
+                "webhook",
+                TargetConfig { url: Some("/hooks/abc?k=1".into()), ..Default::default() },
+                "POST /hooks/abc?k=1 ",
+                &["\"app\":\"tracker-tracker\"", "\"event\":\"backup_failed\"", "\"message\":\"Disk full\"", "\"sent_at\":"],
+            ),
+            (
+                "discord",
+                TargetConfig { url: Some("/api/webhooks/1/tok".into()), ..Default::default() },
+                "POST /api/webhooks/1/tok ",
+                &["\"content\":\"**Backup failed**\\nDisk full\"", "\"username\":\"Tracker Tracker\""],
+            ),
             (
                 "telegram",
                 TargetConfig { url: Some("".into()), token: Some("123:ABC".into()), chat_id: Some("42".into()), ..Default::default() },
                 "POST /bot123:ABC/sendMessage ",
                 &["\"chat_id\":\"42\"", "\"text\":\"Backup failed\\n\\nDisk full\""],
             ),
-            ("gotify", TargetConfig { url: Some("/gotify/".into()), token: Some("AppTok".into()), ..Default::default() }, "POST /gotify/message ", &[
-                "x-gotify-key: AppTok",
-                "\"priority\":5",
-                "\"title\":\"Backup failed\"",
-            ]),
+            (
+                "gotify",
+                TargetConfig { url: Some("/gotify/".into()), token: Some("AppTok".into()), ..Default::default() },
+                "POST /gotify/message ",
+                &["x-gotify-key: AppTok", "\"priority\":5", "\"title\":\"Backup failed\""],
+            ),
             (
                 "ntfy",
                 TargetConfig { url: Some("".into()), topic: Some("my topic".into()), token: Some("tk_1".into()), ..Default::default() },
@@ -540,11 +535,13 @@ mod tests {
     async fn tracker_events_skip_targets_limited_to_other_trackers() {
         let (state, _dir) = testing::state().await;
         for name in ["A", "B"] {
-            sqlx::query("INSERT INTO trackers (name, base_url, platform, created_at, updated_at) VALUES ($1, 'https://t.example', 'unit3d', 'x', 'x')")
-                .bind(name)
-                .execute(&state.db)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO trackers (name, base_url, platform, created_at, updated_at) VALUES ($1, 'https://t.example', 'unit3d', 'x', 'x')",
+            )
+            .bind(name)
+            .execute(&state.db)
+            .await
+            .unwrap();
         }
         let url = Some("http://127.0.0.1:9/x".to_string());
         let all = target(&state, "webhook", TargetConfig { url: url.clone(), ..Default::default() }, &["tracker_down"]).await;
@@ -579,12 +576,15 @@ mod tests {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
         };
-        let down = target(&state, "webhook", TargetConfig { url: Some(format!("http://127.0.0.1:{port}/t0ken")), ..Default::default() }, &["backup_failed"]).await;
+        let down =
+            target(&state, "webhook", TargetConfig { url: Some(format!("http://127.0.0.1:{port}/t0ken")), ..Default::default() }, &["backup_failed"])
+                .await;
         match send_test(&state, down).await {
             Err(NotifyError::Failed { reason, .. }) => assert_eq!(reason, format!("connection refused by 127.0.0.1:{port}")),
             other => panic!("{other:?}"),
         }
-        let _other = target(&state, "webhook", TargetConfig { url: Some(format!("http://127.0.0.1:{port}/x")), ..Default::default() }, &["ratio_drop"]).await;
+        let _other =
+            target(&state, "webhook", TargetConfig { url: Some(format!("http://127.0.0.1:{port}/x")), ..Default::default() }, &["ratio_drop"]).await;
 
         // An event goes to the targets that asked for it only.
         let (base2, task2) = receiver(200, "ok").await;

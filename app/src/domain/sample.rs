@@ -72,11 +72,13 @@ pub async fn fill(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(db)
         .await?;
     }
-    sqlx::query("INSERT INTO tracker_runtime (tracker_id, last_polled_at, last_error, last_error_at, consecutive_failures) VALUES (1, $1, $2, $1, 4)")
-        .bind(&now)
-        .bind(TRANSIENT[0])
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "INSERT INTO tracker_runtime (tracker_id, last_polled_at, last_error, last_error_at, consecutive_failures) VALUES (1, $1, $2, $1, 4)",
+    )
+    .bind(&now)
+    .bind(TRANSIENT[0])
+    .execute(db)
+    .await?;
     sqlx::query("INSERT INTO tracker_roles (id, tracker_id, role_name, achieved_at, notes) VALUES (1, 1, 'User', $1, NULL), (2, 1, 'Power User', $2, 'after 1 year')")
         .bind(to_db(t0))
         .bind(to_db(t0 + Duration::days(365)))

@@ -69,8 +69,7 @@ impl KdfParams {
                 self.memory_kib, self.iterations, self.parallelism
             )));
         }
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-            .map_err(|e| SecretError::BadParams(e.to_string()))?;
+        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32)).map_err(|e| SecretError::BadParams(e.to_string()))?;
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 }
@@ -78,10 +77,7 @@ impl KdfParams {
 /// A key-encryption key derived from a password.
 pub fn derive_kek(password: &str, salt: &[u8], params: KdfParams) -> Result<Zeroizing<[u8; 32]>, SecretError> {
     let mut out = Zeroizing::new([0u8; 32]);
-    params
-        .argon2()?
-        .hash_password_into(password.as_bytes(), salt, out.as_mut())
-        .map_err(|e| SecretError::BadParams(e.to_string()))?;
+    params.argon2()?.hash_password_into(password.as_bytes(), salt, out.as_mut()).map_err(|e| SecretError::BadParams(e.to_string()))?;
     Ok(out)
 }
 
@@ -167,9 +163,7 @@ impl DataKey {
         let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(kek));
         let (nonce, ct) = blob.split_at(12);
         let plain = Zeroizing::new(
-            cipher
-                .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: b"tracker-tracker data key" })
-                .map_err(|_| SecretError::WrongKey)?,
+            cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: b"tracker-tracker data key" }).map_err(|_| SecretError::WrongKey)?,
         );
         let mut key = Zeroizing::new([0u8; 32]);
         key.copy_from_slice(&plain);

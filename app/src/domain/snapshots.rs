@@ -79,7 +79,8 @@ pub async fn page(state: &AppState, tracker_id: i64, offset: i64, limit: i64) ->
     ensure_tracker(state, tracker_id).await?;
     let limit = limit.clamp(1, MAX_PAGE);
     let offset = offset.max(0);
-    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots WHERE tracker_id = $1").bind(tracker_id).fetch_one(&state.db).await?;
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots WHERE tracker_id = $1").bind(tracker_id).fetch_one(&state.db).await?;
     let rows = sqlx::query_as::<_, SnapshotRow>(&format!(
         "SELECT {COLUMNS} FROM tracker_snapshots WHERE tracker_id = $1 ORDER BY polled_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
@@ -95,7 +96,8 @@ pub async fn page(state: &AppState, tracker_id: i64, offset: i64, limit: i64) ->
 /// included), chosen by the database.
 pub async fn series(state: &AppState, tracker_id: i64) -> Result<Vec<SeriesPoint>, TrackerError> {
     ensure_tracker(state, tracker_id).await?;
-    let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots WHERE tracker_id = $1").bind(tracker_id).fetch_one(&state.db).await?;
+    let (total,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots WHERE tracker_id = $1").bind(tracker_id).fetch_one(&state.db).await?;
     let step = ((total + CHART_POINTS - 1) / CHART_POINTS).max(1);
     let rows: Vec<(DateTime<Utc>, i64, i64)> = sqlx::query_as(
         "SELECT polled_at, uploaded_bytes, downloaded_bytes FROM (

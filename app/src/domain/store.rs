@@ -26,11 +26,8 @@ pub async fn connect(url: &str) -> Result<Db, StoreError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(30));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(opts)
-        .await
-        .map_err(|source| StoreError::Open { url: url.to_string(), source })?;
+    let pool =
+        SqlitePoolOptions::new().max_connections(8).connect_with(opts).await.map_err(|source| StoreError::Open { url: url.to_string(), source })?;
     MIGRATOR.run(&pool).await?;
     Ok(pool)
 }

@@ -64,14 +64,11 @@ const MEMBER_COLUMNS: &str = "id, group_id, tag, label, color, sort_order";
 
 /// All groups in display order, each with its members in display order.
 pub async fn list(state: &AppState) -> Result<Vec<TagGroupView>, TagError> {
-    let groups = sqlx::query_as::<_, GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM tag_groups ORDER BY sort_order, name, id"))
+    let groups =
+        sqlx::query_as::<_, GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM tag_groups ORDER BY sort_order, name, id")).fetch_all(&state.db).await?;
+    let members = sqlx::query_as::<_, MemberRow>(&format!("SELECT {MEMBER_COLUMNS} FROM tag_group_members ORDER BY group_id, sort_order, tag, id"))
         .fetch_all(&state.db)
         .await?;
-    let members = sqlx::query_as::<_, MemberRow>(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM tag_group_members ORDER BY group_id, sort_order, tag, id"
-    ))
-    .fetch_all(&state.db)
-    .await?;
     let mut by_group: std::collections::HashMap<i64, Vec<(i64, TagMember)>> = std::collections::HashMap::new();
     for m in members {
         by_group.entry(m.group_id).or_default().push(m.into_member());
@@ -91,12 +88,11 @@ pub async fn get(state: &AppState, id: i64) -> Result<TagGroupView, TagError> {
         .fetch_optional(&state.db)
         .await?
         .ok_or(TagError::NotFound(id))?;
-    let members = sqlx::query_as::<_, MemberRow>(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM tag_group_members WHERE group_id = $1 ORDER BY sort_order, tag, id"
-    ))
-    .bind(id)
-    .fetch_all(&state.db)
-    .await?;
+    let members =
+        sqlx::query_as::<_, MemberRow>(&format!("SELECT {MEMBER_COLUMNS} FROM tag_group_members WHERE group_id = $1 ORDER BY sort_order, tag, id"))
+            .bind(id)
+            .fetch_all(&state.db)
+            .await?;
     Ok(group.into_view(members.into_iter().map(MemberRow::into_member).collect()))
 }
 

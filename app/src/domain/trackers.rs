@@ -74,9 +74,8 @@ impl TrackerRow {
 
 /// All trackers (favourites first, then by sort order and name), each with its latest snapshot.
 pub async fn list(state: &AppState) -> Result<Vec<TrackerView>, TrackerError> {
-    let rows = sqlx::query_as::<_, TrackerRow>(&format!("{SELECT} ORDER BY t.is_favorite DESC, t.sort_order, t.name, t.id"))
-        .fetch_all(&state.db)
-        .await?;
+    let rows =
+        sqlx::query_as::<_, TrackerRow>(&format!("{SELECT} ORDER BY t.is_favorite DESC, t.sort_order, t.name, t.id")).fetch_all(&state.db).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         let latest = super::snapshots::latest(state, r.id).await?;
@@ -268,13 +267,19 @@ mod tests {
         let a = save(&s, &input("A")).await.unwrap().id;
         let b = save(&s, &input("B")).await.unwrap().id;
         for t in [a, b] {
-            sqlx::query("INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) VALUES ($1, '2025-01-01T00:00:00Z', 1, 1)")
-                .bind(t)
-                .execute(&s.db)
-                .await
-                .unwrap();
+            sqlx::query(
+                "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) VALUES ($1, '2025-01-01T00:00:00Z', 1, 1)",
+            )
+            .bind(t)
+            .execute(&s.db)
+            .await
+            .unwrap();
         }
-        sqlx::query("INSERT INTO tracker_roles (tracker_id, role_name, achieved_at) VALUES ($1, 'User', '2025-01-01T00:00:00Z')").bind(a).execute(&s.db).await.unwrap();
+        sqlx::query("INSERT INTO tracker_roles (tracker_id, role_name, achieved_at) VALUES ($1, 'User', '2025-01-01T00:00:00Z')")
+            .bind(a)
+            .execute(&s.db)
+            .await
+            .unwrap();
         sqlx::query("INSERT INTO tracker_runtime (tracker_id, last_error) VALUES ($1, 'x')").bind(a).execute(&s.db).await.unwrap();
         sqlx::query("INSERT INTO notification_targets (name, target_type, tracker_ids, created_at, updated_at) VALUES ('only A', 'webhook', $1, 'x', 'x'), ('A and B', 'webhook', $2, 'x', 'x')")
             .bind(format!("[{a}]"))
@@ -286,7 +291,8 @@ mod tests {
         assert_eq!(count(&s, "tracker_snapshots").await, 1);
         assert_eq!(count(&s, "tracker_roles").await, 0);
         assert_eq!(count(&s, "tracker_runtime").await, 0);
-        let scopes: Vec<(Option<String>, bool)> = sqlx::query_as("SELECT tracker_ids, enabled FROM notification_targets ORDER BY id").fetch_all(&s.db).await.unwrap();
+        let scopes: Vec<(Option<String>, bool)> =
+            sqlx::query_as("SELECT tracker_ids, enabled FROM notification_targets ORDER BY id").fetch_all(&s.db).await.unwrap();
         assert_eq!(scopes, vec![(None, false), (Some(format!("[{b}]")), true)]);
         assert!(matches!(delete(&s, a).await, Err(TrackerError::NotFound(_))));
     }

@@ -49,9 +49,8 @@ impl TargetConfig {
             }
             validate::http_url("url", label, u)
         };
-        let required = |field: &str, label: &str, v: &Option<String>| -> Checked<String> {
-            validate::text(field, label, v.as_deref().unwrap_or(""), 1, 500)
-        };
+        let required =
+            |field: &str, label: &str, v: &Option<String>| -> Checked<String> { validate::text(field, label, v.as_deref().unwrap_or(""), 1, 500) };
         Ok(match target_type {
             "discord" => TargetConfig { url: Some(url("Webhook URL")?), ..Default::default() },
             "webhook" => TargetConfig { url: Some(url("Webhook URL")?), ..Default::default() },
@@ -65,11 +64,9 @@ impl TargetConfig {
                 },
                 topic: None,
             },
-            "gotify" => TargetConfig {
-                url: Some(url("Gotify server URL")?),
-                token: Some(required("token", "App token", &self.token)?),
-                ..Default::default()
-            },
+            "gotify" => {
+                TargetConfig { url: Some(url("Gotify server URL")?), token: Some(required("token", "App token", &self.token)?), ..Default::default() }
+            }
             "ntfy" => TargetConfig {
                 url: Some(url("ntfy server URL")?),
                 topic: Some(required("topic", "Topic", &self.topic)?),

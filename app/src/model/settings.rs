@@ -45,8 +45,18 @@ impl GeneralSettings {
             proxy_port,
             proxy_username: validate::optional_text("proxy_username", "Proxy username", self.proxy_username.as_deref(), 200)?,
             notifications_enabled: self.notifications_enabled,
-            notify_ratio_drop_threshold: validate::non_negative_f64("notify_ratio_drop_threshold", "Ratio drop threshold", self.notify_ratio_drop_threshold)?,
-            notify_buffer_milestone_gib: validate::int_range("notify_buffer_milestone_gib", "Buffer milestone (GiB)", self.notify_buffer_milestone_gib, 1, 1_000_000)?,
+            notify_ratio_drop_threshold: validate::non_negative_f64(
+                "notify_ratio_drop_threshold",
+                "Ratio drop threshold",
+                self.notify_ratio_drop_threshold,
+            )?,
+            notify_buffer_milestone_gib: validate::int_range(
+                "notify_buffer_milestone_gib",
+                "Buffer milestone (GiB)",
+                self.notify_buffer_milestone_gib,
+                1,
+                1_000_000,
+            )?,
         })
     }
 }
@@ -88,7 +98,10 @@ impl BackupSettings {
         let storage_path = validate::optional_text("storage_path", "Storage path", self.storage_path.as_deref(), 4096)?;
         if let Some(p) = &storage_path {
             if !p.starts_with('/') {
-                return Err(validate::invalid("storage_path", "The storage path must be an absolute directory on the server, like /srv/backups/tracker-tracker."));
+                return Err(validate::invalid(
+                    "storage_path",
+                    "The storage path must be an absolute directory on the server, like /srv/backups/tracker-tracker.",
+                ));
             }
             if p.split('/').any(|part| part == "..") {
                 return Err(validate::invalid("storage_path", "The storage path may not contain \"..\"."));

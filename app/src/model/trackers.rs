@@ -164,17 +164,9 @@ pub struct ManualSnapshotInput {
 impl ManualSnapshotInput {
     /// The snapshot this input describes (ratio and buffer are derived), validated.
     pub fn to_snapshot(&self, now: DateTime<Utc>) -> Checked<Snapshot> {
-        let ratio = if self.downloaded_bytes > 0 {
-            Some(self.uploaded_bytes as f64 / self.downloaded_bytes as f64)
-        } else {
-            None
-        };
+        let ratio = if self.downloaded_bytes > 0 { Some(self.uploaded_bytes as f64 / self.downloaded_bytes as f64) } else { None };
         let required = self.required_ratio.unwrap_or(1.0);
-        let buffer = if required > 0.0 {
-            Some(self.uploaded_bytes.saturating_sub((self.downloaded_bytes as f64 * required) as i64))
-        } else {
-            None
-        };
+        let buffer = if required > 0.0 { Some(self.uploaded_bytes.saturating_sub((self.downloaded_bytes as f64 * required) as i64)) } else { None };
         let polled_at = self.polled_at.unwrap_or(now);
         if polled_at > now + chrono::Duration::minutes(5) {
             return Err(validate::invalid("polled_at", "The snapshot time cannot be in the future."));

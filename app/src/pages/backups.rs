@@ -2,8 +2,8 @@
 //! computed in the browser before anything is uploaded.
 
 use crate::api::backup::{
-    get_backup_overview, list_backup_history, list_found_backups, DeleteStoredBackup, ImportFoundBackup, RestoreStoredBackup, RunBackupNow, SaveBackupSettings,
-    VerifyStoredBackup,
+    get_backup_overview, list_backup_history, list_found_backups, DeleteStoredBackup, ImportFoundBackup, RestoreStoredBackup, RunBackupNow,
+    SaveBackupSettings, VerifyStoredBackup,
 };
 use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Picked, Preview};

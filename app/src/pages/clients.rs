@@ -3,7 +3,7 @@
 
 use crate::api::clients::{list_client_snapshots, list_clients, ClientConfig, ClientInput, ClientView, DeleteClient, SaveClient};
 use crate::components::forms::{format_time, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::list_page::{AddOrEdit, EditCard, ListLoader, ListPage};
 use crate::components::{form_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};

@@ -4,11 +4,10 @@
 
 use crate::api::notifications::{
     list_deliveries, list_notification_targets, list_tracker_choices, DeleteNotificationTarget, Delivery, SaveNotificationTarget,
-    SendTestNotification, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice,
-    EVENTS,
+    SendTestNotification, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice, EVENTS,
 };
 use crate::components::forms::{format_time, optional, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListPage, EditCard};
+use crate::components::list_page::{AddOrEdit, EditCard, ListPage};
 use crate::components::{form_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_f64, parse_int, Invalid};
@@ -112,7 +111,9 @@ fn TargetsSection(
                         view! { <span role="status">"Sending…"</span> }.into_any()
                     } else {
                         match test.value().get() {
-                            Some(Ok(d)) => view! { <span class="success" role="status">{format!("Test sent at {}.", format_time(&d.sent_at))}</span> }.into_any(),
+                            Some(Ok(d)) => {
+                                view! { <span class="success" role="status">{format!("Test sent at {}.", format_time(&d.sent_at))}</span> }.into_any()
+                            }
                             Some(Err(e)) => view! { <span class="error" role="alert">{e.message}</span> }.into_any(),
                             None => ().into_any(),
                         }
@@ -237,12 +238,7 @@ impl SecretInput {
 }
 
 #[component]
-fn TargetForm(
-    initial: Option<TargetView>,
-    trackers: Vec<TrackerChoice>,
-    on_saved: Callback<TargetView>,
-    on_cancel: Callback<()>,
-) -> impl IntoView {
+fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_saved: Callback<TargetView>, on_cancel: Callback<()>) -> impl IntoView {
     let id = initial.as_ref().map(|t| t.id);
     let settings = initial.as_ref().map(|t| t.settings.clone()).unwrap_or(TargetSettings {
         name: String::new(),
@@ -283,8 +279,7 @@ fn TargetForm(
         local.set(None);
         let parsed = (|| -> Result<TargetInput, Invalid> {
             let kind = target_type.get();
-            let chosen_events: Vec<String> =
-                EVENTS.iter().map(|(k, _)| k.to_string()).filter(|k| events.with(|e| e.contains(k))).collect();
+            let chosen_events: Vec<String> = EVENTS.iter().map(|(k, _)| k.to_string()).filter(|k| events.with(|e| e.contains(k))).collect();
             let settings = TargetSettings {
                 name: name.get(),
                 target_type: kind.clone(),

@@ -1,10 +1,9 @@
 //! Settings → Security: password, two-factor login, session and lockout settings.
 
 use crate::api::auth::{
-    get_security_overview, ChangePassword, SaveSecuritySettings, SecuritySettings, TotpBegin, TotpConfirm, TotpDisable,
-    TotpRegenerateCodes,
+    get_security_overview, ChangePassword, SaveSecuritySettings, SecuritySettings, TotpBegin, TotpConfirm, TotpDisable, TotpRegenerateCodes,
 };
-use crate::components::{action_error, form_error, action_ok, ErrorNotice, SuccessNotice, TextField};
+use crate::components::{action_error, action_ok, form_error, ErrorNotice, SuccessNotice, TextField};
 use crate::validate::parse_int;
 use leptos::prelude::*;
 
@@ -90,13 +89,7 @@ fn TwoFactorCard(
     let confirm_error = action_error(confirm.value());
     let disable_error = action_error(disable.value());
     let regen_error = action_error(regen.value());
-    let new_codes = Signal::derive(move || {
-        confirm
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .or_else(|| regen.value().get().and_then(Result::ok))
-    });
+    let new_codes = Signal::derive(move || confirm.value().get().and_then(Result::ok).or_else(|| regen.value().get().and_then(Result::ok)));
     view! {
         <section class="card" aria-labelledby="tfa-title">
             <h2 id="tfa-title">"Two-factor login"</h2>

@@ -3,7 +3,7 @@
 
 use crate::api::tags::{list_tag_groups, DeleteTagGroup, SaveTagGroup, TagGroupConfig, TagGroupInput, TagGroupView, TagMember};
 use crate::components::forms::{optional, ConfirmDelete};
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::list_page::{AddOrEdit, EditCard, ListLoader, ListPage};
 use crate::components::{form_error, CheckField, ErrorNotice, SelectField, SuccessNotice, TextField};
 use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
@@ -29,11 +29,7 @@ pub fn TagGroupsPage() -> impl IntoView {
 }
 
 #[component]
-fn GroupCard(
-    g: TagGroupView,
-    page: ListPage<TagGroupView>,
-    delete: ServerAction<DeleteTagGroup>,
-) -> impl IntoView {
+fn GroupCard(g: TagGroupView, page: ListPage<TagGroupView>, delete: ServerAction<DeleteTagGroup>) -> impl IntoView {
     let id = g.id;
     let name = g.config.name.clone();
     let heading_id = format!("group-{id}-title");

@@ -1,7 +1,9 @@
 //! One tracker: its details, an upload/download chart over its whole history, the snapshot
 //! table (paged), the manual snapshot form, and its class history (roles).
 
-use crate::api::trackers::{get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, RoleInput};
+use crate::api::trackers::{
+    get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, RoleInput,
+};
 use crate::components::chart::UploadChart;
 use crate::components::forms::{format_time, parse_optional_int, ConfirmDelete};
 use crate::components::{action_error, form_error, human_bytes, CheckField, ErrorNotice, SuccessNotice, TextField};

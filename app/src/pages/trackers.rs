@@ -2,7 +2,7 @@
 
 use crate::api::trackers::{list_trackers, DeleteTracker, SaveTracker, TrackerConfig, TrackerInput, TrackerView, PLATFORMS};
 use crate::components::forms::ConfirmDelete;
-use crate::components::list_page::{AddOrEdit, ListLoader, ListPage, EditCard};
+use crate::components::list_page::{AddOrEdit, EditCard, ListLoader, ListPage};
 use crate::components::{form_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
 use crate::validate::{parse_int, Invalid};

@@ -1,8 +1,8 @@
 //! Login, lockout, TOTP and sealed secrets, through the real HTTP API and a real SQLite file.
 
+use crate::common::*;
 use app::domain::auth::totp;
 use app::domain::secrets::purpose;
-use crate::common::*;
 use serde_json::json;
 
 #[tokio::test]
@@ -57,7 +57,10 @@ async fn lockout_after_repeated_failures_and_reset_on_success() {
     let dir = tempfile::tempdir().unwrap();
     let mut srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
-    let _: () = srv.call("security/settings", json!({"input": {"session_timeout_minutes": 60, "lockout_threshold": 3, "lockout_minutes": 10}})).await.unwrap();
+    let _: () = srv
+        .call("security/settings", json!({"input": {"session_timeout_minutes": 60, "lockout_threshold": 3, "lockout_minutes": 10}}))
+        .await
+        .unwrap();
     srv.fresh_client();
 
     // Two failures, then a success resets the counter.
@@ -193,7 +196,10 @@ async fn secrets_survive_password_change_and_restart() {
 
     // Change the password: refused when the current one is wrong, then done.
     let e = srv
-        .call::<()>("security/password", json!({"current": "wrong wrong wrong", "new_password": "a brand new password", "confirm": "a brand new password"}))
+        .call::<()>(
+            "security/password",
+            json!({"current": "wrong wrong wrong", "new_password": "a brand new password", "confirm": "a brand new password"}),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, "wrong_credentials");

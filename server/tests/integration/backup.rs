@@ -1,11 +1,11 @@
 //! Backups through the real HTTP API: export, restore (same instance, fresh instance with the
 //! same or another password, with and without the source password), dry run, bad input.
 
+use crate::common::*;
 use app::backup_format::plain::{self, Item};
 use app::backup_format::records::Record;
 use app::domain::sample;
 use app::domain::secrets::purpose;
-use crate::common::*;
 use serde_json::{json, Value};
 
 async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
@@ -91,7 +91,9 @@ async fn export_streams_a_download_that_holds_no_secret() {
     let db = raw_db(&srv.data_dir).await;
     let (salt, hash): (Vec<u8>, String) = sqlx::query_as("SELECT instance_salt, password_hash FROM instance").fetch_one(&db).await.unwrap();
     use base64::Engine;
-    for enc in [hex::encode(&salt), base64::engine::general_purpose::STANDARD.encode(&salt), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&salt)] {
+    for enc in
+        [hex::encode(&salt), base64::engine::general_purpose::STANDARD.encode(&salt), base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&salt)]
+    {
         assert!(!text.contains(&enc));
     }
     assert!(!text.contains(&hash) && !text.contains("$argon2id$"));
@@ -180,7 +182,8 @@ async fn restore_into_an_instance_with_another_password() {
         sqlx::query_as("SELECT enabled, disabled_reason, username_enc FROM download_clients WHERE id = 1").fetch_one(&db).await.unwrap();
     assert!(!enabled && user.is_none());
     assert_eq!(reason.as_deref(), Some("credentials cleared during restore — re-enter and re-enable"));
-    let (active, token): (bool, Option<String>) = sqlx::query_as("SELECT is_active, api_token_enc FROM trackers WHERE id = 1").fetch_one(&db).await.unwrap();
+    let (active, token): (bool, Option<String>) =
+        sqlx::query_as("SELECT is_active, api_token_enc FROM trackers WHERE id = 1").fetch_one(&db).await.unwrap();
     assert!(!active && token.is_none());
     let (target_enabled,): (bool,) = sqlx::query_as("SELECT enabled FROM notification_targets WHERE id = 1").fetch_one(&db).await.unwrap();
     assert!(!target_enabled);
@@ -210,17 +213,29 @@ async fn bad_backups_are_refused_and_change_nothing() {
         ("not JSON", b"PK\x03\x04 this is a zip".to_vec(), "not JSON"),
         ("JSON, not a backup", br#"{"hello": "world"}"#.to_vec(), "not a Tracker Tracker backup"),
         ("JSON array", b"[1,2,3]".to_vec(), "not a Tracker Tracker backup"),
-        ("newer version", text.replacen("\"format_version\":1", "\"format_version\":2", 1).into_bytes(), "made by a newer version of Tracker Tracker"),
+        (
+            "newer version",
+            text.replacen("\"format_version\":1", "\"format_version\":2", 1).into_bytes(),
+            "made by a newer version of Tracker Tracker",
+        ),
         (
             "counts differ",
             text.replacen(&format!("\"tracker_snapshots\":{snapshots}"), &format!("\"tracker_snapshots\":{}", snapshots + 1), 1).into_bytes(),
             "The header says tracker_snapshots has 61 record(s), but the file holds 60",
         ),
         ("missing tracker", text.replacen("{\"id\":100,\"tracker_id\":1,", "{\"id\":100,\"tracker_id\":77,", 1).into_bytes(), "refers to tracker 77"),
-        ("ftp URL", text.replacen("\"base_url\":\"https://aither.cc\"", "\"base_url\":\"ftp://aither.cc\"", 1).into_bytes(), "must be a web address starting with http:// or https://"),
+        (
+            "ftp URL",
+            text.replacen("\"base_url\":\"https://aither.cc\"", "\"base_url\":\"ftp://aither.cc\"", 1).into_bytes(),
+            "must be a web address starting with http:// or https://",
+        ),
         ("port 70000", text.replacen("\"port\":8080", "\"port\":70000", 1).into_bytes(), "Port must be a whole number from 1 to 65535 (got 70000)"),
         ("negative count", text.replacen("\"seeding_count\":0,", "\"seeding_count\":-5,", 1).into_bytes(), "Seeding count cannot be negative"),
-        ("non-integer count", text.replacen("\"seeding_count\":0,", "\"seeding_count\":1.5,", 1).into_bytes(), "seeding_count: invalid type: floating point `1.5`"),
+        (
+            "non-integer count",
+            text.replacen("\"seeding_count\":0,", "\"seeding_count\":1.5,", 1).into_bytes(),
+            "seeding_count: invalid type: floating point `1.5`",
+        ),
         ("duplicate id", text.replacen("{\"id\":103,", "{\"id\":100,", 1).into_bytes(), "(id 100): duplicate id"),
         ("truncated JSON", good[..good.len() / 2].to_vec(), "ends early"),
         ("trailing garbage member", text.replacen("\n}\n", ",\n\"extra\":[]\n}\n", 1).into_bytes(), "unknown member \"extra\""),
@@ -281,7 +296,8 @@ async fn dry_run_reports_without_writing() {
     assert_eq!(report["totp_disabled"], true);
     assert!(report["secrets_cleared"].as_u64().unwrap() > 0);
     assert!(report["pre_restore_backup"].is_null());
-    let counts: Vec<(String, u64)> = report["restored"].as_array().unwrap().iter().map(|c| (c["section"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap())).collect();
+    let counts: Vec<(String, u64)> =
+        report["restored"].as_array().unwrap().iter().map(|c| (c["section"].as_str().unwrap().to_string(), c["count"].as_u64().unwrap())).collect();
     assert!(counts.contains(&("tracker_snapshots".into(), 60)));
     assert_eq!(digest(&dst.data_dir, &[]).await, before);
 }
@@ -292,8 +308,11 @@ async fn a_backup_copied_into_the_storage_directory_is_found_checked_added_and_r
     let srv = filled(&dir, PASSWORD).await;
     let store = dir.path().join("store");
     let _: Value = srv
-        .call("backup/settings", json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
-            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}))
+        .call(
+            "backup/settings",
+            json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
+            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}),
+        )
         .await
         .unwrap();
     // Nothing found yet.
@@ -340,10 +359,7 @@ async fn a_backup_copied_into_the_storage_directory_is_found_checked_added_and_r
     let db = raw_db(&srv.data_dir).await;
     let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
     sqlx::query("DELETE FROM trackers").execute(&db).await.unwrap();
-    let report: Value = srv
-        .call("backup/history/restore", json!({"id": entry["id"], "current_password": PASSWORD, "dry_run": false}))
-        .await
-        .unwrap();
+    let report: Value = srv.call("backup/history/restore", json!({"id": entry["id"], "current_password": PASSWORD, "dry_run": false})).await.unwrap();
     assert_eq!(report["dry_run"], false);
     let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
     assert_eq!(after, before);

@@ -1,9 +1,9 @@
 //! Encrypted (.ttbak) backups through the real HTTP API and the CLI: round trips, fresh salts,
 //! and every kind of damage refused with its own message while the database stays unchanged.
 
+use crate::common::*;
 use app::backup_format::encrypted::parse_header;
 use app::domain::sample;
-use crate::common::*;
 use serde_json::Value;
 
 const BACKUP_PW: &str = "backup password 77";
@@ -219,7 +219,8 @@ async fn encrypted_restore_into_an_instance_with_another_password() {
     let other = "another password 42";
     let with = TestServer::start(&d2).await;
     with.setup(other).await;
-    let r = restore(&with, file.clone(), &[("current_password", other), ("backup_password", BACKUP_PW), ("source_password", PASSWORD)]).await.unwrap();
+    let r =
+        restore(&with, file.clone(), &[("current_password", other), ("backup_password", BACKUP_PW), ("source_password", PASSWORD)]).await.unwrap();
     assert_eq!(r["secrets_cleared"], 0, "{r}");
     assert_eq!(r["totp_disabled"], false);
     let s = app::domain::settings::load(&with.state.db).await.unwrap();

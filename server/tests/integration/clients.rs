@@ -75,11 +75,13 @@ async fn create_edit_default_delete_with_sealed_credentials() {
     assert_eq!(list[0]["id"], b["id"]);
 
     // Runtime state shows up; snapshots page; delete cascades.
-    sqlx::query("INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-02-01T10:00:00Z', 'HTTP 403 from qBittorrent')")
-        .bind(id)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-02-01T10:00:00Z', 'HTTP 403 from qBittorrent')",
+    )
+    .bind(id)
+    .execute(&db)
+    .await
+    .unwrap();
     for day in 1..=3 {
         sqlx::query("INSERT INTO client_snapshots (client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps) VALUES ($1, $2, 10, 0, 1, 2)")
             .bind(id)
@@ -146,22 +148,29 @@ async fn tag_groups_save_members_together() {
     let srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
     let db = raw_db(&srv.data_dir).await;
-    let group = |id: Value, name: &str, members: Value| {
-        json!({"input": {"id": id, "config": {"name": name, "emoji": "🎬", "chart_type": "pie", "description": null, "sort_order": 0, "count_unmatched": true}, "members": members}})
-    };
+    let group = |id: Value, name: &str, members: Value| json!({"input": {"id": id, "config": {"name": name, "emoji": "🎬", "chart_type": "pie", "description": null, "sort_order": 0, "count_unmatched": true}, "members": members}});
     let g: Value = srv
-        .call("tag-groups/save", group(Value::Null, "Media", json!([{"tag": "movies", "label": "Movies", "color": "#FF0000", "sort_order": 0}, {"tag": "tv", "color": "#00f", "sort_order": 1}])))
+        .call(
+            "tag-groups/save",
+            group(
+                Value::Null,
+                "Media",
+                json!([{"tag": "movies", "label": "Movies", "color": "#FF0000", "sort_order": 0}, {"tag": "tv", "color": "#00f", "sort_order": 1}]),
+            ),
+        )
         .await
         .unwrap();
     let id = g["id"].clone();
     assert_eq!(g["members"].as_array().unwrap().len(), 2);
     assert_eq!(g["members"][0][1]["color"], "#ff0000");
 
-    let g2: Value = srv.call("tag-groups/save", group(id.clone(), "Media!", json!([{"tag": "music", "color": "#123456", "sort_order": 0}]))).await.unwrap();
+    let g2: Value =
+        srv.call("tag-groups/save", group(id.clone(), "Media!", json!([{"tag": "music", "color": "#123456", "sort_order": 0}]))).await.unwrap();
     assert_eq!(g2["members"].as_array().unwrap().len(), 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM tag_group_members").await, 1);
 
-    let e = srv.call::<Value>("tag-groups/save", group(id.clone(), "Media", json!([{"tag": "x", "color": "red", "sort_order": 0}]))).await.unwrap_err();
+    let e =
+        srv.call::<Value>("tag-groups/save", group(id.clone(), "Media", json!([{"tag": "x", "color": "red", "sort_order": 0}]))).await.unwrap_err();
     assert_eq!(e.status, 400);
     assert!(e.message.contains("colour like #3b82f6"), "{}", e.message);
     let e = srv.call::<Value>("tag-groups/save", group(id.clone(), "", json!([]))).await.unwrap_err();

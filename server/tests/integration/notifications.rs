@@ -1,10 +1,10 @@
 //! Notification targets through the real HTTP API: sealed settings, "Send test" reaching a local
 //! HTTP receiver, failures returned and recorded, and answers free of secrets.
 
+use crate::common::*;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
-use crate::common::*;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -21,7 +21,12 @@ type Inbox = Arc<Mutex<Vec<Received>>>;
 /// A tiny HTTP receiver on 127.0.0.1 that records every request and answers `status`.
 async fn receiver(status: StatusCode, answer: &'static str) -> (String, Inbox, tokio::task::JoinHandle<()>) {
     let inbox: Inbox = Arc::default();
-    async fn record(State((inbox, status, answer)): State<(Inbox, StatusCode, &'static str)>, uri: Uri, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+    async fn record(
+        State((inbox, status, answer)): State<(Inbox, StatusCode, &'static str)>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, &'static str) {
         let path = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
         inbox.lock().unwrap().push(Received { path, headers, body: body.to_vec() });
         (status, answer)
@@ -175,8 +180,7 @@ async fn failures_are_returned_and_recorded_with_a_reason() {
 
     // The receiver answers 500: the status and the start of its answer are the reason.
     let (base, _inbox, _task) = receiver(StatusCode::INTERNAL_SERVER_ERROR, "database is on fire").await;
-    let t: Value =
-        srv.call("notifications/save", target("Broken", "webhook", json!({"url": format!("{base}/x/Tok3nInPath")}))).await.unwrap();
+    let t: Value = srv.call("notifications/save", target("Broken", "webhook", json!({"url": format!("{base}/x/Tok3nInPath")}))).await.unwrap();
     let e = srv.call::<Value>("notifications/test", json!({"id": t["id"]})).await.unwrap_err();
     assert_eq!(e.status, 502, "{e:?}");
     assert!(e.message.contains("HTTP 500 from the webhook: database is on fire"), "{}", e.message);

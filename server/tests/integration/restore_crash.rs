@@ -72,9 +72,8 @@ async fn a_restore_killed_midway_leaves_the_database_as_it_was() {
     let before = digest(dir.path(), &["backup_history"]).await;
 
     // 3. Start the restore, and kill the process once it is inside the transaction.
-    let form = reqwest::multipart::Form::new()
-        .part("file", reqwest::multipart::Part::bytes(backup).file_name("b.json"))
-        .text("current_password", PASSWORD);
+    let form =
+        reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(backup).file_name("b.json")).text("current_password", PASSWORD);
     let restore = tokio::spawn(client.post(format!("{url}/api/backup/restore")).multipart(form).send());
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut inside = false;

@@ -43,11 +43,9 @@ struct InstanceRow {
 }
 
 async fn instance(state: &AppState) -> Result<Option<InstanceRow>, AuthError> {
-    Ok(sqlx::query_as::<_, InstanceRow>(
-        "SELECT password_hash, instance_salt, dek_wrapped_password, locked_until FROM instance WHERE id = 1",
-    )
-    .fetch_optional(&state.db)
-    .await?)
+    Ok(sqlx::query_as::<_, InstanceRow>("SELECT password_hash, instance_salt, dek_wrapped_password, locked_until FROM instance WHERE id = 1")
+        .fetch_optional(&state.db)
+        .await?)
 }
 
 pub async fn is_set_up(state: &AppState) -> Result<bool, AuthError> {
@@ -113,8 +111,7 @@ pub async fn setup(state: &AppState, new_password: &str, confirm: &str) -> Resul
 /// At start-up: unlocks the data key with the server key file, so jobs run with nobody logged in.
 /// Returns false (and stays locked until the next login) when the key file is missing or differs.
 pub async fn unlock_at_startup(state: &AppState) -> Result<bool, AuthError> {
-    let row: Option<(Vec<u8>,)> =
-        sqlx::query_as("SELECT dek_wrapped_server FROM instance WHERE id = 1").fetch_optional(&state.db).await?;
+    let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT dek_wrapped_server FROM instance WHERE id = 1").fetch_optional(&state.db).await?;
     let Some((wrapped,)) = row else { return Ok(false) };
     let server_key = state.keys.load_or_create_server_key()?;
     match DataKey::unwrap(&server_key, &wrapped) {
@@ -135,17 +132,13 @@ fn lock_message(until: DateTime<Utc>, now: DateTime<Utc>) -> AuthError {
 async fn record_failure(state: &AppState) -> Result<AuthError, AuthError> {
     let now = state.now();
     let s = settings::load(&state.db).await?;
-    let (attempts,): (i64,) = sqlx::query_as(
-        "UPDATE instance SET failed_login_attempts = failed_login_attempts + 1 WHERE id = 1 RETURNING failed_login_attempts",
-    )
-    .fetch_one(&state.db)
-    .await?;
+    let (attempts,): (i64,) =
+        sqlx::query_as("UPDATE instance SET failed_login_attempts = failed_login_attempts + 1 WHERE id = 1 RETURNING failed_login_attempts")
+            .fetch_one(&state.db)
+            .await?;
     if attempts >= s.lockout_threshold {
         let until = now + Duration::minutes(s.lockout_minutes);
-        sqlx::query("UPDATE instance SET locked_until = $1, failed_login_attempts = 0 WHERE id = 1")
-            .bind(to_db(until))
-            .execute(&state.db)
-            .await?;
+        sqlx::query("UPDATE instance SET locked_until = $1, failed_login_attempts = 0 WHERE id = 1").bind(to_db(until)).execute(&state.db).await?;
         return Ok(lock_message(until, now));
     }
     Ok(AuthError::WrongCredentials)
@@ -215,10 +208,7 @@ async fn unlock_with_password(state: &AppState, pw: &str, row: &InstanceRow) -> 
     })
     .await??;
     let server_key = state.keys.load_or_create_server_key()?;
-    sqlx::query("UPDATE instance SET dek_wrapped_server = $1 WHERE id = 1")
-        .bind(key.wrap(&server_key))
-        .execute(&state.db)
-        .await?;
+    sqlx::query("UPDATE instance SET dek_wrapped_server = $1 WHERE id = 1").bind(key.wrap(&server_key)).execute(&state.db).await?;
     state.keys.set(key);
     Ok(())
 }
@@ -231,13 +221,7 @@ pub async fn session_is_valid(state: &AppState, token: &str) -> Result<bool, Aut
 
 /// Changes the login password. The data key is only re-sealed, so every secret stays readable.
 /// Other sessions are ended.
-pub async fn change_password(
-    state: &AppState,
-    current_token: &str,
-    current: &str,
-    new_password: &str,
-    confirm: &str,
-) -> Result<(), AuthError> {
+pub async fn change_password(state: &AppState, current_token: &str, current: &str, new_password: &str, confirm: &str) -> Result<(), AuthError> {
     password::check_new(new_password, confirm).map_err(AuthError::BadNewPassword)?;
     let row = check_credentials(state, current, None, false, false).await?;
     let key = state.keys.get()?;
@@ -257,8 +241,7 @@ pub async fn change_password(
 
 /// The portable key wrap (for backups).
 pub async fn portable_key_wrap(state: &AppState) -> Result<PortableKeyWrap, AuthError> {
-    let (json,): (String,) =
-        sqlx::query_as("SELECT portable_key_wrap FROM instance WHERE id = 1").fetch_one(&state.db).await?;
+    let (json,): (String,) = sqlx::query_as("SELECT portable_key_wrap FROM instance WHERE id = 1").fetch_one(&state.db).await?;
     serde_json::from_str(&json).map_err(|e| AuthError::Internal(format!("portable key wrap unreadable: {e}")))
 }
 

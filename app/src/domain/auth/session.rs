@@ -36,10 +36,7 @@ pub async fn create(db: &Db, now: DateTime<Utc>) -> Result<String, sqlx::Error> 
 /// True when the token names a live session; refreshes its last-seen time, drops it when idle too long.
 pub async fn validate(db: &Db, token: &str, now: DateTime<Utc>, idle_minutes: i64) -> Result<bool, sqlx::Error> {
     let hash = hash_token(token);
-    let row: Option<(String,)> = sqlx::query_as("SELECT last_seen_at FROM sessions WHERE token_hash = $1")
-        .bind(&hash)
-        .fetch_optional(db)
-        .await?;
+    let row: Option<(String,)> = sqlx::query_as("SELECT last_seen_at FROM sessions WHERE token_hash = $1").bind(&hash).fetch_optional(db).await?;
     let Some((last_seen,)) = row else { return Ok(false) };
     let last_seen = from_db(&last_seen).unwrap_or(DateTime::<Utc>::MIN_UTC);
     if now - last_seen > Duration::minutes(idle_minutes) {
@@ -47,11 +44,7 @@ pub async fn validate(db: &Db, token: &str, now: DateTime<Utc>, idle_minutes: i6
         return Ok(false);
     }
     if now - last_seen > TOUCH_EVERY {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
-            .bind(to_db(now))
-            .bind(&hash)
-            .execute(db)
-            .await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2").bind(to_db(now)).bind(&hash).execute(db).await?;
     }
     Ok(true)
 }

@@ -24,9 +24,8 @@ pub struct Enrolment {
 }
 
 fn totp_for(secret_base32: &str) -> Result<TOTP, AuthError> {
-    let bytes = Secret::Encoded(secret_base32.to_string())
-        .to_bytes()
-        .map_err(|_| AuthError::Totp("The stored two-factor secret is unreadable.".into()))?;
+    let bytes =
+        Secret::Encoded(secret_base32.to_string()).to_bytes().map_err(|_| AuthError::Totp("The stored two-factor secret is unreadable.".into()))?;
     TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, bytes, Some(ISSUER.to_string()), ACCOUNT.to_string())
         .map_err(|e| AuthError::Totp(format!("Two-factor secret rejected: {e}")))
 }
@@ -38,9 +37,7 @@ fn normalize(code: &str) -> String {
 /// The time step at which `code` is valid around `now_secs` (±1 step), if any.
 fn matching_step(totp: &TOTP, code: &str, now_secs: u64) -> Option<u64> {
     let step = now_secs / STEP_SECS;
-    [step.saturating_sub(1), step, step + 1]
-        .into_iter()
-        .find(|s| constant_time_eq(totp.generate(s * STEP_SECS).as_bytes(), code.as_bytes()))
+    [step.saturating_sub(1), step, step + 1].into_iter().find(|s| constant_time_eq(totp.generate(s * STEP_SECS).as_bytes(), code.as_bytes()))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -81,16 +78,12 @@ pub async fn begin(state: &AppState) -> Result<Enrolment, AuthError> {
 /// codes (shown once).
 pub async fn confirm(state: &AppState, code: &str) -> Result<Vec<String>, AuthError> {
     let s = settings::load(&state.db).await?;
-    let pending = s
-        .totp_pending_secret_enc
-        .ok_or_else(|| AuthError::Totp("Start the two-factor set-up first.".into()))?;
+    let pending = s.totp_pending_secret_enc.ok_or_else(|| AuthError::Totp("Start the two-factor set-up first.".into()))?;
     let secret = state.keys.open(purpose::TOTP_PENDING_SECRET, &pending)?;
     let totp = totp_for(&secret)?;
     let now = state.now().timestamp().max(0) as u64;
     let Some(step) = matching_step(&totp, &normalize(code), now) else {
-        return Err(AuthError::Totp(
-            "That code does not match. Check the time on your phone and enter the current 6-digit code.".into(),
-        ));
+        return Err(AuthError::Totp("That code does not match. Check the time on your phone and enter the current 6-digit code.".into()));
     };
     let codes = new_backup_codes();
     let codes_json = serde_json::to_string(&codes).map_err(|e| AuthError::Internal(e.to_string()))?;

@@ -37,9 +37,7 @@ impl<'a> ExportOutput for Box<dyn tokio::io::AsyncWrite + Send + Unpin + 'a> {
 /// An HTTP response body: a closed receiver (the browser went away) stops the export.
 impl ExportOutput for tokio::sync::mpsc::Sender<Result<bytes::Bytes, std::io::Error>> {
     async fn put(&mut self, chunk: Vec<u8>) -> std::io::Result<()> {
-        self.send(Ok(bytes::Bytes::from(chunk)))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled"))
+        self.send(Ok(bytes::Bytes::from(chunk))).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the download was cancelled"))
     }
 }
 
@@ -200,11 +198,5 @@ pub async fn export<O: ExportOutput>(
     let rest = writer.finish()?.finish()?;
     counter.put(rest).await?;
     let Counter { hasher, size, .. } = counter;
-    Ok(ExportSummary {
-        file_name: crate::backup_format::file_name(now, kind),
-        header,
-        kind,
-        size,
-        sha256: hex::encode(hasher.finalize()),
-    })
+    Ok(ExportSummary { file_name: crate::backup_format::file_name(now, kind), header, kind, size, sha256: hex::encode(hasher.finalize()) })
 }

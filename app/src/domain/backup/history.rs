@@ -5,9 +5,9 @@ use super::storage::{self, Trigger, Written};
 use super::BackupError;
 use crate::domain::settings;
 use crate::domain::time::to_db;
-use crate::validate::invalid;
 use crate::domain::AppState;
 use crate::model::backup::{FoundFile, HistoryEntry, VerifyResult};
+use crate::validate::invalid;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 
@@ -57,14 +57,13 @@ impl Row {
 }
 
 pub(super) async fn start(state: &AppState, now: DateTime<Utc>, trigger: Trigger, encrypted: bool) -> Result<i64, BackupError> {
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ($1, $2, $3, 'running') RETURNING id",
-    )
-    .bind(to_db(now))
-    .bind(trigger.as_str())
-    .bind(encrypted)
-    .fetch_one(&state.db)
-    .await?;
+    let (id,): (i64,) =
+        sqlx::query_as("INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ($1, $2, $3, 'running') RETURNING id")
+            .bind(to_db(now))
+            .bind(trigger.as_str())
+            .bind(encrypted)
+            .fetch_one(&state.db)
+            .await?;
     Ok(id)
 }
 
@@ -92,11 +91,10 @@ pub(super) async fn fail(state: &AppState, id: i64, reason: &str) -> Result<(), 
 }
 
 pub(super) async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT size_bytes FROM backup_history WHERE status = 'completed' AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
-    )
-    .fetch_optional(&state.db)
-    .await?;
+    let row: Option<(i64,)> =
+        sqlx::query_as("SELECT size_bytes FROM backup_history WHERE status = 'completed' AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&state.db)
+            .await?;
     Ok(row.map(|(n,)| n.max(0) as u64))
 }
 
@@ -107,11 +105,7 @@ pub async fn list(state: &AppState) -> Result<Vec<HistoryEntry>, BackupError> {
 }
 
 async fn row(state: &AppState, id: i64) -> Result<Row, BackupError> {
-    sqlx::query_as("SELECT * FROM backup_history WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&state.db)
-        .await?
-        .ok_or(BackupError::NotFound(id))
+    sqlx::query_as("SELECT * FROM backup_history WHERE id = $1").bind(id).fetch_optional(&state.db).await?.ok_or(BackupError::NotFound(id))
 }
 
 /// The file of a completed stored backup, checked to be one of ours inside a managed directory.
@@ -179,11 +173,10 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
     let managed = storage::managed_dirs(state, &s);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY created_at DESC, id DESC",
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let rows: Vec<Row> =
+        sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY created_at DESC, id DESC")
+            .fetch_all(&state.db)
+            .await?;
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
     let keep = keep.max(1) as usize;
     let mut deleted = Vec::new();

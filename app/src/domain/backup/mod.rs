@@ -3,9 +3,9 @@
 pub mod export;
 pub mod history;
 pub mod restore;
-pub mod storage;
 pub mod schedule;
 pub mod settings;
+pub mod storage;
 pub mod tables;
 pub mod upload;
 

@@ -7,10 +7,10 @@ use super::storage::{self, Trigger};
 use super::tables;
 use super::BackupError;
 use crate::backup_format::check::{Checked, Checker, SecretRef};
-use crate::backup_format::Counts;
 use crate::backup_format::encrypted::TtbakReader;
 use crate::backup_format::plain::{self, Item};
 use crate::backup_format::records::Record;
+use crate::backup_format::Counts;
 use crate::backup_format::{FileKind, FormatError, Section};
 use crate::domain::auth;
 use crate::domain::secrets::{purpose, DataKey};
@@ -112,7 +112,9 @@ fn cleared_sentence(r: &SecretRef) -> String {
         purpose::TOTP_SECRET | purpose::TOTP_BACKUP_CODES => {
             "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
         }
-        purpose::BACKUP_PASSWORD => "Backups: the backup password was cleared — scheduled backups are paused until you set it again in Settings → Backups.".into(),
+        purpose::BACKUP_PASSWORD => {
+            "Backups: the backup password was cleared — scheduled backups are paused until you set it again in Settings → Backups.".into()
+        }
         other => format!("{other}: cleared during restore."),
     }
 }
@@ -129,12 +131,8 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         Some(w) if w.key_id == ours.key_id() => KeySource::Same,
         Some(w) => {
             let wrap = w.clone();
-            let candidates: Vec<Zeroizing<String>> =
-                std::iter::once(req.current_password.clone()).chain(req.source_password.clone()).collect();
-            blocking(move || candidates.iter().find_map(|pw| wrap.open(pw).ok()))
-                .await?
-                .map(KeySource::Other)
-                .unwrap_or(KeySource::Unavailable)
+            let candidates: Vec<Zeroizing<String>> = std::iter::once(req.current_password.clone()).chain(req.source_password.clone()).collect();
+            blocking(move || candidates.iter().find_map(|pw| wrap.open(pw).ok())).await?.map(KeySource::Other).unwrap_or(KeySource::Unavailable)
         }
     };
     let translations = translate_all(&source, &ours, &checked.secrets);
@@ -148,10 +146,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         }
     }
     let kept = translations.values().filter(|v| v.is_some()).count() as u64;
-    let totp_disabled = checked.totp_enabled
-        && translations
-            .get(&(Section::Settings, None, purpose::TOTP_SECRET))
-            .is_none_or(Option::is_none);
+    let totp_disabled = checked.totp_enabled && translations.get(&(Section::Settings, None, purpose::TOTP_SECRET)).is_none_or(Option::is_none);
     let mut report = RestoreReport {
         dry_run: req.dry_run,
         header: checked.header.clone(),

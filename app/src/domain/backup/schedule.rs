@@ -178,11 +178,10 @@ pub async fn run_scheduled_backup(state: &AppState) -> Result<Result<storage::Wr
 
 /// Counts a failure; the first of a streak is sent to the targets that opt in to "backup_failed".
 async fn record_failure(state: &AppState, reason: &str) -> Result<(), BackupError> {
-    let (notified,): (i64,) = sqlx::query_as(
-        "UPDATE backup_schedule_state SET failure_streak = failure_streak + 1 WHERE id = 1 RETURNING failure_notified",
-    )
-    .fetch_one(&state.db)
-    .await?;
+    let (notified,): (i64,) =
+        sqlx::query_as("UPDATE backup_schedule_state SET failure_streak = failure_streak + 1 WHERE id = 1 RETURNING failure_notified")
+            .fetch_one(&state.db)
+            .await?;
     if notified == 0 {
         let message = format!("The scheduled backup failed: {reason}");
         let outcomes = crate::domain::notify::send_event(state, "backup_failed", "Tracker Tracker: backup failed", &message).await;

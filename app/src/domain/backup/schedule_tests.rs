@@ -80,11 +80,12 @@ fn berlin_dst_changes_keep_three_local() {
     assert_eq!(next_run(utc("2026-03-29T12:00:00Z"), Frequency::Daily, &Berlin), utc("2026-03-30T01:00:00Z"));
     // Fall back (25 October 2026, 03:00 CEST → 02:00 CET): 03:00 happens once, at 02:00 UTC.
     assert_eq!(next_run(utc("2026-10-24T12:00:00Z"), Frequency::Daily, &Berlin), utc("2026-10-25T02:00:00Z"));
-    let runs: Vec<_> = (0..3).scan(utc("2026-10-24T12:00:00Z"), |t, _| {
-        *t = next_run(*t, Frequency::Daily, &Berlin);
-        Some(*t)
-    })
-    .collect();
+    let runs: Vec<_> = (0..3)
+        .scan(utc("2026-10-24T12:00:00Z"), |t, _| {
+            *t = next_run(*t, Frequency::Daily, &Berlin);
+            Some(*t)
+        })
+        .collect();
     assert_eq!(runs, vec![utc("2026-10-25T02:00:00Z"), utc("2026-10-26T02:00:00Z"), utc("2026-10-27T02:00:00Z")]);
 }
 

@@ -353,7 +353,10 @@ async fn a_failure_streak_sends_one_backup_failed_notification() {
         assert_eq!(got.len(), 1, "one notification per failure streak: {got:?}");
         assert!(got[0].contains("backup_failed") && got[0].contains("is not a directory"), "{}", got[0]);
     }
-    let (sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notification_deliveries WHERE event = 'backup_failed' AND status = 'sent'").fetch_one(&state.db).await.unwrap();
+    let (sent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM notification_deliveries WHERE event = 'backup_failed' AND status = 'sent'")
+        .fetch_one(&state.db)
+        .await
+        .unwrap();
     assert_eq!(sent, 1);
     // A success ends the streak; the next failure is notified again.
     sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(store.display().to_string()).execute(&state.db).await.unwrap();

@@ -40,17 +40,13 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
 pub async fn check_storage_dir(dir: &Path) -> Result<(), crate::validate::Invalid> {
     let field = "storage_path";
     let shown = dir.display();
-    tokio::fs::create_dir_all(dir)
-        .await
-        .map_err(|e| invalid(field, format!("The storage path {shown} could not be created: {e}.")))?;
+    tokio::fs::create_dir_all(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} could not be created: {e}.")))?;
     let meta = tokio::fs::metadata(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} cannot be read: {e}.")))?;
     if !meta.is_dir() {
         return Err(invalid(field, format!("The storage path {shown} is not a directory.")));
     }
     let probe = dir.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
-    tokio::fs::write(&probe, b"ok")
-        .await
-        .map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))?;
+    tokio::fs::write(&probe, b"ok").await.map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))?;
     let _ = tokio::fs::remove_file(&probe).await;
     Ok(())
 }

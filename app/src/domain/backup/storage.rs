@@ -94,11 +94,7 @@ pub fn is_backup_file_name(name: &str) -> bool {
         None => (stem, None),
     };
     let b = stamp.as_bytes();
-    let stamp_ok = b.len() == 16
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[8] == b'T'
-        && b[9..15].iter().all(u8::is_ascii_digit)
-        && b[15] == b'Z';
+    let stamp_ok = b.len() == 16 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b'T' && b[9..15].iter().all(u8::is_ascii_digit) && b[15] == b'Z';
     stamp_ok && suffix.is_none_or(|s| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
 }
 
@@ -107,10 +103,7 @@ pub fn backup_password(state: &AppState, s: &SettingsRow) -> Result<Option<Zeroi
     if !s.backup_encrypt {
         return Ok(None);
     }
-    let sealed = s
-        .backup_password_enc
-        .as_deref()
-        .ok_or_else(|| BackupError::Storage("encryption is on but no backup password is set".into()))?;
+    let sealed = s.backup_password_enc.as_deref().ok_or_else(|| BackupError::Storage("encryption is on but no backup password is set".into()))?;
     state
         .keys
         .open(purpose::BACKUP_PASSWORD, sealed)
@@ -213,9 +206,7 @@ async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Resu
             }
             other => other,
         })?;
-        tokio::io::AsyncWriteExt::shutdown(&mut out)
-            .await
-            .map_err(|e| BackupError::Storage(describe_io(&e, "writing the backup", &dir)))?;
+        tokio::io::AsyncWriteExt::shutdown(&mut out).await.map_err(|e| BackupError::Storage(describe_io(&e, "writing the backup", &dir)))?;
         drop(out);
         sync_file(&temp).await.map_err(|e| BackupError::Storage(describe_io(&e, "flushing the backup to disk", &dir)))?;
         Ok::<_, BackupError>(summary)
@@ -261,10 +252,7 @@ fn unique_name(dir: &Path, name: String) -> String {
         return name;
     }
     let (stem, ext) = name.rsplit_once('.').unwrap_or((&name, ""));
-    (2..)
-        .map(|n| format!("{stem}-{n}.{ext}"))
-        .find(|candidate| !dir.join(candidate).exists())
-        .unwrap_or(name.clone())
+    (2..).map(|n| format!("{stem}-{n}.{ext}")).find(|candidate| !dir.join(candidate).exists()).unwrap_or(name.clone())
 }
 
 async fn sync_file(path: &Path) -> std::io::Result<()> {
@@ -303,7 +291,9 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
         let (sha256, size) = sha256_file(&path)?;
         let hash_note = match &expected {
             Some(exp) if *exp != sha256 => {
-                return Err(BackupError::Storage(format!("its SHA-256 is {sha256}, but {exp} was recorded when it was written: the file has changed")));
+                return Err(BackupError::Storage(format!(
+                    "its SHA-256 is {sha256}, but {exp} was recorded when it was written: the file has changed"
+                )));
             }
             Some(_) => "SHA-256 matches",
             None => "SHA-256 recorded",

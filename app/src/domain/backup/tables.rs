@@ -52,9 +52,7 @@ fn columns(section: Section) -> &'static str {
             "id, name, client_type, host, port, use_tls, username_enc, password_enc, poll_interval_seconds, is_default, \
              cross_seed_tags, enabled, disabled_reason, created_at, updated_at"
         }
-        Section::ClientSnapshots => {
-            "id, client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps, tag_stats"
-        }
+        Section::ClientSnapshots => "id, client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps, tag_stats",
         Section::ClientUptimeBuckets => "id, client_id, bucket_start, checks_total, checks_ok",
         Section::TagGroups => "id, name, emoji, chart_type, description, sort_order, count_unmatched",
         Section::TagGroupMembers => "id, group_id, tag, label, color, sort_order",
@@ -329,8 +327,7 @@ pub async fn insert_batch(conn: &mut SqliteConnection, section: Section, batch: 
     if batch.is_empty() {
         return Ok(());
     }
-    let mut qb: QueryBuilder<Sqlite> =
-        QueryBuilder::new(format!("INSERT INTO {} ({}) ", table(section), columns(section)));
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!("INSERT INTO {} ({}) ", table(section), columns(section)));
     qb.push_values(batch, |mut b, record| match record {
         Record::Settings(_) => {}
         Record::Tracker(r) => {
@@ -351,11 +348,7 @@ pub async fn insert_batch(conn: &mut SqliteConnection, section: Section, batch: 
                 .push_bind(to_db(r.updated_at));
         }
         Record::TrackerRole(r) => {
-            b.push_bind(r.id)
-                .push_bind(r.tracker_id)
-                .push_bind(r.role_name.clone())
-                .push_bind(to_db(r.achieved_at))
-                .push_bind(r.notes.clone());
+            b.push_bind(r.id).push_bind(r.tracker_id).push_bind(r.role_name.clone()).push_bind(to_db(r.achieved_at)).push_bind(r.notes.clone());
         }
         Record::TrackerSnapshot(r) => {
             b.push_bind(r.id)
@@ -404,11 +397,7 @@ pub async fn insert_batch(conn: &mut SqliteConnection, section: Section, batch: 
                 .push_bind(json_text(&r.tag_stats));
         }
         Record::ClientUptimeBucket(r) => {
-            b.push_bind(r.id)
-                .push_bind(r.client_id)
-                .push_bind(to_db(r.bucket_start))
-                .push_bind(r.checks_total)
-                .push_bind(r.checks_ok);
+            b.push_bind(r.id).push_bind(r.client_id).push_bind(to_db(r.bucket_start)).push_bind(r.checks_total).push_bind(r.checks_ok);
         }
         Record::TagGroup(r) => {
             b.push_bind(r.id)

@@ -41,7 +41,6 @@ pub async fn load(db: &Db) -> Result<SettingsRow, sqlx::Error> {
     sqlx::query_as::<_, SettingsRow>("SELECT * FROM app_settings WHERE id = 1").fetch_one(db).await
 }
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error(transparent)]

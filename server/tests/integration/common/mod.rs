@@ -91,10 +91,7 @@ impl TestServer {
     }
 
     pub async fn setup(&self, password: &str) {
-        let _: () = self
-            .call("auth/setup", serde_json::json!({ "password": password, "confirm": password }))
-            .await
-            .expect("setup");
+        let _: () = self.call("auth/setup", serde_json::json!({ "password": password, "confirm": password })).await.expect("setup");
     }
 
     pub async fn login(&self, password: &str, code: Option<&str>) -> Result<(), CallError> {
