@@ -600,7 +600,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
             Source::Upload(p) => {
                 if p.size > limit as f64 {
                     error.set(Some(format!(
-                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server (keeping its name), add it under History → “Found in the storage directory”, and restore it from there.",
+                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server (keeping its name): it then appears on this page under “Found in the storage directory”, to be checked, added and restored from there.",
                         human_bytes(p.size as i64),
                         human_bytes(limit as i64)
                     )));

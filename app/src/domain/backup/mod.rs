@@ -42,7 +42,7 @@ pub enum BackupError {
     WrongBackupPassword,
     #[error("This backup is encrypted: enter its backup password.")]
     BackupPasswordNeeded,
-    #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server (keeping its name), add it under History → “Found in the storage directory”, and restore it from there.")]
+    #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server (keeping its name), add it under “Found in the storage directory” on the Backups page, and restore it from there.")]
     TooLarge { limit: String },
     #[error("No stored backup with id {0}.")]
     NotFound(i64),
