@@ -357,7 +357,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
             } else {
                 view! {
                     <div class="table-wrap">
-                        <table>
+                        <table class="stack">
                             <thead><tr>
                                 <th scope="col">"Date (UTC)"</th><th scope="col">"Trigger"</th><th scope="col" class="num">"Size"</th>
                                 <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Actions"</th>
@@ -381,12 +381,12 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                                     let name_for_restore = name.clone();
                                     view! {
                                         <tr data-testid="history-row">
-                                            <td>{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                            <td>{trigger_label(&e.trigger)}</td>
-                                            <td class="num">{e.size_bytes.map(human_bytes).unwrap_or_default()}
+                                            <td data-label="Date (UTC)">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                            <td data-label="Trigger">{trigger_label(&e.trigger)}</td>
+                                            <td class="num" data-label="Size">{e.size_bytes.map(human_bytes).unwrap_or_default()}
                                                 {encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}</td>
-                                            <td>{status}</td>
-                                            <td>{verified}</td>
+                                            <td data-label="Status">{status}</td>
+                                            <td data-label="Verified">{verified}</td>
                                             <td class="actions">
                                                 {present.then(|| view! {
                                                     <a class="btn btn-small" href=format!("/api/backup/history/download?id={id}") download=name.clone()
