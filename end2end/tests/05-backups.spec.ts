@@ -130,6 +130,20 @@ test.describe.serial("Backups page", () => {
     await expect(result).toContainText("Restore complete");
     await expect(result).toContainText("saved as");
     expect(await trackerNames(page)).toEqual(before);
+
+    // Undo: the pre-restore copy is chosen as a stored backup, checked and restored the same way.
+    const undoRequests = await restoreRequests(page, async () => {
+      await result.getByRole("button", { name: "Undo this restore" }).click();
+      await expect(page.getByText(/^Stored backup: tracker-tracker-backup-.*nothing is uploaded\.$/)).toBeVisible();
+      await expect(page.getByRole("button", { name: "Check (dry run)" })).toBeFocused();
+      await page.getByRole("button", { name: "Check (dry run)" }).click();
+      await expect(page.getByTestId("dry-run-report")).toContainText("Will restore");
+      await page.getByLabel("Type RESTORE to replace all current data with this backup").fill("RESTORE");
+      await page.getByRole("button", { name: "Restore now" }).click();
+      await expect(page.getByTestId("restore-result")).toContainText("Restore complete");
+    });
+    expect(undoRequests.map((r) => new URL(r.url()).pathname)).toEqual(["/api/backup/history/restore", "/api/backup/history/restore"]);
+    expect(await trackerNames(page)).toContain("Added after the backup");
     // Still logged in; the pre-restore copy is in the history.
     await goto(page, "/settings/backups");
     await expect(page.getByRole("heading", { name: "Backups" })).toBeVisible();
@@ -171,6 +185,13 @@ test.describe.serial("Backups page", () => {
     await expect(added.getByRole("button", { name: `Restore ${copied}` })).toBeVisible();
 
     await screenshots(page, "backups");
+
+    // Deleting asks first, then removes the row and the file, and says so.
+    await added.getByRole("button", { name: "Delete" }).click();
+    await added.getByRole("button", { name: "Confirm delete" }).click();
+    await expect(page.getByTestId("history-notice")).toHaveText(`Deleted ${copied}.`);
+    await expect(added).toHaveCount(0);
+    expect(fs.existsSync(path.join(STORE, copied))).toBe(false);
   });
 
   test("a restore from another instance with another password shows the 2FA notice", async ({ page, browser }) => {

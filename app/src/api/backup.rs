@@ -96,21 +96,15 @@ pub async fn restore_stored_backup(
 ) -> Result<RestoreReport, AppError> {
     use zeroize::Zeroizing;
     let (state, _) = require_auth().await?;
-    let (path, _) = domain::history::file_of(&state, id).await?;
     let nonempty = |v: Option<String>| v.filter(|p| !p.is_empty()).map(Zeroizing::new);
-    let backup_password = match nonempty(backup_password) {
-        Some(p) => Some(p),
-        // A stored .ttbak was written with the stored backup password.
-        None => domain::storage::stored_backup_password(&state, &crate::domain::settings::load(&state.db).await?),
-    };
-    let req = domain::restore::RestoreRequest {
-        file: path,
+    let req = domain::history::StoredRestore {
+        id,
         current_password: Zeroizing::new(current_password),
-        backup_password,
+        backup_password: nonempty(backup_password),
         source_password: nonempty(source_password),
         dry_run,
     };
-    Ok(domain::restore::restore(&state, req).await?)
+    Ok(domain::history::restore_stored(&state, req).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup/overview", input = GetUrl)]
@@ -167,7 +161,7 @@ pub async fn verify_stored_backup(id: i64) -> Result<VerifyResult, AppError> {
 }
 
 #[server(prefix = "/api", endpoint = "backup/history/delete", input = Json)]
-pub async fn delete_stored_backup(id: i64) -> Result<(), AppError> {
+pub async fn delete_stored_backup(id: i64) -> Result<String, AppError> {
     let (state, _) = require_auth().await?;
     Ok(domain::history::delete(&state, id).await?)
 }

@@ -30,8 +30,18 @@ pub struct RestoreReport {
     pub same_key: bool,
     /// The backup's instance URL differs from this instance's.
     pub instance_url_differs: bool,
-    /// The file name of the backup of the data as it was before the restore.
-    pub pre_restore_backup: Option<String>,
+    /// The backup of the data as it was before the restore (in the history): restoring it undoes
+    /// this restore.
+    pub pre_restore_backup: Option<PreRestoreBackup>,
+}
+
+/// The stored backup a restore saved first, so that it can be undone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreRestoreBackup {
+    /// Its id in the backup history (restore it with `backup/history/restore`).
+    pub id: i64,
+    pub file_name: String,
+    pub encrypted: bool,
 }
 
 /// A backup file in the storage directory that the history does not list (copied there by hand).

@@ -68,6 +68,8 @@ fn Sections(
     // The configuration form reports here whether it has unsaved changes (export waits for it).
     let dirty = RwSignal::new(false);
     let restore_source = RwSignal::new(None::<Source>);
+    // What the last history action did; kept here because the history is re-rendered on reload.
+    let history_notice = RwSignal::new(None::<String>);
     // Each section is type-erased (into_any) to keep the view type small for the compiler.
     view! {
         {view! { <LastFailure/> }.into_any()}
@@ -76,7 +78,7 @@ fn Sections(
         <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {
-                    Ok(h) => view! { <HistorySection entries=h restore_source/> }.into_any(),
+                    Ok(h) => view! { <HistorySection entries=h restore_source notice=history_notice/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
@@ -322,7 +324,7 @@ fn trigger_label(trigger: &str) -> &'static str {
 }
 
 #[component]
-fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>>) -> impl IntoView {
+fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>>, notice: RwSignal<Option<String>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let verify = ServerAction::<VerifyStoredBackup>::new();
@@ -330,7 +332,10 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
     let run_now = ServerAction::<RunBackupNow>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
     Effect::new(move |_| {
-        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(()))) || run_now.value().get().is_some() {
+        if let Some(Ok(m)) = delete.value().get() {
+            notice.set(Some(m));
+        }
+        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(_))) || run_now.value().get().is_some() {
             reload.0.update(|n| *n += 1);
         }
         if run_now.value().get().is_some() {
@@ -346,12 +351,13 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
             <h2 id="history-title">"History"</h2>
             <p class="hint">"Backups stored on the server: scheduled ones, the copy saved before each restore (restore it to undo one), and files you added by hand."</p>
             <div class="actions">
-                <button class="btn" type="button" disabled=move || run_now.pending().get() on:click=move |_| { run_now.dispatch(RunBackupNow {}); }>
+                <button class="btn" type="button" disabled=move || run_now.pending().get() on:click=move |_| { notice.set(None); run_now.dispatch(RunBackupNow {}); }>
                     {move || if run_now.pending().get() { "Running…" } else { "Run a scheduled backup now" }}
                 </button>
                 <span class="hint">"Writes to the storage path like the 03:00 run, to check the configuration."</span>
             </div>
             <ErrorNotice error=errors/>
+            {move || notice.get().map(|m| view! { <p role="status" class="hint" data-testid="history-notice">{m}</p> })}
             {if empty {
                 view! { <p>"No stored backups yet."</p> }.into_any()
             } else {
@@ -391,7 +397,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                                                 {present.then(|| view! {
                                                     <a class="btn btn-small" href=format!("/api/backup/history/download?id={id}") download=name.clone()
                                                         aria-label=format!("Download {name}")>"Download"</a>
-                                                    <button class="btn btn-small" type="button" on:click=move |_| { verify.dispatch(VerifyStoredBackup { id }); }
+                                                    <button class="btn btn-small" type="button" on:click=move |_| { notice.set(None); verify.dispatch(VerifyStoredBackup { id }); }
                                                         aria-label=format!("Verify {name}")>"Verify"</button>
                                                     <button class="btn btn-small" type="button" aria-label=format!("Restore {name}")
                                                         on:click=move |_| restore_source.set(Some(Source::Stored { id, name: name_for_restore.clone(), encrypted }))>"Restore"</button>
@@ -511,6 +517,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let limit = overview.upload_limit_bytes;
     let instance_url = overview.instance_url.clone();
     let stored_restore = ServerAction::<RestoreStoredBackup>::new();
+    let check_button = NodeRef::<leptos::html::Button>::new();
 
     let reset_after_source = move || {
         error.set(None);
@@ -705,7 +712,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                     <TextField id="restore-backup-password" label="Backup password (if not the stored one)" kind="password" value=backup_pw autocomplete="off"/>
                 </Show>
                 <div class="actions">
-                    <button class="btn" type="button" disabled=move || !can_check() on:click=move |_| run(true)>"Check (dry run)"</button>
+                    <button class="btn" type="button" node_ref=check_button disabled=move || !can_check() on:click=move |_| run(true)>"Check (dry run)"</button>
                 </div>
             </Show>
             {move || busy.get().map(|b| view! {
@@ -729,7 +736,22 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                 <div class="success-box" role="status" data-testid="restore-result">
                     <h3>"Restore complete"</h3>
                     <ReportBody report=r.clone()/>
-                    {r.pre_restore_backup.clone().map(|f| view! { <p>"The data as it was before is saved as " <code>{f}</code> " (in History): restore it to undo."</p> })}
+                    {r.pre_restore_backup.clone().map(|pre| {
+                        let name = pre.file_name.clone();
+                        let undo = move |_| {
+                            restore_source.set(Some(Source::Stored { id: pre.id, name: pre.file_name.clone(), encrypted: pre.encrypted }));
+                            if let Some(b) = check_button.get_untracked() {
+                                let _ = b.focus();
+                            }
+                        };
+                        view! {
+                            <p>"The data as it was before is saved as " <code>{name}</code> " (in History)."</p>
+                            <div class="actions">
+                                <button class="btn" type="button" on:click=undo>"Undo this restore"</button>
+                                <span class="hint">"Chooses that copy to restore: check it with a dry run and confirm, as here."</span>
+                            </div>
+                        }
+                    })}
                     <p><a href="/">"Open the dashboard"</a>" to see the restored data."</p>
                 </div>
             })}

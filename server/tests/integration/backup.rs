@@ -118,7 +118,7 @@ async fn restore_into_the_same_instance_after_changes() {
     assert_eq!(report["same_key"], true);
     assert_eq!(report["secrets_cleared"], 0);
     assert_eq!(report["totp_disabled"], false);
-    assert!(report["pre_restore_backup"].as_str().unwrap().starts_with("tracker-tracker-backup-"));
+    assert!(report["pre_restore_backup"]["file_name"].as_str().unwrap().starts_with("tracker-tracker-backup-"));
     let (_, _, after) = export(&srv, None).await;
     assert_eq!(records(&original), records(&after), "every restored row equals the original");
     // Still logged in.

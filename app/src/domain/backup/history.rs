@@ -1,15 +1,17 @@
 //! The backup history: every stored backup run (scheduled or pre-restore), with its outcome, and
 //! backup files copied into the storage directory by hand and added to it ("imported").
 
+use super::restore;
 use super::storage::{self, Trigger, Written};
 use super::BackupError;
 use crate::domain::settings;
 use crate::domain::time::to_db;
 use crate::domain::AppState;
-use crate::model::backup::{FoundFile, HistoryEntry, VerifyResult};
+use crate::model::backup::{FoundFile, HistoryEntry, RestoreReport, VerifyResult};
 use crate::validate::invalid;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
+use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct Row {
@@ -108,18 +110,21 @@ async fn row(state: &AppState, id: i64) -> Result<Row, BackupError> {
     sqlx::query_as("SELECT * FROM backup_history WHERE id = $1").bind(id).fetch_optional(&state.db).await?.ok_or(BackupError::NotFound(id))
 }
 
-/// The file of a completed stored backup, checked to be one of ours inside a managed directory.
+/// The file of a completed stored backup, for reading (download, verify, restore). It is read
+/// where this app wrote it (or found it), as recorded in its history row, even when the storage
+/// path has changed since — for example after a restore brought other backup settings, which
+/// must not make the pre-restore backup (the undo) unreachable. History rows are written only by
+/// this app and are never restored from a file, so the recorded directory is trusted; the name
+/// must still be one of this app's and the file a regular file (not a symlink).
 pub async fn file_of(state: &AppState, id: i64) -> Result<(PathBuf, String), BackupError> {
     let r = row(state, id).await?;
-    let s = settings::load(&state.db).await?;
     let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else {
         return Err(BackupError::Storage("this run did not produce a file".into()));
     };
-    let managed = storage::managed_dirs(state, &s);
-    let canon = Path::new(dir).canonicalize().map_err(|_| BackupError::Storage(format!("the directory {dir} no longer exists")))?;
-    if !storage::is_backup_file_name(name) || !managed.iter().filter_map(|m| m.canonicalize().ok()).any(|m| m == canon) {
-        return Err(BackupError::Storage("this backup is outside the backup storage directory".into()));
+    if r.status != "completed" || !storage::is_backup_file_name(name) {
+        return Err(BackupError::Storage("this run did not produce a backup file".into()));
     }
+    let canon = Path::new(dir).canonicalize().map_err(|_| BackupError::Storage(format!("the directory {dir} no longer exists")))?;
     let path = canon.join(name);
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.file_type().is_file() => Ok((path, name.clone())),
@@ -127,16 +132,56 @@ pub async fn file_of(state: &AppState, id: i64) -> Result<(PathBuf, String), Bac
     }
 }
 
+/// What restoring a stored backup needs besides its id.
+pub struct StoredRestore {
+    pub id: i64,
+    pub current_password: Zeroizing<String>,
+    /// For a .ttbak written with another backup password than the stored one.
+    pub backup_password: Option<Zeroizing<String>>,
+    pub source_password: Option<Zeroizing<String>>,
+    pub dry_run: bool,
+}
+
+/// Restores (or dry-runs) a stored backup through the same path and rules as an upload. A stored
+/// .ttbak was written with the stored backup password, which is used unless another is given.
+pub async fn restore_stored(state: &AppState, req: StoredRestore) -> Result<RestoreReport, BackupError> {
+    let (path, _) = file_of(state, req.id).await?;
+    let backup_password = match req.backup_password {
+        Some(p) => Some(p),
+        None => storage::stored_backup_password(state, &settings::load(&state.db).await?),
+    };
+    let request = restore::RestoreRequest {
+        file: path,
+        current_password: req.current_password,
+        backup_password,
+        source_password: req.source_password,
+        dry_run: req.dry_run,
+    };
+    restore::restore(state, request).await
+}
+
 /// Deletes a stored backup: its file (only when it is safe to, see storage::delete_file_safely)
-/// and its history row.
-pub async fn delete(state: &AppState, id: i64) -> Result<(), BackupError> {
+/// and its history row. Says what happened: a file outside the backup directories (one written
+/// before the storage path changed) is left where it is, and the answer says where.
+pub async fn delete(state: &AppState, id: i64) -> Result<String, BackupError> {
     let r = row(state, id).await?;
     let s = settings::load(&state.db).await?;
-    if let (Some(dir), Some(name)) = (&r.directory, &r.file_name) {
-        storage::delete_file_safely(Path::new(dir), name, &storage::managed_dirs(state, &s))?;
-    }
+    let message = match (&r.directory, &r.file_name) {
+        (Some(dir), Some(name)) => {
+            if storage::delete_file_safely(Path::new(dir), name, &storage::managed_dirs(state, &s))? {
+                format!("Deleted {name}.")
+            } else if Path::new(dir).join(name).exists() {
+                format!(
+                    "Removed {name} from the history. The file stays in {dir}: it is outside the backup storage directory, so this app does not delete it."
+                )
+            } else {
+                format!("Removed {name} from the history (its file was already gone).")
+            }
+        }
+        _ => "Removed the failed run from the history.".to_string(),
+    };
     sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(id).execute(&state.db).await?;
-    Ok(())
+    Ok(message)
 }
 
 /// Re-reads a stored backup and checks it; records the outcome.

@@ -15,7 +15,7 @@ use crate::backup_format::{FileKind, FormatError, Section};
 use crate::domain::auth;
 use crate::domain::secrets::{purpose, DataKey};
 use crate::domain::AppState;
-use crate::model::backup::{RestoreReport, SectionCount};
+use crate::model::backup::{PreRestoreBackup, RestoreReport, SectionCount};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -171,7 +171,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     let saved = storage::write_backup(state, Trigger::PreRestore)
         .await
         .map_err(|e| BackupError::Storage(format!("the current data could not be saved before restoring, so nothing was changed: {e}")))?;
-    report.pre_restore_backup = Some(saved.file_name);
+    report.pre_restore_backup = Some(PreRestoreBackup { id: saved.history_id, file_name: saved.file_name, encrypted: saved.encrypted });
 
     write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
     state.schedule_changed.notify_one();

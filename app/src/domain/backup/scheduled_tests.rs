@@ -96,6 +96,44 @@ async fn a_scheduled_run_after_a_restart_writes_a_backup_that_restores() {
 }
 
 #[tokio::test]
+async fn stored_backups_stay_usable_after_the_storage_path_changes() {
+    let (state, clock, dir, store_a) = setup().await;
+    let store_b = dir.path().join("store-b");
+    schedule(&state, &store_a, 14, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    let in_a = run(&state).await.unwrap(); // its settings name store A
+    schedule(&state, &store_b, 14, None).await;
+    let current_password = || Zeroizing::new(PASSWORD.to_string());
+
+    // Written before the path changed: still verified, downloaded and restored from where it is.
+    let v = history::verify(&state, in_a.history_id).await.unwrap();
+    assert!(v.ok, "{}", v.message);
+    assert_eq!(history::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
+    let req = |id| history::StoredRestore { id, current_password: current_password(), backup_password: None, source_password: None, dry_run: false };
+    let report = history::restore_stored(&state, req(in_a.history_id)).await.unwrap();
+    let settings = crate::domain::settings::load(&state.db).await.unwrap();
+    assert_eq!(settings.backup_storage_path.as_deref(), Some(store_a.to_str().unwrap()), "the backup's settings came back");
+
+    // The undo point was written to store B, which the restored settings no longer name: it
+    // must still restore, or the restore could not be undone.
+    let pre = report.pre_restore_backup.expect("pre-restore backup");
+    assert!(store_b.join(&pre.file_name).is_file());
+    history::restore_stored(&state, req(pre.id)).await.unwrap();
+    let settings = crate::domain::settings::load(&state.db).await.unwrap();
+    assert_eq!(settings.backup_storage_path.as_deref(), Some(store_b.to_str().unwrap()), "undone");
+
+    // Deleting a backup outside the current storage directory removes its row, not its file.
+    let message = history::delete(&state, in_a.history_id).await.unwrap();
+    assert!(message.contains("stays in"), "{message}");
+    assert!(in_a.path.is_file());
+    assert!(history::list(&state).await.unwrap().iter().all(|r| r.id != in_a.history_id));
+    // Inside it, both go.
+    let message = history::delete(&state, pre.id).await.unwrap();
+    assert_eq!(message, format!("Deleted {}.", pre.file_name));
+    assert!(!store_b.join(&pre.file_name).exists());
+}
+
+#[tokio::test]
 async fn missed_runs_run_once_after_start_up() {
     let (state, clock, _dir, store) = setup().await;
     schedule(&state, &store, 14, None).await;

@@ -1,6 +1,7 @@
 //! Export → restore round trips at the domain level, on real SQLite files.
 
 use super::export::export;
+use super::history::{self, StoredRestore};
 use super::restore::{restore, RestoreRequest};
 use crate::backup_format::plain::{self, Item};
 use crate::backup_format::records::Record;
@@ -70,6 +71,7 @@ async fn same_instance_round_trip_restores_every_row() {
     // Change the data.
     sqlx::query("DELETE FROM trackers WHERE id = 1").execute(&s.db).await.unwrap();
     sqlx::query("UPDATE tag_groups SET name = 'changed'").execute(&s.db).await.unwrap();
+    let changed = export_plain(&s).await;
     let report = restore(&s, req(&file, PASSWORD)).await.unwrap();
     assert!(report.same_key);
     assert_eq!(report.secrets_cleared, 0);
@@ -80,10 +82,18 @@ async fn same_instance_round_trip_restores_every_row() {
     let (n,): (i64,) = sqlx::query_as("SELECT failed_login_attempts FROM instance").fetch_one(&s.db).await.unwrap();
     assert_eq!(n, 0);
     let pre = report.pre_restore_backup.expect("pre-restore backup");
-    assert!(dir.path().join("backups").join(&pre).is_file());
+    assert!(dir.path().join("backups").join(&pre.file_name).is_file());
+    assert!(!pre.encrypted);
     // Transient state is gone (not restored).
     let (rt,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracker_runtime").fetch_one(&s.db).await.unwrap();
     assert_eq!(rt, 0);
+
+    // Undo: restoring the pre-restore backup brings back the data as it was just before.
+    let undo =
+        StoredRestore { id: pre.id, current_password: Zeroizing::new(PASSWORD.into()), backup_password: None, source_password: None, dry_run: false };
+    let undone = history::restore_stored(&s, undo).await.unwrap();
+    assert_eq!(records(&export_plain(&s).await), records(&changed));
+    assert_ne!(undone.pre_restore_backup.map(|p| p.id), Some(pre.id), "the undo saved its own undo point");
 }
 
 #[tokio::test]
