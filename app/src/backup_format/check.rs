@@ -6,6 +6,7 @@
 use super::plain::Item;
 use super::records::*;
 use super::{Counts, FormatError, Header, KeyWrap, Section};
+use crate::model::settings::BackupSettings;
 use crate::validate::Invalid;
 use std::collections::{HashMap, HashSet};
 
@@ -35,6 +36,7 @@ pub struct Checker {
     alert_keys: HashSet<String>,
     secrets: Vec<SecretRef>,
     totp_enabled: bool,
+    backup_settings: Option<BackupSettings>,
 }
 
 /// What a complete check learned.
@@ -45,6 +47,8 @@ pub struct Checked {
     pub counts: Counts,
     pub secrets: Vec<SecretRef>,
     pub totp_enabled: bool,
+    /// The backup settings the restore will bring (their storage path may not suit this server).
+    pub backup_settings: Option<BackupSettings>,
 }
 
 fn sealed_ok(v: &str) -> bool {
@@ -130,6 +134,7 @@ impl Checker {
                             return Err(FormatError::record(section, index, None, "two-factor login is on but its secret is missing"));
                         }
                         self.totp_enabled = s.totp.enabled;
+                        self.backup_settings = Some(s.backup.clone());
                     }
                     Record::Tracker(r) => {
                         r.config.validate().map_err(bad)?;
@@ -193,7 +198,14 @@ impl Checker {
         if !self.secrets.is_empty() && self.key_wrap.is_none() {
             return Err(FormatError::Structure("the backup holds encrypted values but no key wrap to open them".into()));
         }
-        Ok(Checked { header, key_wrap: self.key_wrap, counts: self.counts, secrets: self.secrets, totp_enabled: self.totp_enabled })
+        Ok(Checked {
+            header,
+            key_wrap: self.key_wrap,
+            counts: self.counts,
+            secrets: self.secrets,
+            totp_enabled: self.totp_enabled,
+            backup_settings: self.backup_settings,
+        })
     }
 }
 

@@ -30,6 +30,9 @@ pub struct RestoreReport {
     pub same_key: bool,
     /// The backup's instance URL differs from this instance's.
     pub instance_url_differs: bool,
+    /// What will not work after the restore as it did where the backup was made (for example a
+    /// storage path this server cannot write to), with what to do.
+    pub warnings: Vec<String>,
     /// The backup of the data as it was before the restore (in the history): restoring it undoes
     /// this restore.
     pub pre_restore_backup: Option<PreRestoreBackup>,

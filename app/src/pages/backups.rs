@@ -738,6 +738,9 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                     <ReportBody report=r.clone()/>
                     {r.pre_restore_backup.clone().map(|pre| {
                         let name = pre.file_name.clone();
+                        let encrypted_note = pre.encrypted.then_some(
+                            " It is encrypted with the backup password stored before this restore: if the restore brought another one, type the earlier one.",
+                        );
                         let undo = move |_| {
                             restore_source.set(Some(Source::Stored { id: pre.id, name: pre.file_name.clone(), encrypted: pre.encrypted }));
                             if let Some(b) = check_button.get_untracked() {
@@ -748,7 +751,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                             <p>"The data as it was before is saved as " <code>{name}</code> " (in History)."</p>
                             <div class="actions">
                                 <button class="btn" type="button" on:click=undo>"Undo this restore"</button>
-                                <span class="hint">"Chooses that copy to restore: check it with a dry run and confirm, as here."</span>
+                                <span class="hint">"Chooses that copy to restore: check it with a dry run and confirm, as here."{encrypted_note}</span>
                             </div>
                         }
                     })}
@@ -791,6 +794,11 @@ fn ReportBody(report: RestoreReport) -> impl IntoView {
             {report.same_key.then_some(" (Made by this instance: its secrets are kept as they are.)")}</p>
         {(!report.cleared.is_empty()).then(|| view! {
             <ul class="cleared">{report.cleared.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
+        })}
+        {(!report.warnings.is_empty()).then(|| view! {
+            <div class="notice" data-testid="restore-warnings">
+                <ul>{report.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+            </div>
         })}
         {if report.totp_disabled {
             view! {

@@ -147,6 +147,17 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     }
     let kept = translations.values().filter(|v| v.is_some()).count() as u64;
     let totp_disabled = checked.totp_enabled && translations.get(&(Section::Settings, None, purpose::TOTP_SECRET)).is_none_or(Option::is_none);
+    let mut warnings = Vec::new();
+    if let Some(b) = &checked.backup_settings {
+        if let Some(path) = &b.storage_path {
+            if let Some(why) = super::settings::storage_dir_problem(Path::new(path)).await {
+                let scheduled = if b.schedule_enabled { " Scheduled backups will fail until then." } else { "" };
+                warnings.push(format!(
+                    "Backups: the backup's storage path {path} cannot be used on this server ({why}). Choose another in Settings → Backups after restoring.{scheduled}"
+                ));
+            }
+        }
+    }
     let mut report = RestoreReport {
         dry_run: req.dry_run,
         header: checked.header.clone(),
@@ -161,6 +172,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         same_key: matches!(source, KeySource::Same),
         instance_url_differs: checked.header.instance_url.as_deref().map(|u| u.trim_end_matches('/'))
             != state.config.base_url.as_deref().map(|u| u.trim_end_matches('/')),
+        warnings,
         pre_restore_backup: None,
     };
     if req.dry_run {

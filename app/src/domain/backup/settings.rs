@@ -51,6 +51,33 @@ pub async fn check_storage_dir(dir: &Path) -> Result<(), crate::validate::Invali
     Ok(())
 }
 
+/// Why backups could not be written to `dir` on this server, found without creating anything:
+/// the nearest existing part of the path must be a directory this server may write to (proved by
+/// writing and removing a probe file). None when backups could be written there.
+pub async fn storage_dir_problem(dir: &Path) -> Option<String> {
+    let mut existing = dir;
+    loop {
+        match tokio::fs::metadata(existing).await {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => return Some(format!("{} is not a directory", existing.display())),
+            // Missing, or below a file: look at the part above.
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => match existing.parent() {
+                Some(parent) => existing = parent,
+                None => return Some("no part of it exists".into()),
+            },
+            Err(e) => return Some(format!("{} cannot be read: {e}", existing.display())),
+        }
+    }
+    let probe = existing.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
+    match tokio::fs::write(&probe, b"ok").await {
+        Ok(()) => {
+            let _ = tokio::fs::remove_file(&probe).await;
+            None
+        }
+        Err(e) => Some(format!("{} is not writable: {e}", existing.display())),
+    }
+}
+
 pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), BackupError> {
     let current = settings::load(&state.db).await?;
     let valid = input.validate(current.backup_password_enc.is_some())?;

@@ -127,3 +127,38 @@ async fn a_snapshot_whose_tracker_is_missing_is_refused() {
     assert!(e.to_string().contains("tracker 99"), "{e}");
     let _ = Section::Trackers;
 }
+
+#[tokio::test]
+async fn a_storage_path_this_server_cannot_use_is_reported_before_restoring() {
+    let (s, dir) = state().await;
+    sample::fill(&s).await.unwrap();
+    let dry_run_with_storage_path = |path: std::path::PathBuf| {
+        let (s, dir) = (s.clone(), dir.path().to_path_buf());
+        async move {
+            sqlx::query("UPDATE app_settings SET backup_storage_path = $1, backup_schedule_enabled = 1")
+                .bind(path.display().to_string())
+                .execute(&s.db)
+                .await
+                .unwrap();
+            let file = dir.join("b.json");
+            std::fs::write(&file, export_plain(&s).await).unwrap();
+            let mut r = req(&file, PASSWORD);
+            r.dry_run = true;
+            restore(&s, r).await.unwrap().warnings
+        }
+    };
+    // Missing but creatable (its nearest existing parent is a writable directory): fine.
+    let creatable = dir.path().join("new").join("deeper");
+    assert_eq!(dry_run_with_storage_path(creatable.clone()).await, Vec::<String>::new());
+    assert!(!dir.path().join("new").exists(), "the check creates nothing");
+
+    // Under a regular file: it can never be created on this server.
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"not a directory").unwrap();
+    let blocked = blocker.join("backups");
+    let warnings = dry_run_with_storage_path(blocked.clone()).await;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert!(w.contains(&blocked.display().to_string()) && w.contains("is not a directory"), "{w}");
+    assert!(w.contains("Scheduled backups will fail until then."), "{w}");
+}
