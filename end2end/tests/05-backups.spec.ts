@@ -117,6 +117,9 @@ test.describe.serial("Backups page", () => {
 
     await page.locator("#restore-file").setInputFiles(file);
     await expect(page.getByTestId("backup-preview")).toBeVisible();
+    // A plain file: its header is read here; no claim about encrypted chunks.
+    await expect(page.getByText("Read in this browser from the start of the file.", { exact: false })).toBeVisible();
+    await expect(page.getByText(/encrypted chunks/)).toHaveCount(0);
     await page.getByLabel("Your current login password").fill(PASSWORD);
     await page.getByRole("button", { name: "Check (dry run)" }).click();
     const report = page.getByTestId("dry-run-report");
@@ -130,6 +133,7 @@ test.describe.serial("Backups page", () => {
     await expect(result).toContainText("Restore complete");
     await expect(result).toContainText("saved as");
     expect(await trackerNames(page)).toEqual(before);
+    await screenshots(page, "restore-result");
 
     // Undo: the pre-restore copy is chosen as a stored backup, checked and restored the same way.
     const undoRequests = await restoreRequests(page, async () => {

@@ -483,7 +483,9 @@ enum Step {
 }
 
 #[component]
-fn HeaderSummary(header: Header, #[prop(optional)] chunks: Option<u64>) -> impl IntoView {
+/// `chunks`: for a .ttbak, how many encrypted chunks the browser decrypted and authenticated;
+/// None for a plain backup, of which only the start was read here.
+fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
     view! {
         <dl class="summary-grid" data-testid="backup-preview">
             <div><dt>"Format version"</dt><dd>{header.format_version}</dd></div>
@@ -494,7 +496,10 @@ fn HeaderSummary(header: Header, #[prop(optional)] chunks: Option<u64>) -> impl 
                 <div><dt>{s.label()}</dt><dd data-section=s.key()>{header.counts.get(s)}</dd></div>
             }).collect_view()}
         </dl>
-        {chunks.map(|n| view! { <p class="success">{format!("Decrypted and checked in this browser: all {n} encrypted chunks are authentic.")}</p> })}
+        {match chunks {
+            Some(n) => view! { <p class="success">{format!("Decrypted and checked in this browser: all {n} encrypted chunks are authentic.")}</p> }.into_any(),
+            None => view! { <p class="hint">"Read in this browser from the start of the file. The dry run checks every record on the server before anything changes."</p> }.into_any(),
+        }}
     }
 }
 
@@ -692,7 +697,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                     <label for="decrypt-progress">"Decrypting and checking the file in this browser…"</label>
                     <progress id="decrypt-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
                 }.into_any(),
-                Step::Ready(p) => view! { <HeaderSummary header=p.header.clone() chunks=p.chunks_verified.unwrap_or(0)/> }.into_any(),
+                Step::Ready(p) => view! { <HeaderSummary header=p.header.clone() chunks=p.chunks_verified/> }.into_any(),
                 Step::Choose => ().into_any(),
             }}
             <ErrorNotice error=Signal::derive(move || error.get())/>
