@@ -189,6 +189,11 @@ async fn restore_into_an_instance_with_another_password() {
     assert!(!target_enabled);
     let (totp,): (bool,) = sqlx::query_as("SELECT totp_enabled FROM app_settings").fetch_one(&db).await.unwrap();
     assert!(!totp);
+    // The backup password is gone: schedule and encryption are off, so backups (and undo) still work.
+    let (sched, encrypt, bpw): (bool, bool, Option<String>) =
+        sqlx::query_as("SELECT backup_schedule_enabled, backup_encrypt, backup_password_enc FROM app_settings").fetch_one(&db).await.unwrap();
+    assert!(!sched && !encrypt && bpw.is_none());
+    assert!(report["pre_restore_backup"]["id"].as_i64().is_some());
     // The rest of the data is all there.
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots").fetch_one(&db).await.unwrap();
     assert_eq!(n, 60);

@@ -113,7 +113,7 @@ fn cleared_sentence(r: &SecretRef) -> String {
             "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
         }
         purpose::BACKUP_PASSWORD => {
-            "Backups: the backup password was cleared — scheduled backups are paused until you set it again in Settings → Backups.".into()
+            "Backups: the backup password was cleared — scheduled backups are paused and encryption is off until you set it again in Settings → Backups.".into()
         }
         other => format!("{other}: cleared during restore."),
     }
@@ -325,7 +325,9 @@ fn apply_secrets(r: &mut Record, t: &HashMap<SecretKey, Option<String>>, totp_di
             let (v, lost) = get(Section::Settings, None, purpose::BACKUP_PASSWORD, &s.backup_password);
             s.backup_password = v;
             if lost {
+                // Encryption without a password would refuse every backup, the undo point included.
                 s.backup.schedule_enabled = false;
+                s.backup.encrypt = false;
             }
         }
         Record::Tracker(x) => {

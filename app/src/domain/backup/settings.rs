@@ -68,9 +68,10 @@ pub async fn storage_dir_problem(dir: &Path) -> Option<String> {
             Err(e) => return Some(format!("{} cannot be read: {e}", existing.display())),
         }
     }
+    // create_new: never follows or truncates something already there under the probe's name.
     let probe = existing.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
-    match tokio::fs::write(&probe, b"ok").await {
-        Ok(()) => {
+    match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&probe).await {
+        Ok(_) => {
             let _ = tokio::fs::remove_file(&probe).await;
             None
         }
