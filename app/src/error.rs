@@ -17,6 +17,8 @@ pub enum ErrorKind {
     Invalid,
     /// A password or code was wrong.
     WrongCredentials,
+    /// A state-changing request sent by a page of another site (refused before it runs).
+    Forbidden,
     /// Too many failed logins.
     Locked,
     NotFound,
@@ -37,7 +39,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Unauthenticated => 401,
             ErrorKind::Invalid => 400,
-            ErrorKind::WrongCredentials => 403,
+            ErrorKind::WrongCredentials | ErrorKind::Forbidden => 403,
             ErrorKind::Locked => 429,
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
@@ -99,9 +101,13 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Request(e) => {
                 (ErrorKind::Network, format!("Could not reach the Tracker Tracker server ({e}). Check that it is running."))
             }
-            ServerFnErrorErr::Response(e) | ServerFnErrorErr::Deserialization(e) => {
-                (ErrorKind::Network, format!("The server's answer could not be read ({e})."))
-            }
+            // On the server, a body that cannot be decoded is the caller's mistake (400); in the
+            // browser it is the server's answer that could not be read.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(e) => (ErrorKind::Invalid, format!("The request could not be read: {e}")),
+            #[cfg(not(feature = "ssr"))]
+            ServerFnErrorErr::Deserialization(e) => (ErrorKind::Network, format!("The server's answer could not be read ({e}).")),
+            ServerFnErrorErr::Response(e) => (ErrorKind::Network, format!("The server's answer could not be read ({e}).")),
             ServerFnErrorErr::Args(e) => (ErrorKind::Invalid, format!("The request was malformed: {e}")),
             ServerFnErrorErr::MissingArg(e) => (ErrorKind::Invalid, format!("A required field is missing: {e}")),
             ServerFnErrorErr::Serialization(e) => (ErrorKind::Internal, format!("Could not encode the request: {e}")),
@@ -110,7 +116,8 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Registration(e) => (ErrorKind::Internal, format!("Server function not registered: {e}")),
             ServerFnErrorErr::UnsupportedRequestMethod(e) => (ErrorKind::Invalid, format!("Unsupported request: {e}")),
         };
-        AppError { kind, message, field: None }
+        // Through `new`, so a request that could not be decoded answers 400, not 500.
+        AppError::new(kind, message)
     }
 }
 

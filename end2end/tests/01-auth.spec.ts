@@ -1,6 +1,7 @@
 import { test, expect } from "@playwright/test";
 import { PASSWORD, ensureLoggedIn, goto, hydrated, totp } from "../support/app";
 import { ExtraServer } from "../support/server";
+import * as http from "node:http";
 
 test("setup → login → logout", async ({ page }) => {
   await goto(page, "/");
@@ -38,6 +39,11 @@ test("enrol TOTP, log out, log in with a code, turn it off", async ({ page }) =>
   await ensureLoggedIn(page);
   await page.getByRole("link", { name: "Security" }).click();
   await expect(page.getByRole("heading", { name: "Two-factor login" })).toBeVisible();
+  // Setting it up needs the password: a wrong one is refused.
+  await page.getByLabel("Current password (to set up two-factor login)").fill("not the password");
+  await page.getByRole("button", { name: "Set up two-factor login" }).click();
+  await expect(page.getByRole("region", { name: "Two-factor login" }).getByRole("alert")).toContainText("Incorrect password or code.");
+  await page.getByLabel("Current password (to set up two-factor login)").fill(PASSWORD);
   await page.getByRole("button", { name: "Set up two-factor login" }).click();
   const secret = (await page.getByTestId("totp-secret").textContent())!.trim();
   await expect(page.getByRole("img", { name: "QR code of the two-factor secret" })).toBeVisible();
@@ -92,6 +98,38 @@ test("locked out after repeated failures", async ({ page }) => {
   } finally {
     await server.stop();
   }
+});
+
+test("a form on another app of the same host cannot change settings (CSRF)", async ({ page }) => {
+  await ensureLoggedIn(page);
+  const before = await (await page.request.get("/api/security/overview")).json();
+  // Another web app on the same host, another port: the same "site", so Chromium sends the
+  // SameSite=Strict session cookie with its form posts. The classic text/plain form that smuggles
+  // a JSON body into the API.
+  const attackerPage = `<!doctype html><html><body>
+    <form id="f" method="POST" enctype="text/plain" action="http://127.0.0.1:3100/api/security/settings">
+      <input name='{"input":{"session_timeout_minutes":60,"lockout_threshold":99,"lockout_minutes":1},"x":"' value='"}'>
+    </form><script>document.getElementById("f").submit()</script></body></html>`;
+  const attacker = http.createServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end(attackerPage);
+  });
+  await new Promise<void>((resolve) => attacker.listen(3196, "127.0.0.1", resolve));
+  try {
+    const posted = page.waitForResponse((r) => r.url().endsWith("/api/security/settings") && r.request().method() === "POST");
+    await page.goto("http://127.0.0.1:3196/");
+    const res = await posted;
+    const sent = await res.request().allHeaders();
+    expect(sent["cookie"] ?? "", "the browser did send the session cookie").toContain("tt_session=");
+    expect(sent["sec-fetch-site"]).toBe("same-site");
+    expect(res.status()).toBe(403);
+    expect((await res.json()).kind).toBe("forbidden");
+  } finally {
+    attacker.close();
+  }
+  const after = await (await page.request.get("/api/security/overview")).json();
+  expect(after.settings).toEqual(before.settings);
+  expect(after.settings.lockout_threshold).not.toBe(99);
 });
 
 test("the browser bundle is sent brotli-compressed from the build's .br file", async ({ page }) => {

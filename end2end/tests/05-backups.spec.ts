@@ -212,7 +212,7 @@ test.describe.serial("Backups page", () => {
       await p2.getByLabel("Repeat the password").fill(otherPassword);
       await p2.getByRole("button", { name: "Set password" }).click();
       await expect(p2.getByRole("heading", { name: "Dashboard" })).toBeVisible();
-      const begin = await (await p2.request.post("/api/security/totp/begin", { data: {} })).json();
+      const begin = await (await p2.request.post("/api/security/totp/begin", { data: { password: otherPassword } })).json();
       const confirm = await p2.request.post("/api/security/totp/confirm", { data: { code: totp(begin.secret_base32) } });
       expect(confirm.ok()).toBeTruthy();
       file = await exportNow(p2);

@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod config;
 pub mod generate;
+pub mod same_origin;
 pub mod web;

@@ -1,6 +1,7 @@
 //! The web server: Leptos pages and server functions over axum, plus the background jobs.
 
 use crate::config::Settings;
+use crate::same_origin;
 use app::domain::{auth, clock::SystemClock, store, AppState};
 use axum::Router;
 use leptos::prelude::*;
@@ -36,6 +37,8 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
         })
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
+        // Before any server function: state-changing requests from other sites are refused.
+        .layer(axum::middleware::from_fn_with_state(Arc::new(settings.app.base_url.as_deref().and_then(same_origin::origin_of)), same_origin::guard))
         // gzip/brotli for pages and JSON (responses already encoded pass through untouched);
         // encrypted backups are incompressible.
         .layer(CompressionLayer::new().compress_when(DefaultPredicate::new().and(NotForContentType::const_new("application/octet-stream"))));

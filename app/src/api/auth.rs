@@ -83,8 +83,9 @@ pub async fn change_password(current: String, new_password: String, confirm: Str
 }
 
 #[server(prefix = "/api", endpoint = "security/totp/begin", input = Json)]
-pub async fn totp_begin() -> Result<TotpEnrolment, AppError> {
+pub async fn totp_begin(password: String) -> Result<TotpEnrolment, AppError> {
     let (state, _) = require_auth().await?;
+    domain::verify_current_password(&state, &password).await?;
     let e = domain::totp::begin(&state).await?;
     Ok(TotpEnrolment { otpauth_uri: e.otpauth_uri, secret_base32: e.secret_base32, qr_svg: e.qr_svg })
 }

@@ -47,10 +47,18 @@ pub mod ssr {
     }
 
     /// Logs the cause of an internal failure on the server (never with secrets: domain errors
-    /// carry no secret values) and returns a message for the person.
+    /// carry no secret values) and returns a message for the person. The raw cause (paths, SQL)
+    /// stays in the log, which the reference finds; the browser gets only the context.
     pub fn internal(context: &str, err: impl std::fmt::Display) -> AppError {
-        tracing::error!("{context}: {err}");
-        AppError::internal(format!("{context}: {err}"))
+        let reference = format!("{:08x}", rand::random::<u32>());
+        tracing::error!(reference, "{context}: {err}");
+        AppError::internal(internal_message(context, &reference))
+    }
+
+    pub(crate) fn internal_message(context: &str, reference: &str) -> String {
+        let mut chars = context.chars();
+        let context: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        format!("{context} on the server. The details are in the server log (reference {reference}).")
     }
 
     impl From<AuthError> for AppError {
@@ -106,6 +114,17 @@ pub mod ssr {
         fn from(e: sqlx::Error) -> Self {
             internal("database error", e)
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod error_tests {
+    #[test]
+    fn unexpected_failures_reach_the_browser_without_their_cause() {
+        let e = super::ssr::internal("database error", "error returned from database: (code: 1) no such table: /srv/tt/secret.db");
+        assert_eq!(e.kind, crate::error::ErrorKind::Internal);
+        assert!(e.message.starts_with("Database error on the server. The details are in the server log (reference "), "{}", e.message);
+        assert!(!e.message.contains("no such table") && !e.message.contains("/srv"), "{}", e.message);
     }
 }
 

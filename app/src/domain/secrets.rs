@@ -249,19 +249,26 @@ impl KeyStore {
         self.get()?.open_string(purpose, sealed)
     }
 
-    /// Reads the server key, creating it (32 random bytes, mode 0600) when absent.
+    /// Reads the server key, creating it (32 random bytes, mode 0600) when absent. A file of the
+    /// wrong size (truncated, or not a key) can never open anything: it is moved aside to
+    /// `server.key.invalid-<unix time>` and replaced, so the instance behaves as after a lost
+    /// key (locked until the next login, which seals the data key again).
     pub fn load_or_create_server_key(&self) -> Result<Zeroizing<[u8; 32]>, SecretError> {
         let path = &self.server_key_path;
         let fail = |reason: String| SecretError::ServerKey { path: path.display().to_string(), reason };
         match std::fs::read(path) {
-            Ok(bytes) => {
+            Ok(bytes) if bytes.len() == 32 => {
                 let bytes = Zeroizing::new(bytes);
-                if bytes.len() != 32 {
-                    return Err(fail(format!("expected 32 bytes, found {}", bytes.len())));
-                }
                 let mut key = Zeroizing::new([0u8; 32]);
                 key.copy_from_slice(&bytes);
                 Ok(key)
+            }
+            Ok(bytes) => {
+                drop(Zeroizing::new(bytes));
+                let aside = path.with_extension(format!("key.invalid-{}", chrono::Utc::now().timestamp()));
+                std::fs::rename(path, &aside).map_err(|e| fail(format!("it is not a 32-byte key and cannot be moved aside: {e}")))?;
+                tracing::warn!("{} was not a 32-byte key; moved it to {} and created a new one", path.display(), aside.display());
+                self.load_or_create_server_key()
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = Zeroizing::new([0u8; 32]);

@@ -3,7 +3,7 @@
 use super::backup::storage::{Disk, RealDisk};
 use super::{clock::Clock, config::Config, secrets::KeyStore, store::Db};
 use std::sync::Arc;
-use tokio::sync::Notify;
+use tokio::sync::{Mutex, Notify};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -15,6 +15,10 @@ pub struct AppState {
     pub disk: Arc<dyn Disk>,
     /// Woken when the backup settings change, so the scheduler recomputes its next run at once.
     pub schedule_changed: Arc<Notify>,
+    /// One password check at a time: the lockout check, the Argon2 verification and the failure
+    /// count happen as one step (parallel guesses cannot all pass the check before any is
+    /// counted), and at most one 19 MiB Argon2 computation runs for logins.
+    pub password_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -26,6 +30,7 @@ impl AppState {
             clock,
             disk: Arc::new(RealDisk),
             schedule_changed: Arc::new(Notify::new()),
+            password_gate: Arc::new(Mutex::new(())),
         }
     }
 

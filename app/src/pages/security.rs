@@ -114,8 +114,14 @@ fn TwoFactorCard(
             } else {
                 view! {
                     <p>"Two-factor login is " <strong>"off"</strong> ". Turn it on to ask for a code from an authenticator app at each login."</p>
-                    <button class="btn btn-primary" on:click=move |_| { begin.dispatch(TotpBegin {}); }>"Set up two-factor login"</button>
-                    <ErrorNotice error=begin_error/>
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        begin.dispatch(TotpBegin { password: password.get() });
+                    }>
+                        <TextField id="tfa-begin-password" label="Current password (to set up two-factor login)" kind="password" value=password autocomplete="current-password"/>
+                        <ErrorNotice error=begin_error/>
+                        <button class="btn btn-primary" type="submit">"Set up two-factor login"</button>
+                    </form>
                     {move || begin.value().get().and_then(Result::ok).map(|e| {
                         let submit = move |ev: leptos::ev::SubmitEvent| {
                             ev.prevent_default();

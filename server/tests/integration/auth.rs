@@ -52,16 +52,22 @@ async fn setup_login_logout_and_unauthenticated_calls() {
     assert!(cookie_tokens.iter().all(|(h,)| h.len() == 64));
 }
 
-#[tokio::test]
-async fn lockout_after_repeated_failures_and_reset_on_success() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut srv = TestServer::start(&dir).await;
+/// A set-up instance that locks after three failures, seen from a browser that is not logged in.
+async fn logged_out_with_lockout_after_three(dir: &tempfile::TempDir) -> TestServer {
+    let mut srv = TestServer::start(dir).await;
     srv.setup(PASSWORD).await;
     let _: () = srv
         .call("security/settings", json!({"input": {"session_timeout_minutes": 60, "lockout_threshold": 3, "lockout_minutes": 10}}))
         .await
         .unwrap();
     srv.fresh_client();
+    srv
+}
+
+#[tokio::test]
+async fn lockout_after_repeated_failures_and_reset_on_success() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut srv = logged_out_with_lockout_after_three(&dir).await;
 
     // Two failures, then a success resets the counter.
     for _ in 0..2 {
@@ -127,7 +133,7 @@ async fn totp_enrolment_login_with_code_backup_codes_and_disable() {
     let mut srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
 
-    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({})).await.unwrap();
+    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
     let secret = enrol["secret_base32"].as_str().unwrap().to_string();
     assert!(enrol["otpauth_uri"].as_str().unwrap().starts_with("otpauth://totp/"));
     assert!(enrol["qr_svg"].as_str().unwrap().contains("<svg"));
@@ -184,7 +190,7 @@ async fn secrets_survive_password_change_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
-    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({})).await.unwrap();
+    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
     let secret = enrol["secret_base32"].as_str().unwrap().to_string();
     let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
 
@@ -233,4 +239,163 @@ async fn secrets_survive_password_change_and_restart() {
     drop(srv3);
     let srv4 = TestServer::start_with(settings_for(dir.path())).await;
     assert!(srv4.state.keys.is_unlocked(), "and it unlocks the next restart");
+}
+
+#[tokio::test]
+async fn parallel_wrong_logins_are_counted_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = logged_out_with_lockout_after_three(&dir).await;
+    // Twelve guesses at once: they are checked one by one, so the third locks the login and the
+    // other nine meet the lock (without the gate all twelve passed the check before any counted).
+    let results = futures::future::join_all((0..12).map(|_| srv.login("wrong password!", None))).await;
+    let kinds: Vec<String> = results.into_iter().map(|r| r.err().map(|e| e.kind).unwrap_or_else(|| "ok".into())).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "wrong_credentials").count(), 2, "{kinds:?}");
+    assert_eq!(kinds.iter().filter(|k| *k == "locked").count(), 10, "{kinds:?}");
+    let db = raw_db(&srv.data_dir).await;
+    let (until, n): (Option<String>, i64) = sqlx::query_as("SELECT locked_until, failed_login_attempts FROM instance").fetch_one(&db).await.unwrap();
+    assert!(until.is_some());
+    assert_eq!(n, 0, "the counter starts again after the lock");
+    assert_eq!(srv.login(PASSWORD, None).await.unwrap_err().kind, "locked");
+}
+
+#[tokio::test]
+async fn totp_set_up_needs_the_password_and_cannot_replace_an_enabled_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let e = srv.call::<serde_json::Value>("security/totp/begin", json!({"password": "not the password"})).await.unwrap_err();
+    assert_eq!((e.status, e.kind.as_str()), (403, "wrong_credentials"));
+    let e = srv.call::<serde_json::Value>("security/totp/begin", json!({})).await.unwrap_err();
+    assert_eq!(e.status, 400, "a call without the password is malformed: {e:?}");
+    let db = raw_db(&srv.data_dir).await;
+    let (pending,): (Option<String>,) = sqlx::query_as("SELECT totp_pending_secret_enc FROM app_settings").fetch_one(&db).await.unwrap();
+    assert!(pending.is_none(), "refused calls start nothing");
+
+    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
+    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
+    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    let (sealed,): (String,) = sqlx::query_as("SELECT totp_secret_enc FROM app_settings").fetch_one(&db).await.unwrap();
+
+    // While it is on, neither a new set-up nor a second confirm can swap the authenticator.
+    let e = srv.call::<serde_json::Value>("security/totp/begin", json!({"password": PASSWORD})).await.unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("already on"), "{}", e.message);
+    let e = srv.call::<Vec<String>>("security/totp/confirm", json!({"code": now_code(&secret, 1)})).await.unwrap_err();
+    assert!(e.message.contains("already on"), "{}", e.message);
+    let (sealed_now, pending): (String, Option<String>) =
+        sqlx::query_as("SELECT totp_secret_enc, totp_pending_secret_enc FROM app_settings").fetch_one(&db).await.unwrap();
+    assert_eq!(sealed, sealed_now);
+    assert!(pending.is_none());
+}
+
+#[tokio::test]
+async fn a_totp_code_is_accepted_once_even_by_simultaneous_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
+    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
+    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    let code = now_code(&secret, 1);
+    let results = futures::future::join_all((0..4).map(|_| srv.login(PASSWORD, Some(&code)))).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}
+
+#[tokio::test]
+async fn a_damaged_server_key_file_is_replaced_and_login_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    drop(srv);
+    let key_path = dir.path().join("server.key");
+    std::fs::write(&key_path, b"trunc").unwrap();
+
+    let srv = TestServer::start_with(settings_for(dir.path())).await;
+    assert!(!srv.state.keys.is_unlocked(), "a damaged key opens nothing");
+    assert_eq!(std::fs::read(&key_path).unwrap().len(), 32, "replaced by a new key");
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("server.key.invalid-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the damaged file is kept aside");
+    assert_eq!(std::fs::read(aside[0].path()).unwrap(), b"trunc");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    srv.login(PASSWORD, None).await.unwrap();
+    assert!(srv.state.keys.is_unlocked());
+    drop(srv);
+    let srv = TestServer::start_with(settings_for(dir.path())).await;
+    assert!(srv.state.keys.is_unlocked(), "the login sealed the data key under the new server key");
+}
+
+#[tokio::test]
+async fn requests_from_other_sites_are_refused_before_they_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let db = raw_db(&srv.data_dir).await;
+    let threshold = || async { sqlx::query_as::<_, (i64,)>("SELECT lockout_threshold FROM app_settings").fetch_one(&db).await.unwrap().0 };
+    let body = json!({"input": {"session_timeout_minutes": 60, "lockout_threshold": 9, "lockout_minutes": 10}});
+    let post = |headers: &[(&'static str, String)]| {
+        let mut req = srv.client.post(format!("{}/api/security/settings", srv.url)).json(&body);
+        for (k, v) in headers {
+            req = req.header(*k, v);
+        }
+        req.send()
+    };
+    // Another app on the same host (other port), a foreign site, an opaque origin: 403, nothing saved.
+    for headers in [
+        vec![("origin", "http://127.0.0.1:1".to_string())],
+        vec![("origin", "https://evil.example".to_string())],
+        vec![("origin", "null".to_string())],
+        vec![("sec-fetch-site", "same-site".to_string()), ("origin", srv.url.clone())],
+        vec![("sec-fetch-site", "cross-site".to_string())],
+    ] {
+        let res = post(&headers).await.unwrap();
+        assert_eq!(res.status().as_u16(), 403, "{headers:?}");
+        let e: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(e["kind"], "forbidden");
+        assert_eq!(threshold().await, 5, "{headers:?} changed nothing");
+    }
+    // A form post (text/plain) from another site is refused too, whatever its body.
+    let res = srv
+        .client
+        .post(format!("{}/api/auth/logout", srv.url))
+        .header("origin", "http://127.0.0.1:1")
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    // The instance's own pages (and TT_BASE_URL, behind a proxy) and curl pass.
+    for headers in [
+        vec![("origin", srv.url.clone())],
+        vec![("origin", "https://tt.example".to_string())],
+        vec![("sec-fetch-site", "same-origin".to_string()), ("origin", srv.url.clone())],
+        vec![],
+    ] {
+        let res = post(&headers).await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{headers:?}");
+    }
+    assert_eq!(threshold().await, 9);
+    // Reading is not affected.
+    let res = srv.client.get(format!("{}/api/auth/status", srv.url)).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn malformed_requests_answer_400() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let e = srv.call::<()>("auth/login", json!({})).await.unwrap_err();
+    assert_eq!((e.status, e.kind.as_str()), (400, "invalid"), "{e:?}");
+    let res =
+        srv.client.post(format!("{}/api/auth/login", srv.url)).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
 }

@@ -152,6 +152,8 @@ async fn record_success(state: &AppState) -> Result<(), AuthError> {
 /// Checks the login password (and, when 2FA is on and `code` is given, the TOTP or backup code)
 /// under the lockout rules. Every failure counts towards the lockout, whatever part was wrong.
 async fn check_credentials(state: &AppState, pw: &str, code: Option<&str>, need_code: bool, is_login: bool) -> Result<InstanceRow, AuthError> {
+    // Held until the attempt is counted: see `AppState::password_gate`.
+    let _gate = state.password_gate.lock().await;
     let row = instance(state).await?.ok_or(AuthError::NotSetUp)?;
     let now = state.now();
     if let Some(until) = row.locked_until.as_deref().and_then(from_db) {
@@ -207,8 +209,14 @@ async fn unlock_with_password(state: &AppState, pw: &str, row: &InstanceRow) -> 
         DataKey::unwrap(&kek, &wrapped)
     })
     .await??;
-    let server_key = state.keys.load_or_create_server_key()?;
-    sqlx::query("UPDATE instance SET dek_wrapped_server = $1 WHERE id = 1").bind(key.wrap(&server_key)).execute(&state.db).await?;
+    // The login goes on even when the key file cannot be written (read-only data dir, wrong
+    // owner): only unattended start-ups need it, and the log says why they will stay locked.
+    match state.keys.load_or_create_server_key() {
+        Ok(server_key) => {
+            sqlx::query("UPDATE instance SET dek_wrapped_server = $1 WHERE id = 1").bind(key.wrap(&server_key)).execute(&state.db).await?;
+        }
+        Err(e) => tracing::warn!("{e}; scheduled jobs will wait for a login after each restart"),
+    }
     state.keys.set(key);
     Ok(())
 }

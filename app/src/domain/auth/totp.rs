@@ -57,8 +57,15 @@ fn new_backup_codes() -> Vec<String> {
         .collect()
 }
 
-/// Starts enrolment: a fresh secret, kept sealed as "pending" until a code confirms it.
+const ALREADY_ON: &str = "Two-factor login is already on. Turn it off first to move it to another authenticator.";
+
+/// Starts enrolment (the caller has checked the password): a fresh secret, kept sealed as
+/// "pending" until a code confirms it. Refused while 2FA is on, so a session alone cannot swap
+/// the authenticator.
 pub async fn begin(state: &AppState) -> Result<Enrolment, AuthError> {
+    if settings::load(&state.db).await?.totp_enabled {
+        return Err(AuthError::Totp(ALREADY_ON.into()));
+    }
     let secret = Secret::generate_secret().to_encoded().to_string();
     let totp = totp_for(&secret)?;
     let uri = totp.get_url();
@@ -78,6 +85,9 @@ pub async fn begin(state: &AppState) -> Result<Enrolment, AuthError> {
 /// codes (shown once).
 pub async fn confirm(state: &AppState, code: &str) -> Result<Vec<String>, AuthError> {
     let s = settings::load(&state.db).await?;
+    if s.totp_enabled {
+        return Err(AuthError::Totp(ALREADY_ON.into()));
+    }
     let pending = s.totp_pending_secret_enc.ok_or_else(|| AuthError::Totp("Start the two-factor set-up first.".into()))?;
     let secret = state.keys.open(purpose::TOTP_PENDING_SECRET, &pending)?;
     let totp = totp_for(&secret)?;
@@ -87,15 +97,21 @@ pub async fn confirm(state: &AppState, code: &str) -> Result<Vec<String>, AuthEr
     };
     let codes = new_backup_codes();
     let codes_json = serde_json::to_string(&codes).map_err(|e| AuthError::Internal(e.to_string()))?;
-    sqlx::query(
+    // Only the pending secret that was checked is confirmed (a second confirm, or a begin in
+    // between, changes nothing).
+    let done = sqlx::query(
         "UPDATE app_settings SET totp_enabled = 1, totp_secret_enc = $1, totp_backup_codes_enc = $2,
-         totp_pending_secret_enc = NULL, totp_last_step = $3 WHERE id = 1",
+         totp_pending_secret_enc = NULL, totp_last_step = $3 WHERE id = 1 AND totp_enabled = 0 AND totp_pending_secret_enc = $4",
     )
     .bind(state.keys.seal(purpose::TOTP_SECRET, &secret)?)
     .bind(state.keys.seal(purpose::TOTP_BACKUP_CODES, &codes_json)?)
     .bind(step as i64)
+    .bind(&pending)
     .execute(&state.db)
     .await?;
+    if done.rows_affected() == 0 {
+        return Err(AuthError::Totp("The two-factor set-up changed meanwhile. Start it again.".into()));
+    }
     Ok(codes)
 }
 
@@ -146,11 +162,12 @@ pub(super) async fn check_login_code(state: &AppState, code: &str) -> Result<boo
     let totp = totp_for(&secret)?;
     let now = state.now().timestamp().max(0) as u64;
     if let Some(step) = matching_step(&totp, &code, now) {
-        if s.totp_last_step.is_some_and(|last| step as i64 <= last) {
-            return Ok(false);
-        }
-        sqlx::query("UPDATE app_settings SET totp_last_step = $1 WHERE id = 1").bind(step as i64).execute(&state.db).await?;
-        return Ok(true);
+        // Compare-and-set, so a code is accepted once even by two logins at the same moment.
+        let used = sqlx::query("UPDATE app_settings SET totp_last_step = $1 WHERE id = 1 AND (totp_last_step IS NULL OR totp_last_step < $1)")
+            .bind(step as i64)
+            .execute(&state.db)
+            .await?;
+        return Ok(used.rows_affected() == 1);
     }
     let Some(codes_sealed) = s.totp_backup_codes_enc.as_deref() else { return Ok(false) };
     let json = state.keys.open(purpose::TOTP_BACKUP_CODES, codes_sealed)?;
