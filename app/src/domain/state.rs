@@ -19,6 +19,9 @@ pub struct AppState {
     /// count happen as one step (parallel guesses cannot all pass the check before any is
     /// counted), and at most one 19 MiB Argon2 computation runs for logins.
     pub password_gate: Arc<Mutex<()>>,
+    /// One backup file written at a time (schedule, Run now, the undo point of a restore), so two
+    /// never pick the same name or measure free space for each other.
+    pub backup_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -31,6 +34,7 @@ impl AppState {
             disk: Arc::new(RealDisk),
             schedule_changed: Arc::new(Notify::new()),
             password_gate: Arc::new(Mutex::new(())),
+            backup_gate: Arc::new(Mutex::new(())),
         }
     }
 

@@ -92,6 +92,32 @@ pub(super) async fn fail(state: &AppState, id: i64, reason: &str) -> Result<(), 
     Ok(())
 }
 
+/// At start-up: a run still marked 'running' was cut off by a crash or a stop. It is recorded as
+/// failed, and its half-written `.partial` file (never renamed to a backup name) is removed from
+/// the backup directories. Returns how many runs were closed.
+pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError> {
+    let closed = sqlx::query("UPDATE backup_history SET status = 'failed', error = $1 WHERE status = 'running'")
+        .bind("The server stopped while this backup was being written; no file was kept.")
+        .execute(&state.db)
+        .await?
+        .rows_affected();
+    let s = settings::load(&state.db).await?;
+    for dir in storage::managed_dirs(state, &s) {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            let ours = name.strip_prefix('.').and_then(|n| n.strip_suffix(".partial")).is_some_and(storage::is_backup_file_name);
+            if ours && e.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => tracing::info!("removed the unfinished backup file {}", e.path().display()),
+                    Err(err) => tracing::warn!("could not remove the unfinished backup file {}: {err}", e.path().display()),
+                }
+            }
+        }
+    }
+    Ok(closed)
+}
+
 pub(super) async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {
     let row: Option<(i64,)> =
         sqlx::query_as("SELECT size_bytes FROM backup_history WHERE status = 'completed' AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1")
@@ -212,16 +238,16 @@ pub async fn verify(state: &AppState, id: i64) -> Result<VerifyResult, BackupErr
 }
 
 /// Retention: keeps the newest `keep` completed scheduled backups in the storage directory and
-/// deletes older ones (file and row). Failed runs don't count and are never a reason to delete;
+/// deletes older ones (file and row). Newest means last written (by id: a clock that was once
+/// ahead cannot make old files look new). Failed runs don't count and are never a reason to delete;
 /// the newest completed backup always stays. Rows pointing elsewhere are left alone.
 pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
     let managed = storage::managed_dirs(state, &s);
-    let rows: Vec<Row> =
-        sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY created_at DESC, id DESC")
-            .fetch_all(&state.db)
-            .await?;
+    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY id DESC")
+        .fetch_all(&state.db)
+        .await?;
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
     let keep = keep.max(1) as usize;
     let mut deleted = Vec::new();
@@ -231,9 +257,15 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
         if !in_storage {
             continue;
         }
-        if storage::delete_file_safely(Path::new(dir), name, &managed)? {
-            sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
-            deleted.push(name.clone());
+        // One file that cannot be deleted (permissions, a busy share) leaves the rest to do; the
+        // backup that was just written stays good either way.
+        match storage::delete_file_safely(Path::new(dir), name, &managed) {
+            Ok(true) => {
+                sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
+                deleted.push(name.clone());
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("backup retention could not delete {name} in {dir}: {e}"),
         }
     }
     Ok(deleted)

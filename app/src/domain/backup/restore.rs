@@ -109,8 +109,11 @@ fn cleared_sentence(r: &SecretRef) -> String {
         purpose::CLIENT_USERNAME | purpose::CLIENT_PASSWORD => format!("Download client “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::NOTIFICATION_CONFIG => format!("Notification target “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::PROXY_PASSWORD => "Proxy: password cleared during restore — the proxy is off until you enter it again in Settings → General.".into(),
-        purpose::TOTP_SECRET | purpose::TOTP_BACKUP_CODES => {
+        purpose::TOTP_SECRET => {
             "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
+        }
+        purpose::TOTP_BACKUP_CODES => {
+            "Two-factor login: the backup codes could not be carried over (two-factor login stays on) — make new ones in Settings → Security.".into()
         }
         purpose::BACKUP_PASSWORD => {
             "Backups: the backup password was cleared — scheduled backups are paused and encryption is off until you set it again in Settings → Backups.".into()
@@ -136,8 +139,13 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         }
     };
     let translations = translate_all(&source, &ours, &checked.secrets);
+    let totp_disabled = checked.totp_enabled && translations.get(&(Section::Settings, None, purpose::TOTP_SECRET)).is_none_or(Option::is_none);
     let mut cleared: Vec<String> = Vec::new();
     for r in &checked.secrets {
+        // With 2FA turned off, its lost backup codes need no sentence of their own.
+        if totp_disabled && r.purpose == purpose::TOTP_BACKUP_CODES {
+            continue;
+        }
         if translations.get(&(r.section, r.owner_id, r.purpose)).is_some_and(Option::is_none) {
             let line = cleared_sentence(r);
             if !cleared.contains(&line) {
@@ -146,7 +154,6 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         }
     }
     let kept = translations.values().filter(|v| v.is_some()).count() as u64;
-    let totp_disabled = checked.totp_enabled && translations.get(&(Section::Settings, None, purpose::TOTP_SECRET)).is_none_or(Option::is_none);
     let mut warnings = Vec::new();
     if let Some(b) = &checked.backup_settings {
         if let Some(path) = &b.storage_path {
@@ -185,8 +192,10 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         .map_err(|e| BackupError::Storage(format!("the current data could not be saved before restoring, so nothing was changed: {e}")))?;
     report.pre_restore_backup = Some(PreRestoreBackup { id: saved.history_id, file_name: saved.file_name, encrypted: saved.encrypted });
 
+    let before = crate::domain::settings::load(&state.db).await?;
     write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
-    state.schedule_changed.notify_one();
+    // A backup whose schedule is on must not start a run the moment it is restored.
+    super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await?;
     tracing::info!(
         "restore committed: {} records from a backup made {} ({} secrets kept, {} cleared)",
         checked.counts.total(),

@@ -115,6 +115,20 @@ pub async fn mark_current<Tz: TimeZone>(state: &AppState, freq: Frequency, tz: &
     set_last_slot(state, previous_run(state.now(), freq, tz)).await
 }
 
+/// After the backup settings changed (saved, or brought by a restore): a schedule that was just
+/// turned on, or whose frequency changed, does not count earlier slots as missed (nothing runs
+/// at once); the scheduler is woken to recompute its next run.
+pub async fn settings_changed(state: &AppState, was_on: bool, old_frequency: &str) -> Result<(), BackupError> {
+    let s = settings::load(&state.db).await?;
+    if s.backup_schedule_enabled && (!was_on || old_frequency != s.backup_frequency) {
+        if let Some(freq) = Frequency::parse(&s.backup_frequency) {
+            mark_current(state, freq, &server_tz()).await?;
+        }
+    }
+    state.schedule_changed.notify_one();
+    Ok(())
+}
+
 /// When the next scheduled run happens (None when the schedule is off).
 pub async fn next_scheduled<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Option<DateTime<Utc>>, BackupError> {
     let s = settings::load(&state.db).await?;

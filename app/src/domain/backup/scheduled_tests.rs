@@ -404,3 +404,91 @@ async fn a_failure_streak_sends_one_backup_failed_notification() {
     failing_run(&state, &clock, 14).await;
     assert_eq!(inbox.lock().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn two_backups_in_the_same_second_each_get_their_own_file() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    // Run now and the undo point of a restore at the same moment (the clock does not move).
+    let (a, b) = tokio::join!(
+        super::storage::write_backup(&state, super::storage::Trigger::Scheduled),
+        super::storage::write_backup(&state, super::storage::Trigger::PreRestore)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_ne!(a.file_name, b.file_name);
+    assert_eq!(backups_in(&store), {
+        let mut v = vec![a.file_name.clone(), b.file_name.clone()];
+        v.sort();
+        v
+    });
+    for w in [a, b] {
+        assert!(history::verify(&state, w.history_id).await.unwrap().ok);
+    }
+}
+
+#[tokio::test]
+async fn retention_keeps_the_last_written_even_after_the_clock_was_ahead() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 2, None).await;
+    // The server clock was once years ahead when a backup was made, then corrected.
+    clock.set(utc("2030-01-01T02:30:00Z"));
+    let ahead = super::schedule::run_scheduled_backup(&state).await.unwrap().unwrap().file_name;
+    let mut newer = Vec::new();
+    for day in 11..=12 {
+        clock.set(utc(&format!("2026-03-{day}T02:30:00Z")));
+        newer.push(super::schedule::run_scheduled_backup(&state).await.unwrap().unwrap().file_name);
+    }
+    assert_eq!(backups_in(&store), newer, "the two last written are kept; {ahead} (dated 2030) is pruned");
+}
+
+#[tokio::test]
+async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    let good = run(&state).await.unwrap().file_name;
+    // What a crash mid-write leaves: a 'running' row and a hidden .partial file.
+    sqlx::query(
+        "INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ('2026-03-12T02:30:00Z', 'scheduled', 0, 'running')",
+    )
+    .execute(&state.db)
+    .await
+    .unwrap();
+    let partial = store.join(".tracker-tracker-backup-20260312T023000Z.json.partial");
+    std::fs::write(&partial, b"{\"half").unwrap();
+    std::fs::write(store.join(".someone-elses.partial"), b"x").unwrap();
+
+    assert_eq!(history::close_interrupted_runs(&state).await.unwrap(), 1);
+    assert!(!partial.exists());
+    assert!(store.join(".someone-elses.partial").exists(), "only files named like ours are removed");
+    assert!(store.join(&good).exists());
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, error FROM backup_history WHERE created_at = '2026-03-12T02:30:00Z'").fetch_one(&state.db).await.unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("server stopped"));
+    assert_eq!(history::close_interrupted_runs(&state).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn restoring_a_backup_with_the_schedule_on_starts_no_run_at_once() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, None).await;
+    clock.set(utc("2026-03-11T02:30:00Z"));
+    let written = run(&state).await.unwrap();
+
+    // A fresh instance (schedule off, never ran) restores it at noon.
+    let fresh_clock = ManualClock::new(utc("2026-03-20T11:00:00Z"));
+    let (fresh, _d2) = testing::state_with_clock(Arc::new(fresh_clock.clone())).await;
+    let request = restore::RestoreRequest {
+        file: written.path.clone(),
+        current_password: Zeroizing::new(PASSWORD.into()),
+        backup_password: None,
+        source_password: None,
+        dry_run: false,
+    };
+    restore::restore(&fresh, request).await.unwrap();
+    assert!(matches!(tick(&fresh, &Berlin).await.unwrap(), Tick::Idle(Some(_))), "the next run is at 03:00, not now");
+    fresh_clock.set(utc("2026-03-21T02:00:30Z"));
+    assert!(matches!(tick(&fresh, &Berlin).await.unwrap(), Tick::Ran(_)));
+}

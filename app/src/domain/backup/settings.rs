@@ -1,7 +1,7 @@
 //! Settings → Backups: read and save (validated; the storage directory is created and tested for
 //! writing when saved; the backup password is sealed and never returned).
 
-use super::schedule::{self, Frequency};
+use super::schedule;
 use super::BackupError;
 use crate::domain::secrets::purpose;
 use crate::domain::time::to_db;
@@ -45,8 +45,14 @@ pub async fn check_storage_dir(dir: &Path) -> Result<(), crate::validate::Invali
     if !meta.is_dir() {
         return Err(invalid(field, format!("The storage path {shown} is not a directory.")));
     }
+    write_probe(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))
+}
+
+/// Proves `dir` is writable by creating and removing a probe file. create_new: it never follows
+/// or truncates something already there under the probe's name.
+async fn write_probe(dir: &Path) -> std::io::Result<()> {
     let probe = dir.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
-    tokio::fs::write(&probe, b"ok").await.map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))?;
+    tokio::fs::OpenOptions::new().write(true).create_new(true).open(&probe).await?;
     let _ = tokio::fs::remove_file(&probe).await;
     Ok(())
 }
@@ -68,15 +74,7 @@ pub async fn storage_dir_problem(dir: &Path) -> Option<String> {
             Err(e) => return Some(format!("{} cannot be read: {e}", existing.display())),
         }
     }
-    // create_new: never follows or truncates something already there under the probe's name.
-    let probe = existing.join(format!(".tracker-tracker-write-test-{}", std::process::id()));
-    match tokio::fs::OpenOptions::new().write(true).create_new(true).open(&probe).await {
-        Ok(_) => {
-            let _ = tokio::fs::remove_file(&probe).await;
-            None
-        }
-        Err(e) => Some(format!("{} is not writable: {e}", existing.display())),
-    }
+    write_probe(existing).await.err().map(|e| format!("{} is not writable: {e}", existing.display()))
 }
 
 pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), BackupError> {
@@ -103,12 +101,5 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
     .bind(to_db(state.now()))
     .execute(&state.db)
     .await?;
-    let turned_on = valid.schedule_enabled && (!current.backup_schedule_enabled || current.backup_frequency != valid.frequency);
-    if turned_on {
-        if let Some(freq) = Frequency::parse(&valid.frequency) {
-            schedule::mark_current(state, freq, &schedule::server_tz()).await?;
-        }
-    }
-    state.schedule_changed.notify_one();
-    Ok(())
+    schedule::settings_changed(state, current.backup_schedule_enabled, &current.backup_frequency).await
 }

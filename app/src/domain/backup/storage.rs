@@ -147,6 +147,7 @@ fn describe_io(e: &std::io::Error, what: &str, dir: &Path) -> String {
 /// Writes a backup of the current data into the backup directory and records it in the history
 /// (completed, or failed with the reason).
 pub async fn write_backup(state: &AppState, trigger: Trigger) -> Result<Written, BackupError> {
+    let _gate = state.backup_gate.lock().await;
     let s = settings::load(&state.db).await?;
     let now = state.now();
     let encrypted = s.backup_encrypt;
