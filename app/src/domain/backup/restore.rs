@@ -193,7 +193,8 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     report.pre_restore_backup = Some(PreRestoreBackup { id: saved.history_id, file_name: saved.file_name, encrypted: saved.encrypted });
 
     let before = crate::domain::settings::load(&state.db).await?;
-    write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
+    let used_codes = auth::totp::used_codes(state).await?;
+    write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled, used_codes.as_ref()).await?;
     // A backup whose schedule is on must not start a run the moment it is restored.
     super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await?;
     tracing::info!(
@@ -220,6 +221,7 @@ async fn write_all(
     expected: &Counts,
     translations: Arc<HashMap<SecretKey, Option<String>>>,
     totp_disabled: bool,
+    used_codes: Option<&auth::totp::UsedCodes>,
 ) -> Result<(), BackupError> {
     let (tx_msgs, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let path = req.file.clone();
@@ -287,6 +289,9 @@ async fn write_all(
     let _ = parser.await;
     if !finished {
         return Err(BackupError::Internal("the backup reader stopped early".into()));
+    }
+    if let Some(used) = used_codes {
+        auth::totp::keep_used_codes_used(&mut tx, state, used).await?;
     }
     sqlx::query("UPDATE instance SET failed_login_attempts = 0, locked_until = NULL WHERE id = 1").execute(&mut *tx).await?;
     tx.commit().await?;

@@ -162,3 +162,26 @@ async fn a_storage_path_this_server_cannot_use_is_reported_before_restoring() {
     assert!(w.contains(&blocked.display().to_string()) && w.contains("is not a directory"), "{w}");
     assert!(w.contains("Scheduled backups will fail until then."), "{w}");
 }
+
+#[tokio::test]
+async fn a_restore_does_not_bring_back_used_two_factor_codes() {
+    use crate::domain::auth::{self, totp};
+    let (s, dir) = state().await;
+    sample::fill(&s).await.unwrap();
+    let file = dir.path().join("b.json");
+    std::fs::write(&file, export_plain(&s).await).unwrap();
+    // After the backup was made: a backup code and the current TOTP code are used to log in.
+    auth::login(&s, PASSWORD, Some("abcde-fghij")).await.unwrap();
+    let code = totp::code_at(sample::SECRETS[7], s.now().timestamp() as u64).unwrap();
+    auth::login(&s, PASSWORD, Some(&code)).await.unwrap();
+    let last_step = || async { sqlx::query_as::<_, (Option<i64>,)>("SELECT totp_last_step FROM app_settings").fetch_one(&s.db).await.unwrap().0 };
+    let step_before = last_step().await;
+
+    let report = restore(&s, req(&file, PASSWORD)).await.unwrap();
+    assert!(report.same_key && !report.totp_disabled);
+    assert_eq!(last_step().await, step_before, "the last used step is kept");
+    assert_eq!(totp::backup_codes_left(&s).await.unwrap(), 1, "the spent backup code is not brought back");
+    assert!(auth::login(&s, PASSWORD, Some("abcde-fghij")).await.is_err());
+    assert!(auth::login(&s, PASSWORD, Some(&code)).await.is_err(), "the TOTP code cannot be replayed");
+    auth::login(&s, PASSWORD, Some(sample::SECRETS[8])).await.unwrap();
+}
