@@ -196,6 +196,21 @@ test.describe.serial("Backups page", () => {
     await expect(page.getByTestId("history-notice")).toHaveText(`Deleted ${copied}.`);
     await expect(added).toHaveCount(0);
     expect(fs.existsSync(path.join(STORE, copied))).toBe(false);
+
+    // A .ttbak written with another password than the stored one (none is stored here) is
+    // checked whole with the password typed for it; a wrong one adds nothing.
+    const ttbak = await exportNow(page, "one-off for the found file");
+    const copiedTtbak = "tracker-tracker-backup-20250102T000000Z.ttbak";
+    fs.copyFileSync(ttbak, path.join(STORE, copiedTtbak));
+    await goto(page, "/settings/backups");
+    const foundCard = page.getByRole("region", { name: "Found in the storage directory" });
+    await foundCard.getByLabel("Backup password for encrypted files").fill("not the password");
+    await foundCard.getByRole("button", { name: `Check and add ${copiedTtbak}` }).click();
+    await expect(foundCard.getByRole("alert")).toContainText("The backup password is wrong");
+    await foundCard.getByLabel("Backup password for encrypted files").fill("one-off for the found file");
+    await foundCard.getByRole("button", { name: `Check and add ${copiedTtbak}` }).click();
+    const addedTtbak = page.getByTestId("history-row").filter({ hasText: "Added by hand" });
+    await expect(addedTtbak).toContainText("every encrypted chunk authenticated");
   });
 
   test("a restore from another instance with another password shows the 2FA notice", async ({ page, browser }) => {

@@ -149,15 +149,21 @@ pub async fn list_found_backups() -> Result<Vec<FoundFile>, AppError> {
 
 /// Checks a found file whole and adds it to the history (trigger "imported").
 #[server(prefix = "/api", endpoint = "backup/history/import", input = Json)]
-pub async fn import_found_backup(file_name: String) -> Result<HistoryEntry, AppError> {
+pub async fn import_found_backup(file_name: String, backup_password: Option<String>) -> Result<HistoryEntry, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::import(&state, &file_name).await?)
+    Ok(domain::history::import(&state, &file_name, given_password(backup_password)).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup/history/verify", input = Json)]
-pub async fn verify_stored_backup(id: i64) -> Result<VerifyResult, AppError> {
+pub async fn verify_stored_backup(id: i64, backup_password: Option<String>) -> Result<VerifyResult, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::verify(&state, id).await?)
+    Ok(domain::history::verify(&state, id, given_password(backup_password)).await?)
+}
+
+/// An optional password field: empty means "use the stored one".
+#[cfg(feature = "ssr")]
+fn given_password(p: Option<String>) -> Option<zeroize::Zeroizing<String>> {
+    p.filter(|p| !p.is_empty()).map(zeroize::Zeroizing::new)
 }
 
 #[server(prefix = "/api", endpoint = "backup/history/delete", input = Json)]

@@ -331,6 +331,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
     let delete = ServerAction::<DeleteStoredBackup>::new();
     let run_now = ServerAction::<RunBackupNow>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
+    let check_password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(m)) = delete.value().get() {
             notice.set(Some(m));
@@ -346,6 +347,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
         action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(run_now.value()).get())
     });
     let empty = entries.is_empty();
+    let any_encrypted = entries.iter().any(|e| e.encrypted && e.file_present);
     view! {
         <section class="card" aria-labelledby="history-title">
             <h2 id="history-title">"History"</h2>
@@ -358,6 +360,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
             </div>
             <ErrorNotice error=errors/>
             {move || notice.get().map(|m| view! { <p role="status" class="hint" data-testid="history-notice">{m}</p> })}
+            {any_encrypted.then(|| view! { <BackupPasswordField id="history-backup-password" value=check_password what="Verify"/> })}
             {if empty {
                 view! { <p>"No stored backups yet."</p> }.into_any()
             } else {
@@ -397,7 +400,7 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
                                                 {present.then(|| view! {
                                                     <a class="btn btn-small" href=format!("/api/backup/history/download?id={id}") download=name.clone()
                                                         aria-label=format!("Download {name}")>"Download"</a>
-                                                    <button class="btn btn-small" type="button" on:click=move |_| { notice.set(None); verify.dispatch(VerifyStoredBackup { id }); }
+                                                    <button class="btn btn-small" type="button" on:click=move |_| { notice.set(None); verify.dispatch(VerifyStoredBackup { id, backup_password: optional(check_password) }); }
                                                         aria-label=format!("Verify {name}")>"Verify"</button>
                                                     <button class="btn btn-small" type="button" aria-label=format!("Restore {name}")
                                                         on:click=move |_| restore_source.set(Some(Source::Stored { id, name: name_for_restore.clone(), encrypted }))>"Restore"</button>
@@ -423,6 +426,20 @@ fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<So
     }
 }
 
+/// For encrypted files written with another backup password than the stored one (an older
+/// password, another instance): used by `what` instead of the stored password.
+#[component]
+fn BackupPasswordField(id: &'static str, value: RwSignal<String>, what: &'static str) -> impl IntoView {
+    view! {
+        <TextField id=id label="Backup password for encrypted files" kind="password" value autocomplete="off"
+            hint=format!("Leave empty to use the stored backup password. {what} decrypts a .ttbak with the one you type here.")/>
+    }
+}
+
+fn optional(field: RwSignal<String>) -> Option<String> {
+    Some(field.get_untracked()).filter(|p| !p.is_empty())
+}
+
 /// Backup files copied into the storage directory by hand (one too large to upload, one from
 /// another machine): checked and added to the history on request, then restorable from there.
 #[component]
@@ -430,6 +447,7 @@ fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> impl IntoVie
     let reload = expect_context::<Reload>();
     let import = ServerAction::<ImportFoundBackup>::new();
     let adding = RwSignal::new(None::<String>);
+    let check_password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(_)) = import.value().get() {
             reload.0.update(|n| *n += 1);
@@ -440,11 +458,13 @@ fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> impl IntoVie
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let files = found.await.unwrap_or_default();
+                let any_encrypted = files.iter().any(|f| f.encrypted);
                 (!files.is_empty()).then(|| view! {
                     <section class="card found" aria-labelledby="found-title">
                         <h2 id="found-title">"Found in the storage directory"</h2>
                         <p class="hint">"Backup files copied here by hand. Adding one checks it whole first; then it can be verified and restored like the others."</p>
                         <ErrorNotice error/>
+                        {any_encrypted.then(|| view! { <BackupPasswordField id="found-backup-password" value=check_password what="Check and add"/> })}
                         <ul class="found-list">
                             {files.into_iter().map(|f| {
                                 let name = f.file_name.clone();
@@ -456,7 +476,7 @@ fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> impl IntoVie
                                         {f.encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}
                                         " "
                                         <button class="btn btn-small" type="button" aria-label=label disabled=move || import.pending().get()
-                                            on:click=move |_| { adding.set(Some(name.clone())); import.dispatch(ImportFoundBackup { file_name: name.clone() }); }>
+                                            on:click=move |_| { adding.set(Some(name.clone())); import.dispatch(ImportFoundBackup { file_name: name.clone(), backup_password: optional(check_password) }); }>
                                             {move || if busy() { "Checking…" } else { "Check and add" }}
                                         </button>
                                     </li>

@@ -210,18 +210,23 @@ pub async fn delete(state: &AppState, id: i64) -> Result<String, BackupError> {
     Ok(message)
 }
 
-/// Re-reads a stored backup and checks it; records the outcome.
-pub async fn verify(state: &AppState, id: i64) -> Result<VerifyResult, BackupError> {
+/// Re-reads a stored backup and checks it; records the outcome. A .ttbak is decrypted with
+/// `password` when given (one written with another password than the stored one), else with the
+/// stored backup password; without either only the hash is checked. A wrong password is an
+/// answer to the person, not a verdict on the file: nothing is recorded then.
+pub async fn verify(state: &AppState, id: i64, password: Option<Zeroizing<String>>) -> Result<VerifyResult, BackupError> {
     let r = row(state, id).await?;
     let s = settings::load(&state.db).await?;
     let outcome = match file_of(state, id).await {
         Ok((path, _)) => {
-            // The stored backup password decrypts a .ttbak; without one only the hash is checked.
-            let password = if r.encrypted { storage::stored_backup_password(state, &s) } else { None };
+            let password = if r.encrypted { password.or_else(|| storage::stored_backup_password(state, &s)) } else { None };
             storage::verify_file(&path, r.sha256.as_deref(), password).await.map(|c| c.message)
         }
         Err(e) => Err(e),
     };
+    if outcome.as_ref().is_err_and(is_wrong_password) {
+        return Err(BackupError::WrongBackupPassword);
+    }
     let now = state.now();
     let (ok, message) = match outcome {
         Ok(m) => (true, m),
@@ -235,6 +240,10 @@ pub async fn verify(state: &AppState, id: i64) -> Result<VerifyResult, BackupErr
         .execute(&state.db)
         .await?;
     Ok(VerifyResult { ok, message, checked_at: now })
+}
+
+fn is_wrong_password(e: &BackupError) -> bool {
+    matches!(e, BackupError::Format(crate::backup_format::FormatError::Encrypted(t)) if t.is_wrong_password())
 }
 
 /// Retention: keeps the newest `keep` completed scheduled backups in the storage directory and
@@ -320,10 +329,11 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
 }
 
 /// Adds a backup file found in the storage directory to the history, after checking it whole
-/// (every record; every chunk of a .ttbak when the backup password is stored). It can then be
+/// (every record; every chunk of a .ttbak, decrypted with `password` when given, else with the
+/// stored backup password; without either only its hash is recorded). It can then be
 /// verified, downloaded and restored like any stored backup. A file that fails the check is
 /// refused and not listed.
-pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, BackupError> {
+pub async fn import(state: &AppState, file_name: &str, password: Option<Zeroizing<String>>) -> Result<HistoryEntry, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some((dir, known)) = storage_listing(state, &s).await? else {
         return Err(BackupError::Storage("no storage path is set: choose one in the configuration first".into()));
@@ -341,9 +351,12 @@ pub async fn import(state: &AppState, file_name: &str) -> Result<HistoryEntry, B
         _ => return Err(refuse(format!("{file_name} is not a file in {}.", dir.display()))),
     }
     // One read gives the hash that later verifications compare against and checks every record.
-    let checked = storage::verify_file(&path, None, storage::stored_backup_password(state, &s))
-        .await
-        .map_err(|e| refuse(format!("{file_name} was not added: it is not a readable backup ({e}).")))?;
+    let password = password.or_else(|| storage::stored_backup_password(state, &s));
+    let checked = match storage::verify_file(&path, None, password).await {
+        Ok(c) => c,
+        Err(e) if is_wrong_password(&e) => return Err(BackupError::WrongBackupPassword),
+        Err(e) => return Err(refuse(format!("{file_name} was not added: it is not a readable backup ({e})."))),
+    };
     let now = to_db(state.now());
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status,

@@ -106,7 +106,7 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
     let current_password = || Zeroizing::new(PASSWORD.to_string());
 
     // Written before the path changed: still verified, downloaded and restored from where it is.
-    let v = history::verify(&state, in_a.history_id).await.unwrap();
+    let v = history::verify(&state, in_a.history_id, None).await.unwrap();
     assert!(v.ok, "{}", v.message);
     assert_eq!(history::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
     let req = |id| history::StoredRestore { id, current_password: current_password(), backup_password: None, source_password: None, dry_run: false };
@@ -281,13 +281,13 @@ async fn verify_detects_a_flipped_byte() {
     schedule(&state, &store, 14, None).await;
     clock.set(utc("2026-03-11T02:30:00Z"));
     let w = run(&state).await.unwrap();
-    let ok = history::verify(&state, w.history_id).await.unwrap();
+    let ok = history::verify(&state, w.history_id, None).await.unwrap();
     assert!(ok.ok, "{}", ok.message);
     let mut bytes = std::fs::read(&w.path).unwrap();
     let i = bytes.len() / 2;
     bytes[i] ^= 0x01;
     std::fs::write(&w.path, bytes).unwrap();
-    let bad = history::verify(&state, w.history_id).await.unwrap();
+    let bad = history::verify(&state, w.history_id, None).await.unwrap();
     assert!(!bad.ok);
     assert!(bad.message.contains("SHA-256"), "{}", bad.message);
     let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == w.history_id).unwrap();
@@ -306,7 +306,7 @@ async fn an_encrypted_scheduled_run_after_a_restart_restores_with_its_password()
     assert!(w.file_name.ends_with(".ttbak") && w.encrypted);
     assert!(std::fs::read(&w.path).unwrap().starts_with(b"\x89TTBAK\r\n"));
     // Verify decrypts it with the stored backup password.
-    let v = history::verify(&state, w.history_id).await.unwrap();
+    let v = history::verify(&state, w.history_id, None).await.unwrap();
     assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
     let (fresh, _d2) = testing::state().await;
     let report = restore::restore(
@@ -423,7 +423,7 @@ async fn two_backups_in_the_same_second_each_get_their_own_file() {
         v
     });
     for w in [a, b] {
-        assert!(history::verify(&state, w.history_id).await.unwrap().ok);
+        assert!(history::verify(&state, w.history_id, None).await.unwrap().ok);
     }
 }
 
@@ -491,4 +491,33 @@ async fn restoring_a_backup_with_the_schedule_on_starts_no_run_at_once() {
     assert!(matches!(tick(&fresh, &Berlin).await.unwrap(), Tick::Idle(Some(_))), "the next run is at 03:00, not now");
     fresh_clock.set(utc("2026-03-21T02:00:30Z"));
     assert!(matches!(tick(&fresh, &Berlin).await.unwrap(), Tick::Ran(_)));
+}
+
+#[tokio::test]
+async fn a_ttbak_written_with_another_password_is_verified_and_added_with_that_password() {
+    let (state, clock, _dir, store) = setup().await;
+    schedule(&state, &store, 14, Some("the old backup pw")).await;
+    clock.set(utc("2026-03-11T02:05:00Z"));
+    let old = run(&state).await.unwrap();
+    // Another .ttbak with the old password, copied into the directory by hand.
+    let copied = "tracker-tracker-backup-20200101T000000Z.ttbak";
+    std::fs::copy(&old.path, store.join(copied)).unwrap();
+    // The stored password changes.
+    schedule(&state, &store, 14, Some("the new backup pw")).await;
+
+    // The stored (new) password does not open it: said to the person, not recorded as a failure.
+    let e = history::verify(&state, old.history_id, None).await.unwrap_err();
+    assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
+    let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == old.history_id).unwrap();
+    assert_eq!(row.verify_status.as_deref(), Some("ok"), "the earlier verification stands");
+    let e = history::import(&state, copied, Some(Zeroizing::new("a wrong one".into()))).await.unwrap_err();
+    assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
+    assert!(history::list(&state).await.unwrap().iter().all(|r| r.file_name.as_deref() != Some(copied)), "not added");
+
+    // With its own password: decrypted and checked whole.
+    let v = history::verify(&state, old.history_id, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
+    assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
+    let added = history::import(&state, copied, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
+    assert_eq!(added.trigger, "imported");
+    assert!(added.verify_message.unwrap().contains("every encrypted chunk authenticated"));
 }

@@ -312,7 +312,7 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
                 check::check_all(reader)?
             }
             (FileKind::Encrypted, None) => {
-                let message = format!("{hash_note}. The contents were not decrypted: no backup password is stored.");
+                let message = format!("{hash_note}. The contents were not decrypted: no backup password is stored (enter it to check them).");
                 return Ok(FileCheck { sha256, size, encrypted, message });
             }
         };
