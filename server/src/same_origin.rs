@@ -48,10 +48,18 @@ pub fn refusal(method: &Method, headers: &HeaderMap, base_origin: Option<&str>) 
     // Neither header: not sent by a web page (curl, a script); the session check still applies.
     let origin = value("origin")?;
     let Some(origin) = origin_of(&origin) else { return Some("the request's Origin is not this instance") };
+    if base_origin.is_some_and(|b| b == origin) {
+        return None;
+    }
     // The Host the request was sent to, read with the Origin's scheme (so ":443" matches https).
-    let scheme = origin.split("://").next().unwrap_or_default();
+    let (scheme, authority) = origin.split_once("://").unwrap_or_default();
+    // The public address over another scheme (a page injected at http:// while the instance is
+    // https) is not this instance.
+    if base_origin.and_then(|b| b.split_once("://")).is_some_and(|(s, a)| a == authority && s != scheme) {
+        return Some("the request's Origin is not this instance");
+    }
     let to_host = value("host").is_some_and(|host| origin_of(&format!("{scheme}://{host}")).as_deref() == Some(origin.as_str()));
-    if to_host || base_origin.is_some_and(|b| b == origin) {
+    if to_host {
         None
     } else {
         Some("the request's Origin is not this instance")
@@ -121,6 +129,12 @@ mod tests {
         let proxied = headers(&[host, ("origin", "https://tt.example")]);
         assert!(refusal(&post, &proxied, None).is_some());
         assert_eq!(refusal(&post, &proxied, Some("https://tt.example")), None);
+        // The public name over plain http, although the Host matches: not this instance.
+        let downgraded = headers(&[("host", "tt.example"), ("origin", "http://tt.example")]);
+        assert_eq!(refusal(&post, &downgraded, None), None);
+        assert!(refusal(&post, &downgraded, Some("https://tt.example")).is_some());
+        // Another address of the same server (its LAN IP) still works.
+        assert_eq!(refusal(&post, &headers(&[host, ("origin", "http://127.0.0.1:3000")]), Some("https://tt.example")), None);
         // No browser headers: curl or a script.
         assert_eq!(refusal(&post, &headers(&[host]), None), None);
     }

@@ -71,12 +71,15 @@ pub fn TextField(
 ) -> impl IntoView {
     let hint_id = format!("{id}-hint");
     let described = hint.as_ref().map(|_| hint_id.clone());
+    // A password field has no name: a form submitted before the page is interactive (scripts
+    // still loading) then cannot put the password into a URL, a log or the browser history.
+    let name = (kind != "password").then(|| id.clone());
     view! {
         <div class="field">
             <label for=id.clone()>{label}</label>
             <input
                 id=id.clone()
-                name=id
+                name=name
                 type=kind
                 required=required
                 autocomplete=autocomplete
@@ -142,7 +145,6 @@ pub fn SecretField(
             <label for=id.clone()>{label}</label>
             <input
                 id=id.clone()
-                name=id
                 type="password"
                 autocomplete="new-password"
                 aria-describedby=hint_id.clone()

@@ -276,15 +276,21 @@ impl KeyStore {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
                 }
-                write_private_file(path, key.as_ref()).map_err(|e| fail(e.to_string()))?;
-                Ok(key)
+                match write_private_file(path, key.as_ref()) {
+                    Ok(()) => Ok(key),
+                    // Another request (a second first-run set-up) wrote it first: use that one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.load_or_create_server_key(),
+                    Err(e) => Err(fail(e.to_string())),
+                }
             }
             Err(e) => Err(fail(e.to_string())),
         }
     }
 }
 
-/// Writes a file readable by its owner only (created with mode 0600, never wider).
+/// Writes a file readable by its owner only (created with mode 0600, never wider). It appears
+/// whole or not at all: written under a temporary name, then linked to `path`, which fails with
+/// AlreadyExists rather than replace a file another request put there first.
 fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
@@ -294,14 +300,34 @@ fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<(
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut file = opts.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let temp = path.with_extension(format!("key.tmp-{}-{:08x}", std::process::id(), OsRng.next_u32()));
+    let written = (|| {
+        let mut file = opts.open(&temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::hard_link(&temp, path)
+    })();
+    let _ = std::fs::remove_file(&temp);
+    written
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_server_key_created_by_several_requests_at_once_is_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.key");
+        let keys: Vec<[u8; 32]> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| *KeyStore::new(path.clone()).load_or_create_server_key().unwrap())).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0]), "every caller got the key that is on disk");
+        assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
+        let names: Vec<String> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec!["server.key".to_string()], "no temporary file left");
+    }
 
     #[test]
     fn seal_and_open_round_trip_with_fresh_nonces() {

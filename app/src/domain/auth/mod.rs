@@ -9,6 +9,7 @@ use super::settings;
 use super::state::AppState;
 use super::time::{from_db, to_db};
 use chrono::{DateTime, Duration, Utc};
+use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -152,6 +153,15 @@ async fn record_success(state: &AppState) -> Result<(), AuthError> {
 /// Checks the login password (and, when 2FA is on and `code` is given, the TOTP or backup code)
 /// under the lockout rules. Every failure counts towards the lockout, whatever part was wrong.
 async fn check_credentials(state: &AppState, pw: &str, code: Option<&str>, need_code: bool, is_login: bool) -> Result<InstanceRow, AuthError> {
+    // In its own task: a client that hangs up does not cancel the check half-way, so the gate is
+    // released only when its Argon2 work is done and the attempt counted.
+    let (state, pw, code) = (state.clone(), Zeroizing::new(pw.to_string()), code.map(|c| Zeroizing::new(c.to_string())));
+    tokio::spawn(async move { check_credentials_gated(&state, &pw, code.as_deref().map(|c| c.as_str()), need_code, is_login).await })
+        .await
+        .map_err(|e| AuthError::Internal(e.to_string()))?
+}
+
+async fn check_credentials_gated(state: &AppState, pw: &str, code: Option<&str>, need_code: bool, is_login: bool) -> Result<InstanceRow, AuthError> {
     // Held until the attempt is counted: see `AppState::password_gate`.
     let _gate = state.password_gate.lock().await;
     let row = instance(state).await?.ok_or(AuthError::NotSetUp)?;

@@ -184,52 +184,37 @@ pub(super) async fn check_login_code(state: &AppState, code: &str) -> Result<boo
     Ok(true)
 }
 
-/// The 2FA state a restore must not roll back: the secret in use, the backup codes still unused
-/// and the last used time step.
+/// The 2FA state a restore must not roll back: the secret in use, its backup codes as stored
+/// now, and the last used time step.
 pub struct UsedCodes {
     secret: zeroize::Zeroizing<String>,
-    codes_left: Option<Vec<String>>,
+    codes_sealed: Option<String>,
     last_step: Option<i64>,
 }
 
-/// Read before a restore; None when 2FA is off.
-pub async fn used_codes(state: &AppState) -> Result<Option<UsedCodes>, AuthError> {
-    let s = settings::load(&state.db).await?;
-    let (true, Some(sealed)) = (s.totp_enabled, s.totp_secret_enc.as_deref()) else { return Ok(None) };
-    let secret = state.keys.open(purpose::TOTP_SECRET, sealed)?;
-    let codes_left = match s.totp_backup_codes_enc.as_deref() {
-        Some(c) => Some(serde_json::from_str(&state.keys.open(purpose::TOTP_BACKUP_CODES, c)?).unwrap_or_default()),
-        None => None,
-    };
-    Ok(Some(UsedCodes { secret, codes_left, last_step: s.totp_last_step }))
+/// Read inside the restore's transaction, before the settings are replaced; None when 2FA is off.
+pub async fn used_codes(conn: &mut sqlx::SqliteConnection, state: &AppState) -> Result<Option<UsedCodes>, AuthError> {
+    let (enabled, secret, codes_sealed, last_step): (bool, Option<String>, Option<String>, Option<i64>) =
+        sqlx::query_as("SELECT totp_enabled, totp_secret_enc, totp_backup_codes_enc, totp_last_step FROM app_settings WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+    let (true, Some(sealed)) = (enabled, secret) else { return Ok(None) };
+    Ok(Some(UsedCodes { secret: state.keys.open(purpose::TOTP_SECRET, &sealed)?, codes_sealed, last_step }))
 }
 
-/// Inside a restore's transaction, after the settings were written: when the restored 2FA secret
-/// is the one in use before, codes used since the backup was made stay used — a backup code
-/// spent since then is not brought back, and the last used time step is kept (so the current
-/// code cannot be replayed either).
+/// In the same transaction, after the settings were written: when the restored 2FA secret is the
+/// one in use before, the backup codes as they are now stay (a code spent since the backup was
+/// made stays spent; codes replaced by "New backup codes" stay replaced) and so does the last
+/// used time step (the current code cannot be replayed).
 pub async fn keep_used_codes_used(conn: &mut sqlx::SqliteConnection, state: &AppState, before: &UsedCodes) -> Result<(), AuthError> {
-    let (enabled, secret, codes): (bool, Option<String>, Option<String>) =
-        sqlx::query_as("SELECT totp_enabled, totp_secret_enc, totp_backup_codes_enc FROM app_settings WHERE id = 1").fetch_one(&mut *conn).await?;
+    let (enabled, secret): (bool, Option<String>) =
+        sqlx::query_as("SELECT totp_enabled, totp_secret_enc FROM app_settings WHERE id = 1").fetch_one(&mut *conn).await?;
     let (true, Some(secret)) = (enabled, secret) else { return Ok(()) };
     if !constant_time_eq(state.keys.open(purpose::TOTP_SECRET, &secret)?.as_bytes(), before.secret.as_bytes()) {
         return Ok(()); // another enrolment: its own codes, nothing known about their use here
     }
-    let codes = match (codes, &before.codes_left) {
-        (Some(sealed), Some(left)) => {
-            let restored: Vec<String> = serde_json::from_str(&state.keys.open(purpose::TOTP_BACKUP_CODES, &sealed)?).unwrap_or_default();
-            let still_unused: Vec<String> = restored.iter().filter(|c| left.contains(c)).cloned().collect();
-            if still_unused.len() == restored.len() {
-                Some(sealed) // unchanged: keep the stored value as it is
-            } else {
-                let json = serde_json::to_string(&still_unused).map_err(|e| AuthError::Internal(e.to_string()))?;
-                Some(state.keys.seal(purpose::TOTP_BACKUP_CODES, &json)?)
-            }
-        }
-        _ => None, // no unused code left before, or none in the backup
-    };
     sqlx::query("UPDATE app_settings SET totp_backup_codes_enc = $1, totp_last_step = $2 WHERE id = 1")
-        .bind(codes)
+        .bind(&before.codes_sealed)
         .bind(before.last_step)
         .execute(&mut *conn)
         .await?;

@@ -96,17 +96,26 @@ pub(super) async fn fail(state: &AppState, id: i64, reason: &str) -> Result<(), 
 /// failed, and its half-written `.partial` file (never renamed to a backup name) is removed from
 /// the backup directories. Returns how many runs were closed.
 pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError> {
-    let closed = sqlx::query("UPDATE backup_history SET status = 'failed', error = $1 WHERE status = 'running'")
-        .bind("The server stopped while this backup was being written; no file was kept.")
-        .execute(&state.db)
-        .await?
-        .rows_affected();
+    let started: Vec<(String,)> =
+        sqlx::query_as("UPDATE backup_history SET status = 'failed', error = $1 WHERE status = 'running' RETURNING created_at")
+            .bind("The server stopped while this backup was being written; no file was kept.")
+            .fetch_all(&state.db)
+            .await?;
+    let started: Vec<DateTime<Utc>> = started.iter().filter_map(|(t,)| crate::domain::time::from_db(t)).collect();
+    // Only a .partial named for the time one of those runs started (the name is taken moments
+    // after the row): a storage directory shared with another instance keeps that one's files.
+    let of_a_closed_run = |name: &str| {
+        let stamp = name.strip_prefix("tracker-tracker-backup-").and_then(|rest| rest.get(..16));
+        let at = stamp.and_then(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ").ok()).map(|t| t.and_utc());
+        at.is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
+    };
     let s = settings::load(&state.db).await?;
-    for dir in storage::managed_dirs(state, &s) {
+    for dir in storage::managed_dirs(state, &s).into_iter().filter(|_| !started.is_empty()) {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            let ours = name.strip_prefix('.').and_then(|n| n.strip_suffix(".partial")).is_some_and(storage::is_backup_file_name);
+            let backup_name = name.strip_prefix('.').and_then(|n| n.strip_suffix(".partial"));
+            let ours = backup_name.is_some_and(|n| storage::is_backup_file_name(n) && of_a_closed_run(n));
             if ours && e.file_type().is_ok_and(|t| t.is_file()) {
                 match std::fs::remove_file(e.path()) {
                     Ok(()) => tracing::info!("removed the unfinished backup file {}", e.path().display()),
@@ -115,7 +124,7 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
             }
         }
     }
-    Ok(closed)
+    Ok(started.len() as u64)
 }
 
 pub(super) async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {

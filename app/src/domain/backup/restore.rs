@@ -193,10 +193,12 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     report.pre_restore_backup = Some(PreRestoreBackup { id: saved.history_id, file_name: saved.file_name, encrypted: saved.encrypted });
 
     let before = crate::domain::settings::load(&state.db).await?;
-    let used_codes = auth::totp::used_codes(state).await?;
-    write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled, used_codes.as_ref()).await?;
-    // A backup whose schedule is on must not start a run the moment it is restored.
-    super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await?;
+    write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
+    // A backup whose schedule is on must not start a run the moment it is restored. The data is
+    // committed by now: a failure here is logged, not reported as a failed restore.
+    if let Err(e) = super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await {
+        tracing::warn!("after the restore, the backup schedule could not be updated: {e}");
+    }
     tracing::info!(
         "restore committed: {} records from a backup made {} ({} secrets kept, {} cleared)",
         checked.counts.total(),
@@ -221,7 +223,6 @@ async fn write_all(
     expected: &Counts,
     translations: Arc<HashMap<SecretKey, Option<String>>>,
     totp_disabled: bool,
-    used_codes: Option<&auth::totp::UsedCodes>,
 ) -> Result<(), BackupError> {
     let (tx_msgs, mut rx) = tokio::sync::mpsc::channel::<Msg>(4);
     let path = req.file.clone();
@@ -259,6 +260,8 @@ async fn write_all(
     let mut tx = state.db.begin().await?;
     tracing::info!("restore: replacing the instance's data");
     tables::wipe(&mut tx).await?;
+    // Read under the write lock the wipe took, so a login meanwhile cannot be rolled back.
+    let used_codes = auth::totp::used_codes(&mut tx, state).await?;
     let now = state.now();
     let mut finished = false;
     while let Some(msg) = rx.recv().await {
@@ -290,7 +293,7 @@ async fn write_all(
     if !finished {
         return Err(BackupError::Internal("the backup reader stopped early".into()));
     }
-    if let Some(used) = used_codes {
+    if let Some(used) = &used_codes {
         auth::totp::keep_used_codes_used(&mut tx, state, used).await?;
     }
     sqlx::query("UPDATE instance SET failed_login_attempts = 0, locked_until = NULL WHERE id = 1").execute(&mut *tx).await?;

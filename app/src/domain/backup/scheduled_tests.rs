@@ -458,10 +458,14 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
     let partial = store.join(".tracker-tracker-backup-20260312T023000Z.json.partial");
     std::fs::write(&partial, b"{\"half").unwrap();
     std::fs::write(store.join(".someone-elses.partial"), b"x").unwrap();
+    // Another instance sharing the directory, writing right now (no run of ours at that time).
+    let theirs = store.join(".tracker-tracker-backup-20260312T050000Z.json.partial");
+    std::fs::write(&theirs, b"{\"busy").unwrap();
 
     assert_eq!(history::close_interrupted_runs(&state).await.unwrap(), 1);
     assert!(!partial.exists());
     assert!(store.join(".someone-elses.partial").exists(), "only files named like ours are removed");
+    assert!(theirs.exists(), "only the .partial of a run that was cut off");
     assert!(store.join(&good).exists());
     let (status, error): (String, Option<String>) =
         sqlx::query_as("SELECT status, error FROM backup_history WHERE created_at = '2026-03-12T02:30:00Z'").fetch_one(&state.db).await.unwrap();

@@ -184,4 +184,11 @@ async fn a_restore_does_not_bring_back_used_two_factor_codes() {
     assert!(auth::login(&s, PASSWORD, Some("abcde-fghij")).await.is_err());
     assert!(auth::login(&s, PASSWORD, Some(&code)).await.is_err(), "the TOTP code cannot be replayed");
     auth::login(&s, PASSWORD, Some(sample::SECRETS[8])).await.unwrap();
+
+    // Codes replaced by "New backup codes" since the backup stay replaced: the new set is kept.
+    let fresh = totp::regenerate_backup_codes(&s).await.unwrap();
+    restore(&s, req(&file, PASSWORD)).await.unwrap();
+    assert_eq!(totp::backup_codes_left(&s).await.unwrap(), fresh.len());
+    assert!(auth::login(&s, PASSWORD, Some(sample::SECRETS[8])).await.is_err(), "an old code stays replaced");
+    auth::login(&s, PASSWORD, Some(&fresh[0])).await.unwrap();
 }
