@@ -127,6 +127,14 @@ fn now_code(secret: &str, offset_steps: i64) -> String {
     totp::code_at(secret, t).unwrap()
 }
 
+/// Sets up 2FA with the current code; returns the secret (what the authenticator holds).
+async fn turn_on_totp(srv: &TestServer) -> String {
+    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
+    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
+    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    secret
+}
+
 #[tokio::test]
 async fn totp_enrolment_login_with_code_backup_codes_and_disable() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,9 +198,7 @@ async fn secrets_survive_password_change_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
-    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
-    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
-    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    let secret = turn_on_totp(&srv).await;
 
     let db = raw_db(&srv.data_dir).await;
     let read_secret = |state: app::domain::AppState| async move {
@@ -271,9 +277,7 @@ async fn totp_set_up_needs_the_password_and_cannot_replace_an_enabled_one() {
     let (pending,): (Option<String>,) = sqlx::query_as("SELECT totp_pending_secret_enc FROM app_settings").fetch_one(&db).await.unwrap();
     assert!(pending.is_none(), "refused calls start nothing");
 
-    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
-    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
-    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    let secret = turn_on_totp(&srv).await;
     let (sealed,): (String,) = sqlx::query_as("SELECT totp_secret_enc FROM app_settings").fetch_one(&db).await.unwrap();
 
     // While it is on, neither a new set-up nor a second confirm can swap the authenticator.
@@ -293,9 +297,7 @@ async fn a_totp_code_is_accepted_once_even_by_simultaneous_logins() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
-    let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
-    let secret = enrol["secret_base32"].as_str().unwrap().to_string();
-    let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();
+    let secret = turn_on_totp(&srv).await;
     let code = now_code(&secret, 1);
     let results = futures::future::join_all((0..4).map(|_| srv.login(PASSWORD, Some(&code)))).await;
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
