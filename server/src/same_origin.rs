@@ -10,11 +10,14 @@
 //! - with neither header the request does not come from a web page (curl, scripts): it passes,
 //!   and the session check still applies.
 
+use app::error::{AppError, ErrorKind};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
+
+const NOT_THIS_INSTANCE: &str = "the request's Origin is not this instance";
 
 /// The origin (`scheme://host[:port]`, lower case, no path) of a URL, if it has one.
 pub fn origin_of(url: &str) -> Option<String> {
@@ -47,23 +50,19 @@ pub fn refusal(method: &Method, headers: &HeaderMap, base_origin: Option<&str>) 
     }
     // Neither header: not sent by a web page (curl, a script); the session check still applies.
     let origin = value("origin")?;
-    let Some(origin) = origin_of(&origin) else { return Some("the request's Origin is not this instance") };
+    let Some(origin) = origin_of(&origin) else { return Some(NOT_THIS_INSTANCE) };
     if base_origin.is_some_and(|b| b == origin) {
         return None;
     }
-    // The Host the request was sent to, read with the Origin's scheme (so ":443" matches https).
     let (scheme, authority) = origin.split_once("://").unwrap_or_default();
     // The public address over another scheme (a page injected at http:// while the instance is
     // https) is not this instance.
     if base_origin.and_then(|b| b.split_once("://")).is_some_and(|(s, a)| a == authority && s != scheme) {
-        return Some("the request's Origin is not this instance");
+        return Some(NOT_THIS_INSTANCE);
     }
+    // The Host the request was sent to, read with the Origin's scheme (so ":443" matches https).
     let to_host = value("host").is_some_and(|host| origin_of(&format!("{scheme}://{host}")).as_deref() == Some(origin.as_str()));
-    if to_host {
-        None
-    } else {
-        Some("the request's Origin is not this instance")
-    }
+    (!to_host).then_some(NOT_THIS_INSTANCE)
 }
 
 /// The middleware: answers 403 with the API's error body when `refusal` says so.
@@ -72,11 +71,10 @@ pub async fn guard(State(base_origin): State<Arc<Option<String>>>, req: Request,
         None => next.run(req).await,
         Some(why) => {
             tracing::warn!("refused {} {}: {why}", req.method(), req.uri().path());
-            let body = serde_json::json!({
-                "kind": "forbidden",
-                "message": format!("Refused: {why}. Open Tracker Tracker at its own address and try again."),
-            });
-            (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+            // The API's own error body, so clients read it like any other error.
+            let error = AppError::new(ErrorKind::Forbidden, format!("Refused: {why}. Open Tracker Tracker at its own address and try again."));
+            let body = serde_json::to_string(&error).unwrap_or_default();
+            (StatusCode::FORBIDDEN, [(header::CONTENT_TYPE, "application/json")], body).into_response()
         }
     }
 }

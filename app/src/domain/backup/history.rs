@@ -101,6 +101,10 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
             .bind("The server stopped while this backup was being written; no file was kept.")
             .fetch_all(&state.db)
             .await?;
+    let closed = started.len() as u64;
+    if closed == 0 {
+        return Ok(0);
+    }
     let started: Vec<DateTime<Utc>> = started.iter().filter_map(|(t,)| crate::domain::time::from_db(t)).collect();
     // Only a .partial named for the time one of those runs started (the name is taken moments
     // after the row): a storage directory shared with another instance keeps that one's files.
@@ -110,7 +114,7 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
         at.is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
     };
     let s = settings::load(&state.db).await?;
-    for dir in storage::managed_dirs(state, &s).into_iter().filter(|_| !started.is_empty()) {
+    for dir in storage::managed_dirs(state, &s) {
         let Ok(entries) = std::fs::read_dir(&dir) else { continue };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
@@ -124,7 +128,7 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
             }
         }
     }
-    Ok(started.len() as u64)
+    Ok(closed)
 }
 
 pub(super) async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {
