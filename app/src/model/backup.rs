@@ -9,7 +9,97 @@ use serde::{Deserialize, Serialize};
 pub struct SectionCount {
     pub section: String,
     pub label: String,
+    /// Records in the backup: what the section holds after the restore.
     pub count: u64,
+    /// Records in the section now, before the restore.
+    pub now: u64,
+}
+
+/// What the person chooses for two-factor login when a restore would change it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpChoice {
+    /// Two-factor login stays exactly as it is now (secret, backup codes, on/off). The default:
+    /// the person can log in after the restore as before it.
+    #[default]
+    KeepCurrent,
+    /// Take the backup's two-factor login (its secret and backup codes, or "off").
+    TakeBackup,
+}
+
+impl TotpChoice {
+    pub fn key(self) -> &'static str {
+        match self {
+            TotpChoice::KeepCurrent => "keep_current",
+            TotpChoice::TakeBackup => "take_backup",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<TotpChoice> {
+        [TotpChoice::KeepCurrent, TotpChoice::TakeBackup].into_iter().find(|c| c.key() == key)
+    }
+}
+
+/// What a restore does to two-factor login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TotpFate {
+    /// Stays as it is now (on with the same secret, or off).
+    Unchanged,
+    /// Off now; turned on with the backup's secret.
+    TurnedOn,
+    /// On now; replaced by the backup's (another) secret.
+    Replaced,
+    /// On now; turned off because the backup has it off.
+    TurnedOff,
+    /// The backup has it on but its secret cannot be opened here: off after the restore.
+    TurnedOffNotCarried,
+}
+
+impl TotpFate {
+    /// The next login needs an authenticator (or backup code) other than the one in use now.
+    pub fn needs_backup_authenticator(self) -> bool {
+        matches!(self, TotpFate::TurnedOn | TotpFate::Replaced)
+    }
+}
+
+/// Two-factor login before and after the restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpReport {
+    pub enabled_now: bool,
+    pub enabled_in_backup: bool,
+    /// The choice this report was made with.
+    pub choice: TotpChoice,
+    /// What this restore does, with that choice.
+    pub fate: TotpFate,
+    /// What it would do with the other choice (the page offers it when it differs).
+    pub fate_other_choice: TotpFate,
+    /// The fate in one sentence, for people.
+    pub summary: String,
+    /// What happens to the backup codes, for people.
+    pub backup_codes: String,
+}
+
+/// One setting that the restore changes: its value now and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChange {
+    /// Stable name, e.g. "backup.schedule_enabled".
+    pub key: String,
+    /// For people, e.g. "Scheduled backups".
+    pub label: String,
+    pub now: String,
+    pub after: String,
+}
+
+/// A named record (tracker, download client, tag group, notification target) that exists now
+/// but not in the backup, or the other way round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedRecord {
+    /// The section key, e.g. "trackers".
+    pub section: String,
+    /// Singular, for people, e.g. "Tracker".
+    pub kind: String,
+    pub name: String,
 }
 
 /// The answer of a restore or a dry run.
@@ -25,7 +115,16 @@ pub struct RestoreReport {
     /// One sentence per cleared secret: whose, and what to do.
     pub cleared: Vec<String>,
     /// Two-factor login was on in the backup but its secret could not be carried: it is off now.
+    /// (Kept for existing callers: `totp` says everything.)
     pub totp_disabled: bool,
+    /// Two-factor login now and after, with the choice made.
+    pub totp: TotpReport,
+    /// Every setting whose value differs after the restore, as "now → after".
+    pub settings_changes: Vec<SettingChange>,
+    /// Named records that exist now and are not in the backup: they disappear.
+    pub disappearing: Vec<NamedRecord>,
+    /// Named records in the backup that do not exist now (by name): they appear.
+    pub appearing: Vec<NamedRecord>,
     /// The backup was made with this instance's data key (same instance, secrets kept as they are).
     pub same_key: bool,
     /// The backup's instance URL differs from this instance's.
