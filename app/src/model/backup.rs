@@ -161,9 +161,13 @@ pub struct FoundFile {
 pub struct HistoryEntry {
     pub id: i64,
     pub created_at: DateTime<Utc>,
-    /// "scheduled" | "pre_restore" | "imported" (a file copied into the storage directory by hand)
+    /// "scheduled" | "manual" ("Run a scheduled backup now") | "pre_restore" | "imported" (a file
+    /// copied into the storage directory by hand)
     pub trigger: String,
     pub file_name: Option<String>,
+    /// The directory on the server that holds the file (as recorded when it was written or added).
+    #[serde(default)]
+    pub directory: Option<String>,
     pub size_bytes: Option<i64>,
     pub encrypted: bool,
     pub sha256: Option<String>,
