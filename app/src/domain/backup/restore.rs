@@ -107,18 +107,13 @@ fn translate_all(source: &KeySource, ours: &DataKey, secrets: &[SecretRef]) -> H
         .collect()
 }
 
+/// Two-factor login's secrets are not among these: the 2FA report says what happens to them.
 fn cleared_sentence(r: &SecretRef) -> String {
     match r.purpose {
         purpose::TRACKER_API_TOKEN => format!("Tracker “{}”: {CLEARED_TOKEN}.", r.owner_name),
         purpose::CLIENT_USERNAME | purpose::CLIENT_PASSWORD => format!("Download client “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::NOTIFICATION_CONFIG => format!("Notification target “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::PROXY_PASSWORD => "Proxy: password cleared during restore — the proxy is off until you enter it again in Settings → General.".into(),
-        purpose::TOTP_SECRET => {
-            "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
-        }
-        purpose::TOTP_BACKUP_CODES => {
-            "Two-factor login: the backup codes could not be carried over (two-factor login stays on) — make new ones in Settings → Security.".into()
-        }
         purpose::BACKUP_PASSWORD => {
             "Backups: the backup password was cleared — scheduled backups are paused and encryption is off until you set it again in Settings → Backups.".into()
         }
