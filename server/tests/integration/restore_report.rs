@@ -107,7 +107,7 @@ async fn the_report_names_every_setting_and_record_the_restore_changes() {
     .await
     .unwrap();
     sqlx::query("UPDATE trackers SET name = 'Renamed tracker' WHERE id = 1").execute(&db).await.unwrap();
-    sqlx::query("DELETE FROM tracker_snapshots WHERE id > 50").execute(&db).await.unwrap();
+    sqlx::query("DELETE FROM tracker_snapshots WHERE id IN (SELECT id FROM tracker_snapshots ORDER BY id DESC LIMIT 10)").execute(&db).await.unwrap();
 
     let expected = vec![
         ("backup.schedule_enabled", "on", "off"),
