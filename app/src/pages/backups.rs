@@ -661,6 +661,7 @@ fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
                     current_password: current_pw.get_untracked(),
                     backup_password: Some(backup_pw.get_untracked()).filter(|p| !p.is_empty()),
                     source_password: Some(source_pw.get_untracked()).filter(|p| !p.is_empty()),
+                    totp: None,
                     dry_run,
                 });
             }
