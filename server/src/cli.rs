@@ -37,7 +37,8 @@ pub async fn backup(command: BackupCommand) -> Result<(), String> {
 
 fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
     let text = Zeroizing::new(
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read the password file {}: {}.", path.display(), io_problem(e.kind(), FsRole::File, None)))?,
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the password file {}: {}.", path.display(), io_problem(e.kind(), FsRole::File, None)))?,
     );
     let pw = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string());
     if pw.is_empty() {

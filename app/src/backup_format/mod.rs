@@ -292,7 +292,9 @@ pub enum FormatError {
     #[error("The backup file ends early: it is incomplete (perhaps a download or copy was cut short).")]
     Truncated,
     /// Nothing but (at most) blank space: told apart from a file cut short, which has a start.
-    #[error("The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup.")]
+    #[error(
+        "The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup."
+    )]
     Empty,
     /// One header field that does not parse: its path, its value as written, and why.
     #[error("The backup's header is invalid: {field} is {value}, {problem}.")]

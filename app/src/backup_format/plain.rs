@@ -690,7 +690,10 @@ mod tests {
         let bad = good.replacen("\"trackers\":[\n", &format!("\"trackers\":[\n{{\"id\":1,\"extra\":{deep}}}\n"), 1);
         assert_ne!(bad, good);
         // The path used to repeat "[0]" 124 times.
-        assert_eq!(read_err(bad.as_bytes()), "trackers, record 0: extra[0][0][0][0][0]… (125 levels deep): recursion limit exceeded at line 5 column 141");
+        assert_eq!(
+            read_err(bad.as_bytes()),
+            "trackers, record 0: extra[0][0][0][0][0]… (125 levels deep): recursion limit exceeded at line 5 column 141"
+        );
     }
 
     /// A .ttbak cut short (or with a damaged end) names the damage, not the record the parser

@@ -147,7 +147,8 @@ async fn pre_restore_backups_are_bounded_and_the_latest_undo_point_stays() {
             .text("current_password", PASSWORD);
         let res = srv.client.post(format!("{}/api/backup/restore", srv.url)).multipart(form).send().await.unwrap();
         let report: Value = TestServer::decode(res).await.unwrap();
-        undo_points.push((report["pre_restore_backup"]["id"].as_i64().unwrap(), report["pre_restore_backup"]["file_name"].as_str().unwrap().to_string()));
+        undo_points
+            .push((report["pre_restore_backup"]["id"].as_i64().unwrap(), report["pre_restore_backup"]["file_name"].as_str().unwrap().to_string()));
     }
     let rows = history_rows(&srv).await;
     let kept: Vec<(i64, String)> = rows.iter().map(|r| (r.0, r.3.clone().unwrap())).collect();
@@ -161,8 +162,7 @@ async fn pre_restore_backups_are_bounded_and_the_latest_undo_point_stays() {
     assert_eq!(files, expected, "older pre-restore files deleted, the foreign one kept");
     // The newest is the undo point of the last restore, and it still undoes it.
     let (last_id, _) = undo_points.last().unwrap().clone();
-    let report: Value =
-        srv.call("backup/history/restore", json!({"id": last_id, "current_password": PASSWORD, "dry_run": false})).await.unwrap();
+    let report: Value = srv.call("backup/history/restore", json!({"id": last_id, "current_password": PASSWORD, "dry_run": false})).await.unwrap();
     assert_eq!(report["dry_run"], false);
 }
 
@@ -173,7 +173,8 @@ async fn an_empty_file_is_said_to_be_empty() {
     let dir = tempfile::tempdir().unwrap();
     let srv = TestServer::start(&dir).await;
     srv.setup(PASSWORD).await;
-    let empty = "The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup.";
+    let empty =
+        "The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup.";
     for dry_run in ["true", "false"] {
         let form = reqwest::multipart::Form::new()
             .part("file", reqwest::multipart::Part::bytes(Vec::new()).file_name("b.json"))

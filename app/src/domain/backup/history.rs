@@ -110,7 +110,8 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
     // Only a .partial named for the time one of those runs started (the name is taken moments
     // after the row): a storage directory shared with another instance keeps that one's files.
     let of_a_closed_run = |name: &str| {
-        time_in_name(name).is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
+        time_in_name(name)
+            .is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
     };
     let s = settings::load(&state.db).await?;
     for dir in storage::managed_dirs(state, &s) {

@@ -15,10 +15,12 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
     let s = settings::load(&state.db).await?;
     let tz = schedule::server_tz();
     let next = schedule::next_scheduled(state, &tz).await?;
-    let last_failure: Option<(String, Option<String>)> =
-        sqlx::query_as(&format!("SELECT status, error FROM backup_history WHERE trigger_kind IN {} ORDER BY id DESC LIMIT 1", storage::SCHEDULE_TRIGGERS))
-            .fetch_optional(&state.db)
-            .await?;
+    let last_failure: Option<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT status, error FROM backup_history WHERE trigger_kind IN {} ORDER BY id DESC LIMIT 1",
+        storage::SCHEDULE_TRIGGERS
+    ))
+    .fetch_optional(&state.db)
+    .await?;
     Ok(BackupOverview {
         settings: BackupSettings {
             schedule_enabled: s.backup_schedule_enabled,

@@ -188,12 +188,7 @@ async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Resu
     let final_name = unique_name(&dir, crate::backup_format::file_name(created_at, kind));
     let temp = dir.join(format!(".{final_name}.partial"));
     let outcome = async {
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .await
-            .map_err(fs)?;
+        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&temp).await.map_err(fs)?;
         let mut out = state.disk.writer(file);
         // A write that failed (a full disk) comes back without a path: it is the storage path's.
         let summary = export(state, password.clone(), created_at, &mut out).await.map_err(|e| e.at(FsRole::StoragePath, &dir))?;

@@ -56,10 +56,7 @@ pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: mult
             if file.is_some() {
                 return Err(BackupError::Io("the upload holds more than one file".into()));
             }
-            let temp = tempfile::Builder::new()
-                .prefix("restore-")
-                .tempfile_in(&dir)
-                .map_err(fs)?;
+            let temp = tempfile::Builder::new().prefix("restore-").tempfile_in(&dir).map_err(fs)?;
             let (std_file, path) = temp.into_parts();
             let mut out = tokio::fs::File::from_std(std_file);
             let mut size = 0u64;
