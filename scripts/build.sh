@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release app: the browser bundle (wasm + JS + CSS) into target/site/pkg and the
 # server binary target/release/tracker-tracker. Installs what is missing first.
+# `--bundle-only`: the browser bundle alone (the test command runs its own server build).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
@@ -32,9 +33,11 @@ for f in "$PKG/$OUTPUT_NAME".{wasm,js,css}; do
 done
 if [ ${#stale[@]} -gt 0 ]; then node "$ROOT/scripts/precompress.js" "${stale[@]}" >/dev/null; fi
 
-say "building the server (release)"
-cargo build --locked -p server --release
-
 size() { stat -c %s "$1"; }
 w="$PKG/$OUTPUT_NAME.wasm"
 say "bundle: $OUTPUT_NAME.wasm $(size "$w") bytes, as sent: $(size "$w.br") brotli / $(size "$w.gz") gzip"
+
+if [ "${1:-}" != "--bundle-only" ]; then
+  say "building the server (release)"
+  cargo build --locked -p server --release
+fi

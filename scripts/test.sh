@@ -1,35 +1,89 @@
 #!/usr/bin/env bash
 # Runs every test: the format check and clippy, unit and integration tests (real SQLite files in
-# temp dirs, the real server in-process), then the release build and the end2end browser tests
-# in Debian's Chromium.
-# Installs what is missing first; skips what is already there.
+# temp dirs, the real server in-process and as a child process), then the browser bundle and the
+# end2end browser tests in Debian's Chromium against the server binary the tests just built.
+# Installs what is missing first; skips what is already there. Prints a table of its phases with
+# their durations at the end (also when a phase fails).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 
-ensure_chromium
-ensure_e2e_packages
+PHASES=()
+phase() {
+  local name="$1"
+  shift
+  local start=$SECONDS
+  say "$name"
+  "$@"
+  PHASES+=("$name|$((SECONDS - start))")
+}
+report() {
+  local status=$?
+  [ ${#PHASES[@]} -gt 0 ] || exit "$status"
+  printf '\n%-58s %8s\n' "phase" "seconds" >&2
+  local total=0 row
+  for row in "${PHASES[@]}"; do
+    printf '%-58s %8s\n' "${row%|*}" "${row##*|}" >&2
+    total=$((total + ${row##*|}))
+  done
+  printf '%-58s %8s\n' "total (phases that finished)" "$total" >&2
+  [ "$status" = 0 ] || printf 'FAILED after the phases above (exit %s)\n' "$status" >&2
+  exit "$status"
+}
+trap report EXIT
 
-say "format and lints (rustfmt --check, clippy -D warnings: the build stays warning-free)"
-if cargo fmt --version >/dev/null 2>&1; then
-  cargo fmt --all --check
-else
-  say "rustfmt is not installed with this toolchain: format check skipped"
-fi
-if cargo clippy --version >/dev/null 2>&1; then
+install_all() {
+  ensure_chromium
+  ensure_e2e_packages
   ensure_wasm_target
-  cargo clippy --locked -p app --features ssr --tests -- -D warnings
-  cargo clippy --locked -p server --tests --benches -- -D warnings
-  cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
-else
-  say "clippy is not installed with this toolchain: lints skipped"
-fi
+  ensure_wasm_bindgen
+  ensure_wasm_opt
+}
 
-say "unit and integration tests"
-cargo test --locked -p app --features ssr
-cargo test --locked -p server
+fmt_check() {
+  if cargo fmt --version >/dev/null 2>&1; then
+    cargo fmt --all --check
+  else
+    say "rustfmt is not installed with this toolchain: format check skipped"
+  fi
+}
 
-"$ROOT/scripts/build.sh"
+# One invocation for app and server: the features resolve once (app with "ssr"), so the
+# dependency graph is checked once rather than once per package.
+lints() {
+  if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --locked -p app -p server --tests --benches -- -D warnings
+    cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+  else
+    say "clippy is not installed with this toolchain: lints skipped"
+  fi
+}
 
-say "end2end tests (Playwright + /usr/bin/chromium)"
-cd "$ROOT/end2end"
-npx playwright test "$@"
+# One build for both packages (same reason); nextest runs the test binaries side by side.
+unit_and_integration() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --locked -p app -p server --no-fail-fast
+  else
+    say "cargo-nextest is not installed: running the tests with cargo test"
+    cargo test --locked -p app -p server --no-fail-fast
+  fi
+}
+
+# The end2end run uses the server binary the integration tests were built with (the same code
+# and features as the release build, without its minutes of optimisation); the browser bundle is
+# the production one.
+E2E_SERVER="$ROOT/target/debug/tracker-tracker"
+
+end2end() {
+  if [ ! -x "$E2E_SERVER" ]; then
+    echo "the tests did not leave $E2E_SERVER behind" >&2
+    return 1
+  fi
+  (cd "$ROOT/end2end" && TT_E2E_BINARY="$E2E_SERVER" npx playwright test "$@")
+}
+
+phase "install what is missing" install_all
+phase "format (cargo fmt --check)" fmt_check
+phase "lints (clippy -D warnings: app + server, frontend wasm32)" lints
+phase "unit and integration tests" unit_and_integration
+phase "browser bundle (wasm32 release, bindgen, wasm-opt)" "$ROOT/scripts/build.sh" --bundle-only
+phase "end2end tests (Playwright + /usr/bin/chromium)" end2end "$@"

@@ -4,7 +4,8 @@ import * as path from "node:path";
 
 export const E2E_PORT = 3100;
 export const ROOT = path.resolve(__dirname, "..", "..");
-export const BINARY = path.join(ROOT, "target", "release", "tracker-tracker");
+/** The server under test: the release build, or the one the test command names (its dev build). */
+export const BINARY = process.env.TT_E2E_BINARY || path.join(ROOT, "target", "release", "tracker-tracker");
 
 export const chromiumLaunchOptions = {
   executablePath: "/usr/bin/chromium",
@@ -24,7 +25,7 @@ export const chromiumLaunchOptions = {
 export function startCommand(port: number, dataDir: string): string {
   const dir = path.join("end2end", dataDir);
   return `rm -rf ${dir} && mkdir -p ${dir} && TT_DATA_DIR=${dir} LEPTOS_SITE_ADDR=127.0.0.1:${port} ` +
-    `TT_BASE_URL=http://127.0.0.1:${port} RUST_LOG=warn ./target/release/tracker-tracker serve`;
+    `TT_BASE_URL=http://127.0.0.1:${port} RUST_LOG=warn '${BINARY}' serve`;
 }
 
 /** A second, independent instance (another data dir, another port) for cross-instance tests. */
