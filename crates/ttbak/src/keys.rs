@@ -203,7 +203,7 @@ mod tests {
     }
 
 
-    /// The test vector printed in docs/backup-format-ttbak.md.
+    /// The test vector printed in docs/backup-format.md 2.10.
     #[test]
     fn known_answer() {
         let file = hex(KAT_FILE);
