@@ -289,7 +289,6 @@ mod tests {
         assert!(text.ends_with(r#"","chunk_size":1024},"compression":"deflate-raw"}"#), "{text}");
     }
 
-
     #[test]
     fn damaged_header() {
         let (_, file) = sample_file();
@@ -307,7 +306,6 @@ mod tests {
         zero[8..12].copy_from_slice(&[0; 4]);
         assert_eq!(read_all(&zero, PW).unwrap_err(), TtbakError::HeaderSize { len: 0 });
     }
-
 
     #[test]
     fn bad_magic() {
@@ -329,7 +327,6 @@ mod tests {
         }
         assert_eq!(parse_header(&file[..total]).unwrap().unwrap().header_len_total, total);
     }
-
 
     #[test]
     fn absurd_parameters_refused_before_key_derivation() {
@@ -404,5 +401,4 @@ mod tests {
         raw.extend_from_slice(&[0; 32]);
         assert!(matches!(parse_header(&raw), Err(TtbakError::HeaderInvalid(m)) if m.contains("not valid JSON")));
     }
-
 }

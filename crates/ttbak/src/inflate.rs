@@ -5,7 +5,6 @@ use std::io::Write;
 
 use crate::error::TtbakError;
 
-
 /// Raw DEFLATE decompression that knows where the stream ends, so data after the end and a stream
 /// cut short are both refused (flate2's Read/Write adapters stop silently at the end).
 pub(crate) struct Inflater {

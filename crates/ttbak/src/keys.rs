@@ -151,7 +151,6 @@ mod tests {
         assert!(TtbakError::WrongPassword.to_string().contains("password is wrong"));
     }
 
-
     #[test]
     fn damaged_mac_reads_as_wrong_password() {
         // The MAC is the password check: a reader cannot tell a changed MAC from a wrong password
@@ -162,7 +161,6 @@ mod tests {
             assert_eq!(read_all(&flip(&file, at), PW).unwrap_err(), TtbakError::WrongPassword);
         }
     }
-
 
     #[test]
     fn unknown_header_fields_are_ignored() {
@@ -180,7 +178,6 @@ mod tests {
         resigned.mac.copy_from_slice(&header_mac(&okm[32..], &parsed.signed).finalize().into_bytes());
         assert!(Opener::new(&resigned, PW).is_ok());
     }
-
 
     #[test]
     fn secrets_stay_out_of_debug_output() {
@@ -201,7 +198,6 @@ mod tests {
             assert!(!t.contains("correct horse") && !t.contains(&key_hex) && !t.contains(&format!("{:?}", &okm[..4])), "{t}");
         }
     }
-
 
     /// The test vector printed in docs/backup-format.md 2.10.
     #[test]
@@ -228,7 +224,6 @@ mod tests {
         println!("checksum: {}\nheader_len_total: {}", to_hex(parsed.checksum()), parsed.header_len_total);
         println!("header: {}", std::str::from_utf8(&parsed.signed[12..]).unwrap());
     }
-
 
     const KAT_PASSWORD: &[u8] = b"password";
     const KAT_PLAIN: &[u8] = b"{\"header\":{\"format\":\"tracker-tracker-backup\"}}\n";

@@ -18,7 +18,6 @@ use crate::stream::ChunkCore;
 /// Output slice size for the push decoder's inflater.
 const INFLATE_SLICE: usize = 32 * 1024;
 
-
 /// Reads a `.ttbak` and yields the plain backup. `read` returns 0 only once the final chunk and
 /// the end of the deflate stream have been verified. Errors come back as `io::Error` wrapping a
 /// [`TtbakError`] ([`TtbakError::from_io`]); after one, every later call fails the same way.
@@ -307,7 +306,6 @@ mod tests {
         assert_eq!(io_err.kind(), io::ErrorKind::UnexpectedEof);
     }
 
-
     #[test]
     fn trailing_data() {
         let (input, file) = sample_file();
@@ -328,7 +326,6 @@ mod tests {
         let _ = input;
     }
 
-
     #[test]
     fn types_cross_threads() {
         // The server derives keys and streams on blocking threads.
@@ -341,7 +338,6 @@ mod tests {
         send_sync::<TtbakError>();
         send_sync::<ParsedHeader>();
     }
-
 
     #[test]
     fn io_errors_carry_the_ttbak_error() {
@@ -363,5 +359,4 @@ mod tests {
         assert!(matches!(TtbakError::from_io(&e), Some(TtbakError::ChunkDamaged { index: 3, .. })));
         assert_eq!(TtbakError::from_io(&io::Error::other("plain")), None);
     }
-
 }

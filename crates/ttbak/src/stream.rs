@@ -38,7 +38,6 @@ pub(crate) fn stream(aes_key: &[u8], nonce_prefix: &[u8; NONCE_PREFIX_LEN]) -> S
     Stream::from_aead(cipher, GenericArray::from_slice(nonce_prefix))
 }
 
-
 /// Collects ciphertext and opens chunks; shared by [`TtbakReader`](crate::TtbakReader) and
 /// [`PushDecoder`](crate::PushDecoder).
 ///

@@ -148,4 +148,3 @@ pub(crate) fn hex(s: &str) -> Vec<u8> {
 pub(crate) fn to_hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02x}")).collect()
 }
-

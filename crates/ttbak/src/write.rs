@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::TtbakError;
 use crate::header::{
-    CipherHeader, KdfHeader, TtbakHeader, CHECKSUM_LEN, CIPHER_ALGORITHM, CIPHER_CONSTRUCTION, COMPRESSION, FORMAT_ID, FORMAT_VERSION,
-    KDF_ALGORITHM, KDF_VERSION, MAC_LEN, MAGIC, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, PREAMBLE_LEN,
+    CipherHeader, KdfHeader, TtbakHeader, CHECKSUM_LEN, CIPHER_ALGORITHM, CIPHER_CONSTRUCTION, COMPRESSION, FORMAT_ID, FORMAT_VERSION, KDF_ALGORITHM,
+    KDF_VERSION, MAC_LEN, MAGIC, MAX_CHUNK_SIZE, MIN_CHUNK_SIZE, PREAMBLE_LEN,
 };
 use crate::keys::{derive_keys, header_mac, KdfParams, SALT_LEN};
 use crate::stream::{stream, NONCE_PREFIX_LEN, TAG_LEN};
@@ -30,7 +30,6 @@ pub const DEFAULT_CHUNK_SIZE: usize = 64 * 1024;
 /// DEFLATE level of the writer: 3 is about three times faster than the default 6 on backup
 /// JSON for a slightly larger file (readers accept any level).
 pub const COMPRESSION_LEVEL: u32 = 3;
-
 
 /// Compresses and encrypts everything written to it into `inner`. The header is written in
 /// [`TtbakWriter::new`]; chunks are written as they fill; [`TtbakWriter::finish`] writes the final
@@ -206,9 +205,9 @@ impl<W: Write> Write for ChunkSink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testutil::*;
     use crate::keys::{HmacSha256, MAX_MEMORY_KIB};
     use crate::parse_header;
+    use crate::testutil::*;
     use aes_gcm::aead::generic_array::GenericArray;
     use aes_gcm::KeyInit;
     use hmac::Mac;
@@ -261,7 +260,6 @@ mod tests {
         assert_eq!(push_all(&file, PW, 10_000).unwrap(), input);
     }
 
-
     #[test]
     fn same_password_and_input_give_different_files() {
         let input = data(20_000, 2);
@@ -274,7 +272,6 @@ mod tests {
         assert_eq!(read_all(&b, PW).unwrap(), input);
     }
 
-
     #[test]
     fn unfinished_writer_leaves_a_truncated_file() {
         let input = data(100_000, 4);
@@ -286,14 +283,12 @@ mod tests {
         assert!(matches!(err, TtbakError::Truncated { .. }), "{err:?}");
     }
 
-
     #[test]
     fn writer_refuses_what_readers_refuse() {
         let too_much = KdfParams { memory_kib: MAX_MEMORY_KIB + 1, ..FAST };
         assert!(matches!(TtbakWriter::new(Vec::new(), PW, too_much), Err(TtbakError::Settings(_))));
         assert!(matches!(TtbakWriter::with_chunk_size(Vec::new(), PW, FAST, 100), Err(TtbakError::Settings(_))));
     }
-
 
     /// Decrypts a file with nothing but the primitives, step by step as docs/backup-format.md
     /// tells a reader in another language to, and with aead's DecryptorBE32.
@@ -339,7 +334,6 @@ mod tests {
         assert_eq!(payload2, payload);
     }
 
-
     /// Sample files for readers in other languages: `TTBAK_SAMPLES=dir cargo test -- --ignored write_samples`.
     #[test]
     #[ignore = "writes sample files"]
@@ -360,5 +354,4 @@ mod tests {
         std::fs::write(format!("{dir}/default-kdf.plain"), data(100_000, 3)).unwrap();
         std::fs::write(format!("{dir}/default-kdf.ttbak"), w.finish().unwrap()).unwrap();
     }
-
 }

@@ -42,7 +42,10 @@ enum Expect {
     Plain(Vec<u8>),
     /// `error`: how the error's `Debug` starts (the whole of it for variants with fields);
     /// `message`: how its message (`Display`) starts.
-    Error { error: String, message: String },
+    Error {
+        error: String,
+        message: String,
+    },
 }
 
 fn good(file: Vec<u8>, plain: &[u8], comment: &str) -> Vector {
@@ -195,22 +198,45 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     let l = layout(&base);
     let n = l.start - 76;
     let tamper = "— the file was not written by Tracker Tracker or has been tampered with.";
-    v.insert("fail_truncated_preamble", fail(base[..10].to_vec(), "Truncated { at: 10 }", "The backup file ends early (after 10 bytes)", "cut inside the length field"));
-    v.insert("fail_truncated_header", fail(base[..100].to_vec(), "Truncated { at: 100 }", "The backup file ends early", "cut inside the header JSON"));
+    v.insert(
+        "fail_truncated_preamble",
+        fail(base[..10].to_vec(), "Truncated { at: 10 }", "The backup file ends early (after 10 bytes)", "cut inside the length field"),
+    );
+    v.insert(
+        "fail_truncated_header",
+        fail(base[..100].to_vec(), "Truncated { at: 100 }", "The backup file ends early", "cut inside the header JSON"),
+    );
     v.insert(
         "fail_truncated_before_chunks",
-        fail(base[..l.start].to_vec(), format!("Truncated {{ at: {} }}", l.start), "The backup file ends early", "a whole header and no chunk at all"),
+        fail(
+            base[..l.start].to_vec(),
+            format!("Truncated {{ at: {} }}", l.start),
+            "The backup file ends early",
+            "a whole header and no chunk at all",
+        ),
     );
-    v.insert("fail_bad_magic", fail(flip(&base, 1), "NotTtbak", "This file is not an encrypted Tracker Tracker backup", "one bit of the magic changed"));
+    v.insert(
+        "fail_bad_magic",
+        fail(flip(&base, 1), "NotTtbak", "This file is not an encrypted Tracker Tracker backup", "one bit of the magic changed"),
+    );
     v.insert("fail_plain_json", fail(small.to_vec(), "NotTtbak", "This file is not an encrypted", "a plain backup given as a .ttbak"));
     let mut zero = base.clone();
     zero[8..12].copy_from_slice(&[0; 4]);
     v.insert("fail_header_size_zero", fail(zero, "HeaderSize { len: 0 }", "The backup's header is 0 bytes long", "header length 0"));
     let mut big = base.clone();
     big[8..12].copy_from_slice(&16385u32.to_be_bytes());
-    v.insert("fail_header_size_too_big", fail(big, "HeaderSize { len: 16385 }", "The backup's header is 16385 bytes long", "header length above 16384"));
-    v.insert("fail_bad_checksum", fail(flip(&base, 12 + n + 5), "HeaderDamaged", "The backup's header is damaged", "one bit of the checksum changed"));
-    v.insert("fail_header_byte_flipped", fail(flip(&base, 12 + n / 2), "HeaderDamaged", "The backup's header is damaged", "one bit of the header JSON changed"));
+    v.insert(
+        "fail_header_size_too_big",
+        fail(big, "HeaderSize { len: 16385 }", "The backup's header is 16385 bytes long", "header length above 16384"),
+    );
+    v.insert(
+        "fail_bad_checksum",
+        fail(flip(&base, 12 + n + 5), "HeaderDamaged", "The backup's header is damaged", "one bit of the checksum changed"),
+    );
+    v.insert(
+        "fail_header_byte_flipped",
+        fail(flip(&base, 12 + n / 2), "HeaderDamaged", "The backup's header is damaged", "one bit of the header JSON changed"),
+    );
     let newer = reheader(&base, |h| h["format_version"] = 2.into());
     v.insert(
         "fail_newer_version",
@@ -227,10 +253,23 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
         ),
     );
     let missing = reheader(&base, |h| drop(h["kdf"].as_object_mut().and_then(|k| k.remove("salt"))));
-    v.insert("fail_missing_salt", fail(missing, r#"HeaderInvalid("field `kdf.salt` is missing")"#, "The backup's header is invalid: field `kdf.salt` is missing", "no kdf.salt"));
+    v.insert(
+        "fail_missing_salt",
+        fail(
+            missing,
+            r#"HeaderInvalid("field `kdf.salt` is missing")"#,
+            "The backup's header is invalid: field `kdf.salt` is missing",
+            "no kdf.salt",
+        ),
+    );
     v.insert(
         "fail_header_not_json",
-        fail(raw_header(b"{{{", &[0; 64]), r#"HeaderInvalid("it is not valid JSON"#, "The backup's header is invalid: it is not valid JSON", "header bytes that are not JSON, with a valid checksum"),
+        fail(
+            raw_header(b"{{{", &[0; 64]),
+            r#"HeaderInvalid("it is not valid JSON"#,
+            "The backup's header is invalid: it is not valid JSON",
+            "header bytes that are not JSON, with a valid checksum",
+        ),
     );
     let memory = reheader(&base, |h| h["kdf"]["memory_kib"] = 4_194_304.into());
     v.insert(
@@ -245,27 +284,64 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     let iterations = reheader(&base, |h| h["kdf"]["iterations"] = 17.into());
     v.insert(
         "fail_kdf_iterations_out_of_bounds",
-        fail(iterations, r#"ParamsOutOfBounds("this backup asks for 17 Argon2id iterations"#, "this backup asks for 17 Argon2id iterations", "17 Argon2 passes"),
+        fail(
+            iterations,
+            r#"ParamsOutOfBounds("this backup asks for 17 Argon2id iterations"#,
+            "this backup asks for 17 Argon2id iterations",
+            "17 Argon2 passes",
+        ),
     );
     let lanes = reheader(&base, |h| h["kdf"]["parallelism"] = 5.into());
-    v.insert("fail_kdf_parallelism_out_of_bounds", fail(lanes, r#"ParamsOutOfBounds("this backup asks for Argon2id parallelism 5"#, "this backup asks for Argon2id parallelism 5", "5 Argon2 lanes"));
+    v.insert(
+        "fail_kdf_parallelism_out_of_bounds",
+        fail(
+            lanes,
+            r#"ParamsOutOfBounds("this backup asks for Argon2id parallelism 5"#,
+            "this backup asks for Argon2id parallelism 5",
+            "5 Argon2 lanes",
+        ),
+    );
     let small_chunks = reheader(&base, |h| h["cipher"]["chunk_size"] = 512.into());
     v.insert(
         "fail_chunk_size_too_small",
-        fail(small_chunks, r#"ParamsOutOfBounds("this backup uses chunks of 512 bytes; Tracker Tracker accepts 1024 to 1048576 bytes")"#, "this backup uses chunks of 512 bytes", "chunk size 512"),
+        fail(
+            small_chunks,
+            r#"ParamsOutOfBounds("this backup uses chunks of 512 bytes; Tracker Tracker accepts 1024 to 1048576 bytes")"#,
+            "this backup uses chunks of 512 bytes",
+            "chunk size 512",
+        ),
     );
     let big_chunks = reheader(&base, |h| h["cipher"]["chunk_size"] = 2_097_152.into());
     v.insert(
         "fail_chunk_size_too_big",
-        fail(big_chunks, r#"ParamsOutOfBounds("this backup uses chunks of 2097152 bytes"#, "this backup uses chunks of 2097152 bytes", "chunk size 2 MiB"),
+        fail(
+            big_chunks,
+            r#"ParamsOutOfBounds("this backup uses chunks of 2097152 bytes"#,
+            "this backup uses chunks of 2097152 bytes",
+            "chunk size 2 MiB",
+        ),
     );
     let short_salt = reheader(&base, |h| h["kdf"]["salt"] = B64.encode([1u8; 8]).into());
-    v.insert("fail_salt_too_short", fail(short_salt, r#"ParamsOutOfBounds("this backup's key salt is 8 bytes long"#, "this backup's key salt is 8 bytes long", "an 8-byte salt"));
+    v.insert(
+        "fail_salt_too_short",
+        fail(short_salt, r#"ParamsOutOfBounds("this backup's key salt is 8 bytes long"#, "this backup's key salt is 8 bytes long", "an 8-byte salt"),
+    );
 
     // The password check.
-    v.insert("fail_bad_mac", fail(flip(&base, 12 + n + 40), "WrongPassword", "The backup password is wrong.", "one bit of the MAC changed: cannot be told from a wrong password"));
+    v.insert(
+        "fail_bad_mac",
+        fail(
+            flip(&base, 12 + n + 40),
+            "WrongPassword",
+            "The backup password is wrong.",
+            "one bit of the MAC changed: cannot be told from a wrong password",
+        ),
+    );
     let unknown = reheader(&base, |h| h["comment"] = "added".into());
-    v.insert("fail_header_edited", fail(unknown, "WrongPassword", "The backup password is wrong.", "a member added and the checksum recomputed: the MAC no longer matches"));
+    v.insert(
+        "fail_header_edited",
+        fail(unknown, "WrongPassword", "The backup password is wrong.", "a member added and the checksum recomputed: the MAC no longer matches"),
+    );
     let mut wrong = good(base.clone(), &many, "the right file, the wrong password");
     wrong.password = "Vector password".into();
     wrong.expect = Expect::Error { error: "WrongPassword".into(), message: "The backup password is wrong.".into() };
@@ -277,11 +353,21 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     assert!(l.chunks >= 4 && base.len() - at(last) < l.full, "the base file has a short final chunk");
     v.insert(
         "fail_flipped_chunk_byte",
-        fail(flip(&base, at(1) + 100), format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)), "Part of the backup is damaged or out of order: chunk 1", "one bit of chunk 1 changed"),
+        fail(
+            flip(&base, at(1) + 100),
+            format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)),
+            "Part of the backup is damaged or out of order: chunk 1",
+            "one bit of chunk 1 changed",
+        ),
     );
     v.insert(
         "fail_flipped_tag_byte",
-        fail(flip(&base, at(1) + l.full - 1), format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)), "Part of the backup is damaged", "one bit of chunk 1's tag changed"),
+        fail(
+            flip(&base, at(1) + l.full - 1),
+            format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)),
+            "Part of the backup is damaged",
+            "one bit of chunk 1's tag changed",
+        ),
     );
     v.insert(
         "fail_flipped_final_chunk_byte",
@@ -294,26 +380,46 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     );
     v.insert(
         "fail_dropped_final_chunk",
-        fail(base[..at(last)].to_vec(), format!("Truncated {{ at: {} }}", at(last)), "The backup file ends early", "the final chunk removed: the last chunk left opens as non-final"),
+        fail(
+            base[..at(last)].to_vec(),
+            format!("Truncated {{ at: {} }}", at(last)),
+            "The backup file ends early",
+            "the final chunk removed: the last chunk left opens as non-final",
+        ),
     );
     let mut dropped = base[..at(1)].to_vec();
     dropped.extend_from_slice(&base[at(2)..]);
     v.insert(
         "fail_dropped_middle_chunk",
-        fail(dropped, format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)), "Part of the backup is damaged or out of order: chunk 1", "chunk 1 removed"),
+        fail(
+            dropped,
+            format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)),
+            "Part of the backup is damaged or out of order: chunk 1",
+            "chunk 1 removed",
+        ),
     );
     let mut dropped_byte = base.clone();
     dropped_byte.remove(at(2) + 10);
     v.insert(
         "fail_dropped_byte",
-        fail(dropped_byte, format!("ChunkDamaged {{ index: 2, offset: {} }}", at(2)), "Part of the backup is damaged", "one byte of chunk 2 removed: every later chunk shifts"),
+        fail(
+            dropped_byte,
+            format!("ChunkDamaged {{ index: 2, offset: {} }}", at(2)),
+            "Part of the backup is damaged",
+            "one byte of chunk 2 removed: every later chunk shifts",
+        ),
     );
     let mut swapped = base.clone();
     swapped[l.chunk(1)].copy_from_slice(&base[l.chunk(2)]);
     swapped[l.chunk(2)].copy_from_slice(&base[l.chunk(1)]);
     v.insert(
         "fail_reordered_chunks",
-        fail(swapped, format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)), "Part of the backup is damaged or out of order: chunk 1", "chunks 1 and 2 swapped"),
+        fail(
+            swapped,
+            format!("ChunkDamaged {{ index: 1, offset: {} }}", at(1)),
+            "Part of the backup is damaged or out of order: chunk 1",
+            "chunks 1 and 2 swapped",
+        ),
     );
     v.insert(
         "fail_cut_inside_chunk",
@@ -326,20 +432,41 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     );
     v.insert(
         "fail_cut_inside_tag",
-        fail(base[..at(2) + 10].to_vec(), format!("Truncated {{ at: {} }}", at(2) + 10), "The backup file ends early", "cut 10 bytes into chunk 2: not even a tag"),
+        fail(
+            base[..at(2) + 10].to_vec(),
+            format!("Truncated {{ at: {} }}", at(2) + 10),
+            "The backup file ends early",
+            "cut 10 bytes into chunk 2: not even a tag",
+        ),
     );
     let mut newline = base.clone();
     newline.push(b'\n');
-    v.insert("fail_data_after_end", fail(newline, format!("TrailingData {{ offset: {} }}", base.len()), "The backup has extra data after its end", "a newline after the final chunk"));
+    v.insert(
+        "fail_data_after_end",
+        fail(
+            newline,
+            format!("TrailingData {{ offset: {} }}", base.len()),
+            "The backup has extra data after its end",
+            "a newline after the final chunk",
+        ),
+    );
     let mut twice = base.clone();
     twice.extend_from_slice(&base);
-    v.insert("fail_concatenated", fail(twice, format!("TrailingData {{ offset: {} }}", base.len()), "The backup has extra data after its end", "the file twice, end to end"));
+    v.insert(
+        "fail_concatenated",
+        fail(twice, format!("TrailingData {{ offset: {} }}", base.len()), "The backup has extra data after its end", "the file twice, end to end"),
+    );
     let ff = seal(&full_final, cs);
     let mut after_full = ff.clone();
     after_full.extend_from_slice(&random(40, 3));
     v.insert(
         "fail_data_after_full_final_chunk",
-        fail(after_full, format!("TrailingData {{ offset: {} }}", ff.len()), "The backup has extra data after its end", "40 bytes after a full final chunk"),
+        fail(
+            after_full,
+            format!("TrailingData {{ offset: {} }}", ff.len()),
+            "The backup has extra data after its end",
+            "40 bytes after a full final chunk",
+        ),
     );
 
     // Authentic chunks whose DEFLATE stream is wrong.
@@ -347,16 +474,31 @@ fn vectors() -> BTreeMap<&'static str, Vector> {
     continues.extend_from_slice(b"xx");
     v.insert(
         "fail_deflate_continues",
-        fail(seal_raw_payload(&continues, cs), r#"Deflate("the compressed data continues after its end")"#, "The backup decrypted correctly but its contents are not valid", "bytes after the end of the DEFLATE stream"),
+        fail(
+            seal_raw_payload(&continues, cs),
+            r#"Deflate("the compressed data continues after its end")"#,
+            "The backup decrypted correctly but its contents are not valid",
+            "bytes after the end of the DEFLATE stream",
+        ),
     );
     let whole = deflate(&many);
     v.insert(
         "fail_deflate_incomplete",
-        fail(seal_raw_payload(&whole[..whole.len() / 2], cs), r#"Deflate("the compressed data stops before its end")"#, "The backup decrypted correctly", "the DEFLATE stream cut in half, then sealed"),
+        fail(
+            seal_raw_payload(&whole[..whole.len() / 2], cs),
+            r#"Deflate("the compressed data stops before its end")"#,
+            "The backup decrypted correctly",
+            "the DEFLATE stream cut in half, then sealed",
+        ),
     );
     v.insert(
         "fail_deflate_invalid",
-        fail(seal_raw_payload(&[0xff; 64], cs), "Deflate(", "The backup decrypted correctly but its contents are not valid compressed data", "a payload that is not DEFLATE"),
+        fail(
+            seal_raw_payload(&[0xff; 64], cs),
+            "Deflate(",
+            "The backup decrypted correctly but its contents are not valid compressed data",
+            "a payload that is not DEFLATE",
+        ),
     );
     v
 }
