@@ -1,4 +1,5 @@
-//! The chunk core both decoders share (spec: docs/backup-format.md 2.6, 2.8, 2.9).
+//! The STREAM-BE32 construction (the writer seals with it too) and the chunk core both decoders
+//! share (spec: docs/backup-format.md 2.6, 2.8, 2.9).
 //!
 //! AES-256-GCM in the STREAM construction with a 32-bit big-endian counter (`aead`'s
 //! `StreamBE32`):
