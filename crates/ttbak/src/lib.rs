@@ -23,7 +23,7 @@
 //!   chunk counter ‖ last flag (1 byte, 0x01 for the final chunk); 16-byte tags; associated data =
 //!   header checksum; chunk size 1 KiB … 1 MiB, 64 KiB written (`stream`).
 //! - **Payload**: the plain backup, raw DEFLATE (RFC 1951, no wrapper), written at level 3
-//!   ([`write`], `inflate`).
+//!   ([`write`](mod@write), `inflate`).
 //!
 //! Writing: [`TtbakWriter`]. Reading: [`TtbakReader`] (pull, server) or [`parse_header`] +
 //! [`Opener::new`] + [`PushDecoder`] (push, browser). Both decoders run on one core
@@ -34,7 +34,7 @@
 //! One concern per module: [`error`] (every failure, typed), [`header`] (clear header: parse,
 //! bounds, checksum), [`keys`] (KDF parameters, Argon2id, header MAC, [`Opener`]), `stream`
 //! (the chunk core both decoders share), `inflate` (DEFLATE that knows where it ends),
-//! [`write`] and [`read`]. Test vectors as files: `tests/vectors/` (see its README).
+//! [`write`](mod@write) and [`read`]. Test vectors as files: `tests/vectors/` (see its README).
 
 #![forbid(unsafe_code)]
 

@@ -1,6 +1,6 @@
 //! The two decoders, on one core so they accept and refuse exactly the same files (spec:
 //! docs/backup-format.md 2.8): [`TtbakReader`], a `std::io::Read` (the server), and
-//! [`PushDecoder`], fed slices of any size (the browser, after [`parse_header`](crate::parse_header)
+//! [`PushDecoder`], fed slices of any size (the browser, after [`parse_header`]
 //! and [`Opener::new`]).
 //!
 //! Neither releases a byte whose chunk tag has not been checked, and both report the end of the
@@ -134,7 +134,7 @@ impl<R: Read> Read for TtbakReader<R> {
 }
 
 /// Push-based decoder for the browser, which reads a `File` in async slices: feed the bytes after
-/// the header ([`ParsedHeader::header_len_total`]) in any slice sizes; the plain backup goes to
+/// the header ([`ParsedHeader::header_len_total`](crate::ParsedHeader::header_len_total)) in any slice sizes; the plain backup goes to
 /// `out`. Memory stays at about two chunks plus the deflate window. After an error every later
 /// call fails the same way.
 pub struct PushDecoder<W: Write> {
