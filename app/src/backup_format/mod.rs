@@ -9,7 +9,9 @@
 //! which rules out duplicate ids without remembering every id of a million-row section.
 
 pub mod check;
-pub mod encrypted;
+/// The encrypted container lives in its own crate, `crates/ttbak`; re-exported under its old name
+/// so `backup_format::encrypted::…` paths keep working.
+pub use ttbak as encrypted;
 pub mod plain;
 pub mod preview;
 pub mod records;
