@@ -47,24 +47,25 @@ fmt_check() {
   fi
 }
 
-# One invocation for app and server: the features resolve once (app with "ssr"), so the
+# One invocation for app, server and the container crate: the features resolve once (app with "ssr"), so the
 # dependency graph is checked once rather than once per package.
 lints() {
   if cargo clippy --version >/dev/null 2>&1; then
-    cargo clippy --locked -p app -p server --tests --benches -- -D warnings
-    cargo clippy --locked -p frontend --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy --locked -p app -p server -p ttbak --tests --benches -- -D warnings
+    # The browser's build: the frontend and, on its own, the container crate it shares.
+    cargo clippy --locked -p frontend -p ttbak --target wasm32-unknown-unknown -- -D warnings
   else
     say "clippy is not installed with this toolchain: lints skipped"
   fi
 }
 
-# One build for both packages (same reason); nextest runs the test binaries side by side.
+# One build for the three packages (same reason); nextest runs the test binaries side by side.
 unit_and_integration() {
   if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --locked -p app -p server --no-fail-fast
+    cargo nextest run --locked -p app -p server -p ttbak --no-fail-fast
   else
     say "cargo-nextest is not installed: running the tests with cargo test"
-    cargo test --locked -p app -p server --no-fail-fast
+    cargo test --locked -p app -p server -p ttbak --no-fail-fast
   fi
 }
 
