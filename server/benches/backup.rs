@@ -66,6 +66,7 @@ async fn main() {
             current_password: Zeroizing::new("test password 123".into()),
             backup_password: pw.map(|p: &str| Zeroizing::new(p.to_string())),
             source_password: None,
+            totp: Default::default(),
             dry_run,
         };
         let kind = if pw.is_some() { "encrypted" } else { "plain" };

@@ -1,7 +1,7 @@
 //! Backups: export, restore (upload or stored), dry run, settings, history.
 
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport, VerifyResult};
+use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport, TotpChoice, VerifyResult};
 use leptos::prelude::*;
 use server_fn::codec::{ByteStream, GetUrl, Json, MultipartData, MultipartFormData, Streaming};
 
@@ -64,7 +64,8 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
 
 /// Restores (or dry-runs) an uploaded backup. Multipart fields: `file` (the .json or .ttbak),
 /// `current_password`, `backup_password` (for .ttbak), `source_password` (optional: the login
-/// password of the instance the backup came from), `dry_run` ("true" to only validate and report).
+/// password of the instance the backup came from), `totp` (optional: "keep_current", the
+/// default, or "take_backup"), `dry_run` ("true" to only validate and report).
 #[server(prefix = "/api", endpoint = "backup/restore", input = MultipartFormData)]
 pub async fn restore_backup(data: MultipartData) -> Result<RestoreReport, AppError> {
     let (state, _) = require_auth().await?;
@@ -73,11 +74,16 @@ pub async fn restore_backup(data: MultipartData) -> Result<RestoreReport, AppErr
     let multipart = data.into_inner().ok_or_else(|| AppError::internal("the upload stream is missing"))?;
     let upload = domain::upload::receive(&state, length, multipart).await?;
     let current = upload.field("current_password").ok_or_else(|| AppError::invalid("current_password", "Enter your current login password."))?;
+    let totp = match upload.field("totp") {
+        None => TotpChoice::default(),
+        Some(v) => TotpChoice::from_key(v.trim()).ok_or_else(|| AppError::invalid("totp", TOTP_CHOICE_HELP))?,
+    };
     let req = domain::restore::RestoreRequest {
         file: upload.file.to_path_buf(),
         current_password: current,
         backup_password: upload.field("backup_password"),
         source_password: upload.field("source_password"),
+        totp,
         dry_run: upload.flag("dry_run"),
     };
     let report = domain::restore::restore(&state, req).await;
@@ -85,13 +91,19 @@ pub async fn restore_backup(data: MultipartData) -> Result<RestoreReport, AppErr
     Ok(report?)
 }
 
+#[cfg(feature = "ssr")]
+const TOTP_CHOICE_HELP: &str =
+    "Choose what happens to two-factor login: \"keep_current\" (keep this instance's, the default) or \"take_backup\" (take the backup's).";
+
 /// Restores (or dry-runs) a stored backup from the history, through the same checks as an upload.
+/// `totp`: "keep_current" (default) or "take_backup".
 #[server(prefix = "/api", endpoint = "backup/history/restore", input = Json)]
 pub async fn restore_stored_backup(
     id: i64,
     current_password: String,
     backup_password: Option<String>,
     source_password: Option<String>,
+    #[server(default)] totp: Option<TotpChoice>,
     dry_run: bool,
 ) -> Result<RestoreReport, AppError> {
     use zeroize::Zeroizing;
@@ -102,6 +114,7 @@ pub async fn restore_stored_backup(
         current_password: Zeroizing::new(current_password),
         backup_password: nonempty(backup_password),
         source_password: nonempty(source_password),
+        totp: totp.unwrap_or_default(),
         dry_run,
     };
     Ok(domain::history::restore_stored(&state, req).await?)
@@ -211,6 +224,7 @@ impl From<BackupError> for AppError {
             BackupError::NotFound(_) => AppError::new(ErrorKind::NotFound, e.to_string()),
             BackupError::BackupPasswordNeeded => AppError::invalid("backup_password", e.to_string()),
             BackupError::WrongBackupPassword => AppError::invalid("backup_password", e.to_string()),
+            BackupError::WrongSourcePassword => AppError::invalid("source_password", e.to_string()),
             BackupError::Format(crate::backup_format::FormatError::Encrypted(t)) => {
                 let field = if t.is_wrong_password() { "backup_password" } else { "file" };
                 AppError::invalid(field, t.to_string())

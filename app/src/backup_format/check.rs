@@ -36,7 +36,8 @@ pub struct Checker {
     alert_keys: HashSet<String>,
     secrets: Vec<SecretRef>,
     totp_enabled: bool,
-    backup_settings: Option<BackupSettings>,
+    settings: Option<SettingsRecord>,
+    names: Vec<(Section, String)>,
 }
 
 /// What a complete check learned.
@@ -47,8 +48,18 @@ pub struct Checked {
     pub counts: Counts,
     pub secrets: Vec<SecretRef>,
     pub totp_enabled: bool,
+    /// The settings the restore will bring (as in the file: sealed values not yet translated).
+    pub settings: Option<SettingsRecord>,
+    /// The names of the trackers, download clients, tag groups and notification targets (a few
+    /// dozen: what the restore report compares with the current ones).
+    pub names: Vec<(Section, String)>,
+}
+
+impl Checked {
     /// The backup settings the restore will bring (their storage path may not suit this server).
-    pub backup_settings: Option<BackupSettings>,
+    pub fn backup_settings(&self) -> Option<&BackupSettings> {
+        self.settings.as_ref().map(|s| &s.backup)
+    }
 }
 
 fn sealed_ok(v: &str) -> bool {
@@ -96,7 +107,13 @@ impl Checker {
         use crate::secret_purpose as p;
         match item {
             Item::Header(h) => self.header = Some(h.clone()),
-            Item::KeyWrap(w) => self.key_wrap = w.clone(),
+            Item::KeyWrap(w) => {
+                // Before anything derives a key from it: a forged wrap could ask for gigabytes.
+                if let Some(w) = w {
+                    w.check().map_err(FormatError::KeyWrap)?;
+                }
+                self.key_wrap = w.clone();
+            }
             Item::SectionEnd { section, count } => {
                 let expected = self.header.as_ref().map(|h| h.counts.get(*section)).unwrap_or(0);
                 if *count != expected {
@@ -134,12 +151,13 @@ impl Checker {
                             return Err(FormatError::record(section, index, None, "two-factor login is on but its secret is missing"));
                         }
                         self.totp_enabled = s.totp.enabled;
-                        self.backup_settings = Some(s.backup.clone());
+                        self.settings = Some(s.as_ref().clone());
                     }
                     Record::Tracker(r) => {
                         r.config.validate().map_err(bad)?;
                         self.secret(section, index, id, &r.config.name, p::TRACKER_API_TOKEN, &r.api_token)?;
                         self.trackers.insert(r.id);
+                        self.names.push((section, r.config.name.clone()));
                     }
                     Record::TrackerRole(r) => {
                         Self::parent(&self.trackers, r.tracker_id, "tracker", section, index, r.id)?;
@@ -154,6 +172,7 @@ impl Checker {
                         self.secret(section, index, id, &r.config.name, p::CLIENT_USERNAME, &r.username)?;
                         self.secret(section, index, id, &r.config.name, p::CLIENT_PASSWORD, &r.password)?;
                         self.clients.insert(r.id);
+                        self.names.push((section, r.config.name.clone()));
                     }
                     Record::ClientSnapshot(r) => {
                         Self::parent(&self.clients, r.client_id, "download client", section, index, r.id)?;
@@ -166,6 +185,7 @@ impl Checker {
                     Record::TagGroup(r) => {
                         r.config.validate().map_err(bad)?;
                         self.groups.insert(r.id);
+                        self.names.push((section, r.config.name.clone()));
                     }
                     Record::TagGroupMember(r) => {
                         Self::parent(&self.groups, r.group_id, "tag group", section, index, r.id)?;
@@ -180,6 +200,7 @@ impl Checker {
                             Self::parent(&self.trackers, *t, "tracker", section, index, r.id)?;
                         }
                         self.secret(section, index, id, &r.settings.name, p::NOTIFICATION_CONFIG, &r.config)?;
+                        self.names.push((section, r.settings.name.clone()));
                     }
                     Record::DismissedAlert(r) => {
                         r.validate().map_err(bad)?;
@@ -204,7 +225,8 @@ impl Checker {
             counts: self.counts,
             secrets: self.secrets,
             totp_enabled: self.totp_enabled,
-            backup_settings: self.backup_settings,
+            settings: self.settings,
+            names: self.names,
         })
     }
 }

@@ -191,6 +191,66 @@ pub struct KeyWrap {
     pub key_id: String,
 }
 
+/// The one algorithm a key wrap may name.
+pub const KEY_WRAP_ALGORITHM: &str = "argon2id/aes-256-gcm";
+/// Bounds for a key wrap's Argon2id parameters (read from a file, hence untrusted): checked
+/// before any key derivation. Argon2 itself needs at least 8 KiB per lane.
+pub const KEY_WRAP_MAX_MEMORY_KIB: u32 = 262_144;
+pub const KEY_WRAP_MAX_ITERATIONS: u32 = 16;
+pub const KEY_WRAP_MAX_PARALLELISM: u32 = 4;
+pub const KEY_WRAP_SALT_LEN: std::ops::RangeInclusive<usize> = 8..=64;
+/// nonce (12) ‖ sealed 32-byte key ‖ tag (16).
+pub const KEY_WRAP_SEALED_LEN: usize = 12 + 32 + 16;
+
+impl KeyWrap {
+    /// Checks every field against the documented bounds, without deriving anything. `Err` names
+    /// the field and what is wrong with it: a wrap that fails here is damaged or forged, which
+    /// is not the same as a password that does not open it.
+    pub fn check(&self) -> Result<(), String> {
+        use base64::Engine;
+        if self.algorithm != KEY_WRAP_ALGORITHM {
+            return Err(format!("its algorithm is {:?}; the only one Tracker Tracker knows is {KEY_WRAP_ALGORITHM:?}", self.algorithm));
+        }
+        if !(1..=KEY_WRAP_MAX_PARALLELISM).contains(&self.parallelism) {
+            return Err(format!("it asks for Argon2id parallelism {}; allowed are 1 to {KEY_WRAP_MAX_PARALLELISM}", self.parallelism));
+        }
+        let min_memory = 8 * self.parallelism;
+        if !(min_memory..=KEY_WRAP_MAX_MEMORY_KIB).contains(&self.memory_kib) {
+            return Err(format!(
+                "it asks for {} KiB of memory to derive its key; allowed are {min_memory} to {KEY_WRAP_MAX_MEMORY_KIB} KiB",
+                self.memory_kib
+            ));
+        }
+        if !(1..=KEY_WRAP_MAX_ITERATIONS).contains(&self.iterations) {
+            return Err(format!("it asks for {} Argon2id iterations; allowed are 1 to {KEY_WRAP_MAX_ITERATIONS}", self.iterations));
+        }
+        let b64 = base64::engine::general_purpose::STANDARD;
+        match b64.decode(&self.salt) {
+            Err(_) => return Err("its salt is not valid base64".into()),
+            Ok(salt) if !KEY_WRAP_SALT_LEN.contains(&salt.len()) => {
+                return Err(format!(
+                    "its salt is {} bytes long; allowed are {} to {} bytes",
+                    salt.len(),
+                    KEY_WRAP_SALT_LEN.start(),
+                    KEY_WRAP_SALT_LEN.end()
+                ))
+            }
+            Ok(_) => {}
+        }
+        match b64.decode(&self.sealed_key) {
+            Err(_) => return Err("its sealed key is not valid base64".into()),
+            Ok(k) if k.len() != KEY_WRAP_SEALED_LEN => {
+                return Err(format!("its sealed key is {} bytes long instead of {KEY_WRAP_SEALED_LEN}", k.len()))
+            }
+            Ok(_) => {}
+        }
+        if self.key_id.len() != 32 || !self.key_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err("its key id is not 32 lowercase hexadecimal digits".into());
+        }
+        Ok(())
+    }
+}
+
 /// The kind of a backup file, from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileKind {
@@ -233,6 +293,8 @@ pub enum FormatError {
     Truncated,
     #[error("The backup's structure is wrong: {0}")]
     Structure(String),
+    #[error("The backup's key wrap (the part that opens its secrets) is damaged or forged: {0}. The file is refused; nothing was changed.")]
+    KeyWrap(String),
     #[error("The header says {section} has {expected} record(s), but the file holds {found}. The file was changed or damaged.")]
     CountMismatch { section: &'static str, expected: u64, found: u64 },
     #[error("{section}, record {index}{id}: {message}")]

@@ -175,7 +175,7 @@ impl DataKey {
 /// the key to its secrets. Defined with the backup format (it is part of the file).
 pub use crate::backup_format::KeyWrap as PortableKeyWrap;
 
-pub const PORTABLE_ALGORITHM: &str = "argon2id/aes-256-gcm";
+pub const PORTABLE_ALGORITHM: &str = crate::backup_format::KEY_WRAP_ALGORITHM;
 
 impl PortableKeyWrap {
     pub fn create(password: &str, key: &DataKey) -> Result<Self, SecretError> {
@@ -194,14 +194,9 @@ impl PortableKeyWrap {
 
     /// Opens the wrap with a password. Parameters come from a file: they are bounded first.
     pub fn open(&self, password: &str) -> Result<DataKey, SecretError> {
-        if self.algorithm != PORTABLE_ALGORITHM {
-            return Err(SecretError::BadParams(format!("unknown key wrap algorithm {:?}", self.algorithm)));
-        }
+        self.check().map_err(SecretError::BadParams)?;
         let params = KdfParams { memory_kib: self.memory_kib, iterations: self.iterations, parallelism: self.parallelism };
         let salt = STANDARD.decode(&self.salt).map_err(|_| SecretError::Malformed)?;
-        if !(8..=64).contains(&salt.len()) {
-            return Err(SecretError::BadParams("salt length".into()));
-        }
         let sealed = STANDARD.decode(&self.sealed_key).map_err(|_| SecretError::Malformed)?;
         let kek = derive_kek(password, &salt, params)?;
         let key = DataKey::unwrap(&kek, &sealed)?;

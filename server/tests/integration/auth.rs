@@ -122,13 +122,13 @@ async fn bad_security_settings_are_refused_and_change_nothing() {
     assert_eq!(o["settings"]["session_timeout_minutes"], 1440);
 }
 
-fn now_code(secret: &str, offset_steps: i64) -> String {
+pub(crate) fn now_code(secret: &str, offset_steps: i64) -> String {
     let t = (chrono::Utc::now().timestamp() + offset_steps * 30).max(0) as u64;
     totp::code_at(secret, t).unwrap()
 }
 
 /// Sets up 2FA with the current code; returns the secret (what the authenticator holds).
-async fn turn_on_totp(srv: &TestServer) -> String {
+pub(crate) async fn turn_on_totp(srv: &TestServer) -> String {
     let enrol: serde_json::Value = srv.call("security/totp/begin", json!({"password": PASSWORD})).await.unwrap();
     let secret = enrol["secret_base32"].as_str().unwrap().to_string();
     let _: Vec<String> = srv.call("security/totp/confirm", json!({"code": now_code(&secret, 0)})).await.unwrap();

@@ -8,7 +8,7 @@ use app::domain::sample;
 use app::domain::secrets::purpose;
 use serde_json::{json, Value};
 
-async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+pub(crate) async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
     let mut form = vec![];
     if let Some(p) = password {
         form.push(("password", p));
@@ -19,7 +19,7 @@ async fn export(srv: &TestServer, password: Option<&str>) -> (reqwest::StatusCod
     (status, headers, res.bytes().await.unwrap().to_vec())
 }
 
-async fn restore(srv: &TestServer, file: Vec<u8>, name: &str, fields: &[(&str, &str)]) -> Result<Value, CallError> {
+pub(crate) async fn restore(srv: &TestServer, file: Vec<u8>, name: &str, fields: &[(&str, &str)]) -> Result<Value, CallError> {
     let mut form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(file).file_name(name.to_string()));
     for (k, v) in fields {
         form = form.text(k.to_string(), v.to_string());
@@ -68,7 +68,7 @@ fn opened(state: &app::domain::AppState, mut recs: Vec<Record>) -> Vec<Record> {
     recs
 }
 
-async fn filled(dir: &tempfile::TempDir, password: &str) -> TestServer {
+pub(crate) async fn filled(dir: &tempfile::TempDir, password: &str) -> TestServer {
     let srv = TestServer::start(dir).await;
     srv.setup(password).await;
     sample::fill(&srv.state).await.unwrap();
@@ -137,7 +137,8 @@ async fn restore_into_a_fresh_instance_with_the_same_password() {
     let (_, _, bytes) = export(&src, None).await;
     let dst = TestServer::start(&d2).await;
     dst.setup(PASSWORD).await;
-    let report = restore(&dst, bytes.clone(), "b.json", &[("current_password", PASSWORD)]).await.unwrap();
+    // Taking the backup's 2FA too, so that every record equals the source's.
+    let report = restore(&dst, bytes.clone(), "b.json", &[("current_password", PASSWORD), ("totp", "take_backup")]).await.unwrap();
     assert_eq!(report["same_key"], false);
     assert_eq!(report["secrets_cleared"], 0);
     assert!(report["secrets_kept"].as_u64().unwrap() >= 9);
@@ -161,7 +162,9 @@ async fn restore_into_an_instance_with_another_password() {
     let other = "another password 42";
     let dst = TestServer::start(&d2).await;
     dst.setup(other).await;
-    let report = restore(&dst, bytes.clone(), "b.json", &[("current_password", other), ("source_password", PASSWORD)]).await.unwrap();
+    let report = restore(&dst, bytes.clone(), "b.json", &[("current_password", other), ("source_password", PASSWORD), ("totp", "take_backup")])
+        .await
+        .unwrap();
     assert_eq!(report["secrets_cleared"], 0, "{report}");
     let (_, _, after) = export(&dst, None).await;
     assert_eq!(opened(&src.state, records(&bytes)), opened(&dst.state, records(&after)));
@@ -169,15 +172,18 @@ async fn restore_into_an_instance_with_another_password() {
     // Without it: secrets cleared, owners disabled with a reason, 2FA off, all reported.
     let dst2 = TestServer::start(&d3).await;
     dst2.setup(other).await;
-    let report = restore(&dst2, bytes.clone(), "b.json", &[("current_password", other)]).await.unwrap();
+    let report = restore(&dst2, bytes.clone(), "b.json", &[("current_password", other), ("totp", "take_backup")]).await.unwrap();
     assert_eq!(report["secrets_kept"], 0);
     assert!(report["secrets_cleared"].as_u64().unwrap() >= 9);
     assert_eq!(report["totp_disabled"], true);
     let cleared = report["cleared"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect::<Vec<_>>().join("\n");
     assert!(cleared.contains("Download client “qBittorrent”: credentials cleared during restore — re-enter and re-enable"), "{cleared}");
     assert!(cleared.contains("Tracker “Aither”: API token missing"), "{cleared}");
-    assert_eq!(cleared.matches("Two-factor login").count(), 1, "one sentence: 2FA is off, its codes need none: {cleared}");
-    assert!(cleared.contains("Two-factor login: its secret could not be carried over, so it is turned off"), "{cleared}");
+    // 2FA is told once, by the 2FA report, not again among the cleared secrets.
+    assert!(!cleared.contains("Two-factor"), "{cleared}");
+    assert_eq!(report["totp"]["fate"], "turned_off_not_carried");
+    assert!(report["totp"]["summary"].as_str().unwrap().contains("its secret could not be carried over"), "{report}");
+    assert_eq!(report["totp"]["backup_codes"], "Backup codes: removed with two-factor login.");
     let db = raw_db(&dst2.data_dir).await;
     let (enabled, reason, user): (bool, Option<String>, Option<String>) =
         sqlx::query_as("SELECT enabled, disabled_reason, username_enc FROM download_clients WHERE id = 1").fetch_one(&db).await.unwrap();
@@ -299,7 +305,10 @@ async fn dry_run_reports_without_writing() {
     let before = digest(&dst.data_dir, &[]).await;
     let report = restore(&dst, bytes, "b.json", &[("current_password", "another password 42"), ("dry_run", "true")]).await.unwrap();
     assert_eq!(report["dry_run"], true);
-    assert_eq!(report["totp_disabled"], true);
+    // By default this instance's 2FA (off) stays; taking the backup's could not carry its secret.
+    assert_eq!(report["totp_disabled"], false);
+    assert_eq!(report["totp"]["fate"], "unchanged");
+    assert_eq!(report["totp"]["fate_other_choice"], "turned_off_not_carried");
     assert!(report["secrets_cleared"].as_u64().unwrap() > 0);
     assert!(report["pre_restore_backup"].is_null());
     let counts: Vec<(String, u64)> =

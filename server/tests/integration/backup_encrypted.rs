@@ -219,8 +219,13 @@ async fn encrypted_restore_into_an_instance_with_another_password() {
     let other = "another password 42";
     let with = TestServer::start(&d2).await;
     with.setup(other).await;
-    let r =
-        restore(&with, file.clone(), &[("current_password", other), ("backup_password", BACKUP_PW), ("source_password", PASSWORD)]).await.unwrap();
+    let r = restore(
+        &with,
+        file.clone(),
+        &[("current_password", other), ("backup_password", BACKUP_PW), ("source_password", PASSWORD), ("totp", "take_backup")],
+    )
+    .await
+    .unwrap();
     assert_eq!(r["secrets_cleared"], 0, "{r}");
     assert_eq!(r["totp_disabled"], false);
     let s = app::domain::settings::load(&with.state.db).await.unwrap();
@@ -230,7 +235,7 @@ async fn encrypted_restore_into_an_instance_with_another_password() {
 
     let without = TestServer::start(&d3).await;
     without.setup(other).await;
-    let r = restore(&without, file, &[("current_password", other), ("backup_password", BACKUP_PW)]).await.unwrap();
+    let r = restore(&without, file, &[("current_password", other), ("backup_password", BACKUP_PW), ("totp", "take_backup")]).await.unwrap();
     assert_eq!(r["secrets_kept"], 0);
     assert_eq!(r["totp_disabled"], true);
     let (enabled,): (bool,) = sqlx::query_as("SELECT enabled FROM download_clients WHERE id = 1").fetch_one(&without.state.db).await.unwrap();

@@ -12,5 +12,6 @@ mod clients;
 mod generate;
 mod notifications;
 mod restore_crash;
+mod restore_report;
 mod settings;
 mod trackers;

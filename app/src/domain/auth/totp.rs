@@ -40,7 +40,7 @@ fn matching_step(totp: &TOTP, code: &str, now_secs: u64) -> Option<u64> {
     [step.saturating_sub(1), step, step + 1].into_iter().find(|s| constant_time_eq(totp.generate(s * STEP_SECS).as_bytes(), code.as_bytes()))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -218,6 +218,41 @@ pub async fn keep_used_codes_used(conn: &mut sqlx::SqliteConnection, state: &App
         .bind(before.last_step)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// Every two-factor column of the settings row, as stored (sealed values stay sealed).
+pub struct TotpColumns {
+    enabled: bool,
+    secret: Option<String>,
+    backup_codes: Option<String>,
+    pending_secret: Option<String>,
+    last_step: Option<i64>,
+}
+
+pub async fn columns(conn: &mut sqlx::SqliteConnection) -> Result<TotpColumns, AuthError> {
+    let (enabled, secret, backup_codes, pending_secret, last_step) = sqlx::query_as(
+        "SELECT totp_enabled, totp_secret_enc, totp_backup_codes_enc, totp_pending_secret_enc, totp_last_step FROM app_settings WHERE id = 1",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(TotpColumns { enabled, secret, backup_codes, pending_secret, last_step })
+}
+
+/// Puts the two-factor columns back as [`columns`] read them (a restore that keeps this
+/// instance's two-factor login, in its transaction).
+pub async fn restore_columns(conn: &mut sqlx::SqliteConnection, c: &TotpColumns) -> Result<(), AuthError> {
+    sqlx::query(
+        "UPDATE app_settings SET totp_enabled = $1, totp_secret_enc = $2, totp_backup_codes_enc = $3, totp_pending_secret_enc = $4, \
+         totp_last_step = $5 WHERE id = 1",
+    )
+    .bind(c.enabled)
+    .bind(&c.secret)
+    .bind(&c.backup_codes)
+    .bind(&c.pending_secret)
+    .bind(c.last_step)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -178,6 +178,7 @@ pub struct StoredRestore {
     /// For a .ttbak written with another backup password than the stored one.
     pub backup_password: Option<Zeroizing<String>>,
     pub source_password: Option<Zeroizing<String>>,
+    pub totp: crate::model::backup::TotpChoice,
     pub dry_run: bool,
 }
 
@@ -194,6 +195,7 @@ pub async fn restore_stored(state: &AppState, req: StoredRestore) -> Result<Rest
         current_password: req.current_password,
         backup_password,
         source_password: req.source_password,
+        totp: req.totp,
         dry_run: req.dry_run,
     };
     restore::restore(state, request).await

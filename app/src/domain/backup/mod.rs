@@ -2,6 +2,7 @@
 
 pub mod export;
 pub mod history;
+pub mod report;
 pub mod restore;
 pub mod schedule;
 pub mod settings;
@@ -40,6 +41,8 @@ pub enum BackupError {
     Storage(String),
     #[error("The backup password is wrong, or the file is damaged.")]
     WrongBackupPassword,
+    #[error("This is not the login password of the instance the backup came from: it does not open the backup's key. Check it, or leave the field empty to restore without the backup's secrets (they are then cleared and their owners disabled).")]
+    WrongSourcePassword,
     #[error("This backup is encrypted: enter its backup password.")]
     BackupPasswordNeeded,
     #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server (keeping its name), add it under “Found in the storage directory” on the Backups page, and restore it from there.")]

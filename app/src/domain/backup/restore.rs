@@ -1,21 +1,23 @@
 //! Restore: validate the whole file first, then — in one transaction — delete the current data,
 //! write the backup's, carry its secrets over (re-encrypted for this instance when they come from
 //! another), and reset the failed-login counter. The login password, the instance salt and the
-//! sessions stay. A dry run stops after validation and returns the same report.
+//! sessions stay; so does two-factor login unless the person chooses the backup's. A dry run
+//! stops after validation and returns the same report (see `report` for what it compares).
 
+use super::report::{self, TotpSides};
 use super::storage::{self, Trigger};
 use super::tables;
 use super::BackupError;
 use crate::backup_format::check::{Checked, Checker, SecretRef};
 use crate::backup_format::encrypted::TtbakReader;
 use crate::backup_format::plain::{self, Item};
-use crate::backup_format::records::Record;
+use crate::backup_format::records::{Record, SettingsRecord};
 use crate::backup_format::Counts;
 use crate::backup_format::{FileKind, FormatError, Section};
 use crate::domain::auth;
 use crate::domain::secrets::{purpose, DataKey};
 use crate::domain::AppState;
-use crate::model::backup::{PreRestoreBackup, RestoreReport, SectionCount};
+use crate::model::backup::{PreRestoreBackup, RestoreReport, SectionCount, TotpChoice, TotpFate};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -31,6 +33,8 @@ pub struct RestoreRequest {
     pub backup_password: Option<Zeroizing<String>>,
     /// The login password of the instance the backup came from, when it differs.
     pub source_password: Option<Zeroizing<String>>,
+    /// Keep this instance's two-factor login (the default) or take the backup's.
+    pub totp: TotpChoice,
     pub dry_run: bool,
 }
 
@@ -103,18 +107,13 @@ fn translate_all(source: &KeySource, ours: &DataKey, secrets: &[SecretRef]) -> H
         .collect()
 }
 
+/// Two-factor login's secrets are not among these: the 2FA report says what happens to them.
 fn cleared_sentence(r: &SecretRef) -> String {
     match r.purpose {
         purpose::TRACKER_API_TOKEN => format!("Tracker “{}”: {CLEARED_TOKEN}.", r.owner_name),
         purpose::CLIENT_USERNAME | purpose::CLIENT_PASSWORD => format!("Download client “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::NOTIFICATION_CONFIG => format!("Notification target “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::PROXY_PASSWORD => "Proxy: password cleared during restore — the proxy is off until you enter it again in Settings → General.".into(),
-        purpose::TOTP_SECRET => {
-            "Two-factor login: its secret could not be carried over, so it is turned off — set it up again in Settings → Security.".into()
-        }
-        purpose::TOTP_BACKUP_CODES => {
-            "Two-factor login: the backup codes could not be carried over (two-factor login stays on) — make new ones in Settings → Security.".into()
-        }
         purpose::BACKUP_PASSWORD => {
             "Backups: the backup password was cleared — scheduled backups are paused and encryption is off until you set it again in Settings → Backups.".into()
         }
@@ -122,60 +121,116 @@ fn cleared_sentence(r: &SecretRef) -> String {
     }
 }
 
+fn is_totp(purpose: &str) -> bool {
+    purpose == purpose::TOTP_SECRET || purpose == purpose::TOTP_BACKUP_CODES
+}
+
+/// Whose key sealed the backup's secrets. The current login password is tried first (people
+/// often keep theirs), then the source password; a source password that does not open the key
+/// is said as such instead of silently clearing every secret.
+async fn key_source(checked: &Checked, ours: &DataKey, req: &RestoreRequest) -> Result<KeySource, BackupError> {
+    let Some(w) = &checked.key_wrap else { return Ok(KeySource::Unavailable) };
+    if w.key_id == ours.key_id() {
+        return Ok(KeySource::Same);
+    }
+    let wrap = w.clone();
+    let current = req.current_password.clone();
+    let given = req.source_password.clone();
+    let key = blocking(move || wrap.open(&current).ok().or_else(|| given.as_ref().and_then(|pw| wrap.open(pw).ok()))).await?;
+    match key {
+        Some(k) => Ok(KeySource::Other(k)),
+        None if req.source_password.is_some() => Err(BackupError::WrongSourcePassword),
+        None => Ok(KeySource::Unavailable),
+    }
+}
+
+/// The backup's sealed value opened to its plaintext, when its key is at hand.
+fn open_backup_value(source: &KeySource, ours: &DataKey, purpose: &str, sealed: &Option<String>) -> Option<Zeroizing<Vec<u8>>> {
+    let sealed = sealed.as_ref()?;
+    match source {
+        KeySource::Same => ours.open(purpose, sealed).ok(),
+        KeySource::Other(key) => key.open(purpose, sealed).ok(),
+        KeySource::Unavailable => None,
+    }
+}
+
+fn totp_sides(current: &SettingsRecord, backup: Option<&SettingsRecord>, source: &KeySource, ours: &DataKey) -> TotpSides {
+    let enabled_now = current.totp.enabled && current.totp.secret.is_some();
+    let now_secret = current.totp.secret.as_ref().filter(|_| enabled_now).and_then(|s| ours.open(purpose::TOTP_SECRET, s).ok());
+    let (enabled_in_backup, backup_secret, codes_carried) = match backup {
+        Some(b) => (
+            b.totp.enabled,
+            open_backup_value(source, ours, purpose::TOTP_SECRET, &b.totp.secret),
+            open_backup_value(source, ours, purpose::TOTP_BACKUP_CODES, &b.totp.backup_codes).is_some(),
+        ),
+        None => (false, None, false),
+    };
+    let same_secret = match (&now_secret, &backup_secret) {
+        (Some(a), Some(b)) => auth::totp::constant_time_eq(a, b),
+        _ => false,
+    };
+    TotpSides { enabled_now, enabled_in_backup, carried: backup_secret.is_some(), same_secret, codes_carried }
+}
+
 /// Validates the backup and, unless it is a dry run, restores it.
 pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
     auth::verify_current_password(state, &req.current_password).await?;
     let checked = check_file(&req.file, req.backup_password.as_ref()).await?;
 
-    // Whose key sealed the secrets?
     let ours = state.keys.get()?;
-    let source = match &checked.key_wrap {
-        None => KeySource::Unavailable,
-        Some(w) if w.key_id == ours.key_id() => KeySource::Same,
-        Some(w) => {
-            let wrap = w.clone();
-            let candidates: Vec<Zeroizing<String>> = std::iter::once(req.current_password.clone()).chain(req.source_password.clone()).collect();
-            blocking(move || candidates.iter().find_map(|pw| wrap.open(pw).ok())).await?.map(KeySource::Other).unwrap_or(KeySource::Unavailable)
-        }
-    };
+    let source = key_source(&checked, &ours, &req).await?;
     let translations = translate_all(&source, &ours, &checked.secrets);
-    let totp_disabled = checked.totp_enabled && translations.get(&(Section::Settings, None, purpose::TOTP_SECRET)).is_none_or(Option::is_none);
+    let current = report::current(&state.db).await?;
+    let sides = totp_sides(&current.settings, checked.settings.as_ref(), &source, &ours);
+    let totp = sides.report(req.totp, req.dry_run);
+    let totp_disabled = totp.fate == TotpFate::TurnedOffNotCarried;
+    // 2FA's own secrets are told by the 2FA report; when it is kept they are not used at all.
+    let counted = |r: &&SecretRef| !(req.totp == TotpChoice::KeepCurrent && is_totp(r.purpose));
     let mut cleared: Vec<String> = Vec::new();
-    for r in &checked.secrets {
-        // With 2FA turned off, its lost backup codes need no sentence of their own.
-        if totp_disabled && r.purpose == purpose::TOTP_BACKUP_CODES {
-            continue;
-        }
-        if translations.get(&(r.section, r.owner_id, r.purpose)).is_some_and(Option::is_none) {
-            let line = cleared_sentence(r);
-            if !cleared.contains(&line) {
-                cleared.push(line);
+    let (mut kept, mut lost) = (0u64, 0u64);
+    for r in checked.secrets.iter().filter(counted) {
+        match translations.get(&(r.section, r.owner_id, r.purpose)) {
+            Some(Some(_)) => kept += 1,
+            _ => {
+                lost += 1;
+                let line = cleared_sentence(r);
+                if !is_totp(r.purpose) && !cleared.contains(&line) {
+                    cleared.push(line);
+                }
             }
         }
     }
-    let kept = translations.values().filter(|v| v.is_some()).count() as u64;
+    // The settings as they will be: the backup's, less what could not be carried.
+    let mut after = checked.settings.clone().unwrap_or_else(|| current.settings.clone());
+    apply_settings_secrets(&mut after, &translations, totp_disabled);
+    if req.totp == TotpChoice::KeepCurrent {
+        after.totp = current.settings.totp.clone();
+    }
     let mut warnings = Vec::new();
-    if let Some(b) = &checked.backup_settings {
-        if let Some(path) = &b.storage_path {
-            if let Some(why) = super::settings::storage_dir_problem(Path::new(path)).await {
-                let scheduled = if b.schedule_enabled { " Scheduled backups will fail until then." } else { "" };
-                warnings.push(format!(
-                    "Backups: the backup's storage path {path} cannot be used on this server ({why}). Choose another in Settings → Backups after restoring.{scheduled}"
-                ));
-            }
+    if let Some(path) = &after.backup.storage_path {
+        if let Some(why) = super::settings::storage_dir_problem(Path::new(path)).await {
+            let scheduled = if after.backup.schedule_enabled { " Scheduled backups will fail until then." } else { "" };
+            warnings.push(format!(
+                "Backups: the backup's storage path {path} cannot be used on this server ({why}). Choose another in Settings → Backups after restoring.{scheduled}"
+            ));
         }
     }
+    let (disappearing, appearing) = report::name_changes(&current.names, &checked.names);
     let mut report = RestoreReport {
         dry_run: req.dry_run,
         header: checked.header.clone(),
         restored: Section::ALL
             .iter()
-            .map(|s| SectionCount { section: s.key().into(), label: s.label().into(), count: checked.counts.get(*s) })
+            .map(|s| SectionCount { section: s.key().into(), label: s.label().into(), count: checked.counts.get(*s), now: current.count(*s) })
             .collect(),
         secrets_kept: kept,
-        secrets_cleared: translations.len() as u64 - kept,
+        secrets_cleared: lost,
         cleared,
         totp_disabled,
+        settings_changes: report::settings_changes(&current.settings, &after),
+        totp,
+        disappearing,
+        appearing,
         same_key: matches!(source, KeySource::Same),
         instance_url_differs: checked.header.instance_url.as_deref().map(|u| u.trim_end_matches('/'))
             != state.config.base_url.as_deref().map(|u| u.trim_end_matches('/')),
@@ -262,6 +317,10 @@ async fn write_all(
     tables::wipe(&mut tx).await?;
     // Read under the write lock the wipe took, so a login meanwhile cannot be rolled back.
     let used_codes = auth::totp::used_codes(&mut tx, state).await?;
+    let kept_totp = match req.totp {
+        TotpChoice::KeepCurrent => Some(auth::totp::columns(&mut tx).await?),
+        TotpChoice::TakeBackup => None,
+    };
     let now = state.now();
     let mut finished = false;
     while let Some(msg) = rx.recv().await {
@@ -293,8 +352,14 @@ async fn write_all(
     if !finished {
         return Err(BackupError::Internal("the backup reader stopped early".into()));
     }
-    if let Some(used) = &used_codes {
-        auth::totp::keep_used_codes_used(&mut tx, state, used).await?;
+    match &kept_totp {
+        // Two-factor login exactly as it was before: secret, codes, last used step, set-up in progress.
+        Some(columns) => auth::totp::restore_columns(&mut tx, columns).await?,
+        None => {
+            if let Some(used) = &used_codes {
+                auth::totp::keep_used_codes_used(&mut tx, state, used).await?;
+            }
+        }
     }
     sqlx::query("UPDATE instance SET failed_login_attempts = 0, locked_until = NULL WHERE id = 1").execute(&mut *tx).await?;
     tx.commit().await?;
@@ -313,40 +378,9 @@ fn send_batch(tx: &tokio::sync::mpsc::Sender<Msg>, section: Option<Section>, bat
 /// Replaces each sealed value by what this instance stores, and disables owners whose secrets
 /// were cleared, with a visible reason.
 fn apply_secrets(r: &mut Record, t: &HashMap<SecretKey, Option<String>>, totp_disabled: bool) {
-    let get = |section: Section, id: Option<i64>, p: &'static str, v: &Option<String>| -> (Option<String>, bool) {
-        match v {
-            None => (None, false),
-            Some(_) => match t.get(&(section, id, p)) {
-                Some(Some(new)) => (Some(new.clone()), false),
-                _ => (None, true),
-            },
-        }
-    };
+    let get = |section: Section, id: Option<i64>, p: &'static str, v: &Option<String>| sealed_or_lost(t, section, id, p, v);
     match r {
-        Record::Settings(s) => {
-            let (v, lost) = get(Section::Settings, None, purpose::PROXY_PASSWORD, &s.proxy_password);
-            s.proxy_password = v;
-            if lost {
-                s.general.proxy_enabled = false;
-            }
-            let (secret, _) = get(Section::Settings, None, purpose::TOTP_SECRET, &s.totp.secret);
-            let (codes, _) = get(Section::Settings, None, purpose::TOTP_BACKUP_CODES, &s.totp.backup_codes);
-            if totp_disabled || secret.is_none() {
-                s.totp.enabled = false;
-                s.totp.secret = None;
-                s.totp.backup_codes = None;
-            } else {
-                s.totp.secret = secret;
-                s.totp.backup_codes = codes;
-            }
-            let (v, lost) = get(Section::Settings, None, purpose::BACKUP_PASSWORD, &s.backup_password);
-            s.backup_password = v;
-            if lost {
-                // Encryption without a password would refuse every backup, the undo point included.
-                s.backup.schedule_enabled = false;
-                s.backup.encrypt = false;
-            }
-        }
+        Record::Settings(s) => apply_settings_secrets(s, t, totp_disabled),
         Record::Tracker(x) => {
             let (v, lost) = get(Section::Trackers, Some(x.id), purpose::TRACKER_API_TOKEN, &x.api_token);
             x.api_token = v;
@@ -374,5 +408,43 @@ fn apply_secrets(r: &mut Record, t: &HashMap<SecretKey, Option<String>>, totp_di
             }
         }
         _ => {}
+    }
+}
+
+fn sealed_or_lost(t: &HashMap<SecretKey, Option<String>>, section: Section, id: Option<i64>, p: &'static str, v: &Option<String>) -> (Option<String>, bool) {
+    match v {
+        None => (None, false),
+        Some(_) => match t.get(&(section, id, p)) {
+            Some(Some(new)) => (Some(new.clone()), false),
+            _ => (None, true),
+        },
+    }
+}
+
+/// The settings' part of [`apply_secrets`]: a lost proxy password turns the proxy off, a lost
+/// backup password turns scheduled and encrypted backups off, a lost 2FA secret turns 2FA off.
+fn apply_settings_secrets(s: &mut SettingsRecord, t: &HashMap<SecretKey, Option<String>>, totp_disabled: bool) {
+    let get = |section: Section, id: Option<i64>, p: &'static str, v: &Option<String>| sealed_or_lost(t, section, id, p, v);
+    let (v, lost) = get(Section::Settings, None, purpose::PROXY_PASSWORD, &s.proxy_password);
+    s.proxy_password = v;
+    if lost {
+        s.general.proxy_enabled = false;
+    }
+    let (secret, _) = get(Section::Settings, None, purpose::TOTP_SECRET, &s.totp.secret);
+    let (codes, _) = get(Section::Settings, None, purpose::TOTP_BACKUP_CODES, &s.totp.backup_codes);
+    if totp_disabled || secret.is_none() {
+        s.totp.enabled = false;
+        s.totp.secret = None;
+        s.totp.backup_codes = None;
+    } else {
+        s.totp.secret = secret;
+        s.totp.backup_codes = codes;
+    }
+    let (v, lost) = get(Section::Settings, None, purpose::BACKUP_PASSWORD, &s.backup_password);
+    s.backup_password = v;
+    if lost {
+        // Encryption without a password would refuse every backup, the undo point included.
+        s.backup.schedule_enabled = false;
+        s.backup.encrypt = false;
     }
 }

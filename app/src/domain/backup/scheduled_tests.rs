@@ -85,6 +85,7 @@ async fn a_scheduled_run_after_a_restart_writes_a_backup_that_restores() {
             current_password: Zeroizing::new(PASSWORD.into()),
             backup_password: None,
             source_password: None,
+            totp: Default::default(),
             dry_run: false,
         },
     )
@@ -109,7 +110,7 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
     let v = history::verify(&state, in_a.history_id, None).await.unwrap();
     assert!(v.ok, "{}", v.message);
     assert_eq!(history::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
-    let req = |id| history::StoredRestore { id, current_password: current_password(), backup_password: None, source_password: None, dry_run: false };
+    let req = |id| history::StoredRestore { id, current_password: current_password(), backup_password: None, source_password: None, totp: Default::default(), dry_run: false };
     let report = history::restore_stored(&state, req(in_a.history_id)).await.unwrap();
     let settings = crate::domain::settings::load(&state.db).await.unwrap();
     assert_eq!(settings.backup_storage_path.as_deref(), Some(store_a.to_str().unwrap()), "the backup's settings came back");
@@ -316,6 +317,7 @@ async fn an_encrypted_scheduled_run_after_a_restart_restores_with_its_password()
             current_password: Zeroizing::new(PASSWORD.into()),
             backup_password: Some(Zeroizing::new("scheduled backup pw".into())),
             source_password: None,
+            totp: Default::default(),
             dry_run: false,
         },
     )
@@ -489,6 +491,7 @@ async fn restoring_a_backup_with_the_schedule_on_starts_no_run_at_once() {
         current_password: Zeroizing::new(PASSWORD.into()),
         backup_password: None,
         source_password: None,
+        totp: Default::default(),
         dry_run: false,
     };
     restore::restore(&fresh, request).await.unwrap();

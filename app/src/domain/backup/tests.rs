@@ -34,6 +34,7 @@ fn req(file: &std::path::Path, current: &str) -> RestoreRequest {
         current_password: Zeroizing::new(current.into()),
         backup_password: None,
         source_password: None,
+        totp: Default::default(),
         dry_run: false,
     }
 }
@@ -90,7 +91,7 @@ async fn same_instance_round_trip_restores_every_row() {
 
     // Undo: restoring the pre-restore backup brings back the data as it was just before.
     let undo =
-        StoredRestore { id: pre.id, current_password: Zeroizing::new(PASSWORD.into()), backup_password: None, source_password: None, dry_run: false };
+        StoredRestore { id: pre.id, current_password: Zeroizing::new(PASSWORD.into()), backup_password: None, source_password: None, totp: Default::default(), dry_run: false };
     let undone = history::restore_stored(&s, undo).await.unwrap();
     assert_eq!(records(&export_plain(&s).await), records(&changed));
     assert_ne!(undone.pre_restore_backup.map(|p| p.id), Some(pre.id), "the undo saved its own undo point");
