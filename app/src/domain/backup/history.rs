@@ -45,6 +45,7 @@ impl Row {
             created_at: self.created_at,
             trigger: self.trigger_kind,
             file_name: self.file_name,
+            directory: self.directory,
             size_bytes: self.size_bytes,
             encrypted: self.encrypted,
             sha256: self.sha256,
