@@ -8,7 +8,9 @@ use leptos::prelude::*;
 pub(super) fn ExportSection(dirty: RwSignal<bool>) -> impl IntoView {
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let one_off = RwSignal::new(String::new());
+    // What the server answered (in the download frame), and the one-off password's own check.
     let error = RwSignal::new(None::<String>);
+    let pw_error = RwSignal::new(None::<String>);
     let started = RwSignal::new(false);
     let frame = NodeRef::<leptos::html::Iframe>::new();
     let encrypt = move || ov.with(|o| o.settings.encrypt);
@@ -51,19 +53,22 @@ pub(super) fn ExportSection(dirty: RwSignal<bool>) -> impl IntoView {
             <form method="post" action="/api/backup/export" target="export-frame"
                 on:submit=move |ev| {
                     error.set(None);
+                    pw_error.set(None);
                     if blocked().is_some() {
                         ev.prevent_default();
                         return;
                     }
                     if let Err(m) = check_one_off(&one_off.get()) {
                         ev.prevent_default();
-                        error.set(Some(m));
+                        pw_error.set(Some(m));
+                        crate::browser::focus("#export-password");
                         return;
                     }
                     started.set(true);
                 }>
                 <TextField id="export-password" label="One-off backup password (optional)" kind="password" value=one_off
-                    autocomplete="new-password" hint="Encrypts this download only; leave empty to use the settings."/>
+                    autocomplete="new-password" reveal=true error=Signal::derive(move || pw_error.get())
+                    hint=format!("Encrypts this download only; leave empty to use the settings. At least {} characters; check it with “Show”: the file cannot be opened without it.", crate::model::backup::BACKUP_PASSWORD_MIN_LEN)/>
                 <input type="hidden" name="password" prop:value=move || one_off.get()/>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || blocked().is_some()
@@ -72,7 +77,7 @@ pub(super) fn ExportSection(dirty: RwSignal<bool>) -> impl IntoView {
                 </div>
             </form>
             <ErrorNotice error=Signal::derive(move || error.get())/>
-            <SuccessNotice message=Signal::derive(move || (started.get() && error.get().is_none()).then(|| "The download has started: your browser saves the file.".to_string()))/>
+            <SuccessNotice message=Signal::derive(move || (started.get() && error.get().is_none() && pw_error.get().is_none()).then(|| "The download has started: your browser saves the file.".to_string()))/>
             <iframe name="export-frame" title="Export download" hidden node_ref=frame on:load=on_frame_load></iframe>
         </section>
     }

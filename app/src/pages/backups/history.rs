@@ -2,16 +2,20 @@
 
 use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
-use crate::components::{action_error, human_bytes, ErrorNotice, TextField};
+use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry};
 use leptos::prelude::*;
 
-fn trigger_label(trigger: &str) -> &'static str {
+/// The trigger of a stored backup, for people. Every known value has its own label; an unknown
+/// one (a newer server) is shown as it is, never taken for another.
+fn trigger_label(trigger: &str) -> String {
     match trigger {
-        "pre_restore" => "Before a restore",
-        "imported" => "Added by hand",
-        _ => "Scheduled",
+        "scheduled" => "Scheduled".into(),
+        "manual" => "Run by hand".into(),
+        "pre_restore" => "Before a restore".into(),
+        "imported" => "Added by hand".into(),
+        other => format!("Other ({other})"),
     }
 }
 
@@ -60,7 +64,7 @@ pub(super) fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSigna
                     <div class="table-wrap">
                         <table class="stack">
                             <thead><tr>
-                                <th scope="col">"Date (UTC)"</th><th scope="col">"Trigger"</th><th scope="col" class="num">"Size"</th>
+                                <th scope="col">"Date (UTC)"</th><th scope="col">"Trigger"</th><th scope="col">"File"</th><th scope="col" class="num">"Size"</th>
                                 <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>
@@ -84,8 +88,13 @@ pub(super) fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSigna
                                         <tr data-testid="history-row">
                                             <td data-label="Date (UTC)">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                             <td data-label="Trigger">{trigger_label(&e.trigger)}</td>
+                                            <td data-label="File" class="history-file">
+                                                <code>{e.file_name.clone().unwrap_or_else(|| "—".into())}</code>
+                                                {e.directory.clone().map(|d| view! { <small class="hint">"in " <code class="dir">{d}</code></small> })}
+                                                {(!present && e.file_name.is_some()).then(|| view! { <small class="hint">"The file is no longer there."</small> })}
+                                            </td>
                                             <td class="num" data-label="Size">{e.size_bytes.map(human_bytes).unwrap_or_default()}
-                                                {encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}</td>
+                                                {encrypted.then(|| view! { " " <LockMark/> })}</td>
                                             <td data-label="Status">{status}</td>
                                             <td data-label="Verified">{verified}</td>
                                             <td class="actions">
@@ -165,7 +174,7 @@ pub(super) fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> i
                                 view! {
                                     <li data-testid="found-file">
                                         <code>{f.file_name.clone()}</code> " " <span class="hint">{human_bytes(f.size_bytes)}</span>
-                                        {f.encrypted.then(|| view! { " " <span role="img" aria-label="encrypted" title="Encrypted (.ttbak)">"🔒"</span> })}
+                                        {f.encrypted.then(|| view! { " " <LockMark/> })}
                                         " "
                                         <button class="btn btn-small" type="button" aria-label=label disabled=move || import.pending().get()
                                             on:click=move |_| { adding.set(Some(name.clone())); import.dispatch(ImportFoundBackup { file_name: name.clone(), backup_password: optional(check_password) }); }>

@@ -4,6 +4,7 @@
 mod config;
 mod export;
 mod history;
+mod kit;
 mod restore;
 
 use crate::api::backup::{get_backup_overview, list_backup_history, list_found_backups};
