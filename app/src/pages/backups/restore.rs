@@ -38,6 +38,7 @@ fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
             None => view! { <p class="hint">"Read in this browser from the start of the file. The dry run checks every record on the server before anything changes."</p> }.into_any(),
         }}
     }
+    .into_any()
 }
 
 /// The restore fields that show their own errors, by the server's field name, with the input
@@ -304,7 +305,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
 
     view! {
         <section class="card" aria-labelledby="restore-title">
-            <h2 id="restore-title">"Restore"</h2>
+            {view! { <h2 id="restore-title">"Restore"</h2>
             <p>"Restoring replaces all current data with the backup's. The current data is saved first (see History), so a restore can be undone. Your login password stays the same and you stay logged in."</p>
             <div class="visually-hidden" role="status" aria-live="polite" data-testid="restore-announce">{move || announce.get()}</div>
             <div class="dropzone" class:active=move || drag.get()
@@ -318,7 +319,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             {move || restore_source.get().map(|s| match s {
                 Source::Upload(p) => view! { <p>"File: " <strong>{p.name.clone()}</strong> " (" {human_bytes(p.size as i64)} ")"</p> }.into_any(),
                 Source::Stored { name, .. } => view! { <p>"Stored backup: " <strong>{name}</strong> " — read on the server, nothing is uploaded."</p> }.into_any(),
-            })}
+            })} }.into_any()}
             {move || match step.get() {
                 Step::NeedPassword => view! {
                     <form on:submit=decrypt>
@@ -339,13 +340,13 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 }.into_any(),
                 Step::Choose => ().into_any(),
             }}
-            <Show when=move || url_differs()>
+            {view! { <Show when=move || url_differs()>
                 <div class="notice" role="note">
                     <strong>"This backup comes from another instance"</strong>
                     " (its URL differs from this one's). Secrets it holds can only be carried over with the login password of that instance — enter it below; otherwise they are cleared and their owners disabled."
                 </div>
-            </Show>
-            <Show when=move || restore_source.get().is_some()>
+            </Show> }.into_any()}
+            {view! { <Show when=move || restore_source.get().is_some()>
                 <div class="form-grid">
                     <TextField id="restore-current-password" label="Your current login password" kind="password" value=current_pw autocomplete="current-password"
                         error=error_at_field("restore-current-password")/>
@@ -359,10 +360,10 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 <div class="actions">
                     <button class="btn" type="button" node_ref=check_button disabled=move || !can_check() on:click=move |_| run(true, true)>"Check (dry run)"</button>
                 </div>
-            </Show>
-            <div id="restore-error" tabindex="-1">
+            </Show> }.into_any()}
+            {view! { <div id="restore-error" tabindex="-1">
                 <ErrorNotice error=general_error/>
-            </div>
+            </div> }.into_any()}
             {move || busy.get().map(|b| view! {
                 <p role="status">{b}</p>
                 {upload_progress.get().map(|f| view! {
@@ -370,7 +371,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                     <progress id="upload-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
                 })}
             })}
-            <Show when=move || dry.with(Option::is_some)>
+            {view! { <Show when=move || dry.with(Option::is_some)>
                 <div class="notice info" id="dry-run-report" tabindex="-1" role="region" aria-labelledby="dry-run-title" data-testid="dry-run-report">
                     <h3 id="dry-run-title">"Dry run: what the restore will do"</h3>
                     {move || dry.get().map(|r| view! { <ReportBody report=r/> })}
@@ -385,7 +386,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                         </Show>
                     </form>
                 </div>
-            </Show>
+            </Show> }.into_any()}
             {move || result.get().map(|r| view! {
                 <div class="success-box" id="restore-result" tabindex="-1" role="region" aria-labelledby="restore-result-title" data-testid="restore-result">
                     <h3 id="restore-result-title">"Restore complete"</h3>
@@ -411,7 +412,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                     })}
                     <p><a href="/">"Open the dashboard"</a>" to see the restored data."</p>
                 </div>
-            })}
+            }.into_any())}
         </section>
     }
 }
@@ -442,6 +443,7 @@ fn TotpChoiceField(choice: RwSignal<TotpChoice>, on_choose: Callback<TotpChoice>
                 "Its secret and backup codes replace this instance's; the next login asks for a code from that authenticator.")}
         </fieldset>
     }
+    .into_any()
 }
 
 #[component]
@@ -496,4 +498,5 @@ fn ReportBody(report: RestoreReport) -> impl IntoView {
             {totp_off.then(|| view! { <p><a href="/settings/security">"Set it up again in Settings → Security"</a>"."</p> })}
         </div>
     }
+    .into_any()
 }
