@@ -162,9 +162,8 @@ async fn restore_into_an_instance_with_another_password() {
     let other = "another password 42";
     let dst = TestServer::start(&d2).await;
     dst.setup(other).await;
-    let report = restore(&dst, bytes.clone(), "b.json", &[("current_password", other), ("source_password", PASSWORD), ("totp", "take_backup")])
-        .await
-        .unwrap();
+    let report =
+        restore(&dst, bytes.clone(), "b.json", &[("current_password", other), ("source_password", PASSWORD), ("totp", "take_backup")]).await.unwrap();
     assert_eq!(report["secrets_cleared"], 0, "{report}");
     let (_, _, after) = export(&dst, None).await;
     assert_eq!(opened(&src.state, records(&bytes)), opened(&dst.state, records(&after)));

@@ -102,7 +102,12 @@ pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord) -> Vec<Set
         ("backup.encrypt", "Encrypt backups", on_off(b0.encrypt), on_off(b1.encrypt)),
         ("backup.password", "Backup password", set_or_not(&now.backup_password), set_or_not(&after.backup_password)),
         ("totp.enabled", "Two-factor login", on_off(now.totp.enabled), on_off(after.totp.enabled)),
-        ("security.session_timeout_minutes", "Session timeout (minutes)", s0.session_timeout_minutes.to_string(), s1.session_timeout_minutes.to_string()),
+        (
+            "security.session_timeout_minutes",
+            "Session timeout (minutes)",
+            s0.session_timeout_minutes.to_string(),
+            s1.session_timeout_minutes.to_string(),
+        ),
         ("security.lockout_threshold", "Failed attempts before lockout", s0.lockout_threshold.to_string(), s1.lockout_threshold.to_string()),
         ("security.lockout_minutes", "Lockout duration (minutes)", s0.lockout_minutes.to_string(), s1.lockout_minutes.to_string()),
         ("general.poll_interval_minutes", "Poll interval (minutes)", g0.poll_interval_minutes.to_string(), g1.poll_interval_minutes.to_string()),
@@ -196,7 +201,8 @@ impl TotpSides {
             },
             TotpFate::Unchanged => "Backup codes: none (two-factor login is off).".into(),
             TotpFate::TurnedOn | TotpFate::Replaced if self.codes_carried => {
-                "Backup codes: those of the backup, as they were when it was made (codes used since then on the other instance still work here once).".into()
+                "Backup codes: those of the backup, as they were when it was made (codes used since then on the other instance still work here once)."
+                    .into()
             }
             TotpFate::TurnedOn | TotpFate::Replaced => {
                 "Backup codes: none could be carried over — make new ones in Settings → Security after the next login.".into()

@@ -411,7 +411,13 @@ fn apply_secrets(r: &mut Record, t: &HashMap<SecretKey, Option<String>>, totp_di
     }
 }
 
-fn sealed_or_lost(t: &HashMap<SecretKey, Option<String>>, section: Section, id: Option<i64>, p: &'static str, v: &Option<String>) -> (Option<String>, bool) {
+fn sealed_or_lost(
+    t: &HashMap<SecretKey, Option<String>>,
+    section: Section,
+    id: Option<i64>,
+    p: &'static str,
+    v: &Option<String>,
+) -> (Option<String>, bool) {
     match v {
         None => (None, false),
         Some(_) => match t.get(&(section, id, p)) {

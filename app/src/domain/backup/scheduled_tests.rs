@@ -110,7 +110,14 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
     let v = history::verify(&state, in_a.history_id, None).await.unwrap();
     assert!(v.ok, "{}", v.message);
     assert_eq!(history::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
-    let req = |id| history::StoredRestore { id, current_password: current_password(), backup_password: None, source_password: None, totp: Default::default(), dry_run: false };
+    let req = |id| history::StoredRestore {
+        id,
+        current_password: current_password(),
+        backup_password: None,
+        source_password: None,
+        totp: Default::default(),
+        dry_run: false,
+    };
     let report = history::restore_stored(&state, req(in_a.history_id)).await.unwrap();
     let settings = crate::domain::settings::load(&state.db).await.unwrap();
     assert_eq!(settings.backup_storage_path.as_deref(), Some(store_a.to_str().unwrap()), "the backup's settings came back");

@@ -90,8 +90,14 @@ async fn same_instance_round_trip_restores_every_row() {
     assert_eq!(rt, 0);
 
     // Undo: restoring the pre-restore backup brings back the data as it was just before.
-    let undo =
-        StoredRestore { id: pre.id, current_password: Zeroizing::new(PASSWORD.into()), backup_password: None, source_password: None, totp: Default::default(), dry_run: false };
+    let undo = StoredRestore {
+        id: pre.id,
+        current_password: Zeroizing::new(PASSWORD.into()),
+        backup_password: None,
+        source_password: None,
+        totp: Default::default(),
+        dry_run: false,
+    };
     let undone = history::restore_stored(&s, undo).await.unwrap();
     assert_eq!(records(&export_plain(&s).await), records(&changed));
     assert_ne!(undone.pre_restore_backup.map(|p| p.id), Some(pre.id), "the undo saved its own undo point");
