@@ -2,6 +2,7 @@
 
 use app::backup_format::encrypted::TtbakReader;
 use app::backup_format::{check, FileKind, FormatError, Section};
+use app::domain::backup::{io_problem, FsRole};
 use clap::Subcommand;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -35,7 +36,10 @@ pub async fn backup(command: BackupCommand) -> Result<(), String> {
 }
 
 fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| format!("cannot read the password file {}: {e}", path.display()))?);
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the password file {}: {}.", path.display(), io_problem(e.kind(), FsRole::File, None)))?,
+    );
     let pw = Zeroizing::new(text.trim_end_matches(['\n', '\r']).to_string());
     if pw.is_empty() {
         return Err(format!("the password file {} is empty", path.display()));
@@ -46,11 +50,13 @@ fn read_password(path: &Path) -> Result<Zeroizing<String>, String> {
 /// Reads and checks the whole file; returns the report to print.
 pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<String, String> {
     let damaged = |e: FormatError| format!("{}: {e}", path.display());
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    // A sentence by kind, not the OS's "No such file or directory (os error 2)".
+    let cannot_open = |e: std::io::Error| format!("cannot open {}: {}.", path.display(), io_problem(e.kind(), FsRole::BackupFile, None));
+    let meta = std::fs::metadata(path).map_err(cannot_open)?;
     let mut head = [0u8; 8];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(|e| e.to_string())?;
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(cannot_open)?;
     let kind = FileKind::detect(&head[..n]);
-    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(|e| e.to_string())?);
+    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(cannot_open)?);
     let (checked, encryption) = match kind {
         FileKind::Plain => (check::check_all(file).map_err(damaged)?, None),
         FileKind::Encrypted => {

@@ -7,9 +7,11 @@ use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use tower::Layer;
 use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Builds the state and the router; used by `serve` and by the integration tests.
 pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeResult<(AppState, Router)> {
@@ -24,11 +26,14 @@ pub async fn build(settings: &Settings, leptos_options: LeptosOptions) -> ServeR
     let routes = generate_route_list(app::App);
     let ctx_state = state.clone();
     // The bundle, served from the .br/.gz files the build wrote at maximum compression (brotli 11
-    // is too slow to run per request); the files themselves when those are absent.
+    // is too slow to run per request); the files themselves when those are absent. Its names
+    // carry no hash, so the browser must ask each time: "no-cache" makes it revalidate with the
+    // ETag ServeDir sends (per file, per encoding), and an unchanged file costs a 304, not the
+    // whole bundle; a rebuilt one has a new ETag and is fetched at once.
     let pkg = format!("/{}", leptos_options.site_pkg_dir);
-    let pkg_files = ServeDir::new(std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref()))
-        .precompressed_br()
-        .precompressed_gzip();
+    let pkg_dir = std::path::Path::new(leptos_options.site_root.as_ref()).join(leptos_options.site_pkg_dir.as_ref());
+    let pkg_files = SetResponseHeaderLayer::if_not_present(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"))
+        .layer(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip());
     let router = Router::new()
         .nest_service(&pkg, pkg_files)
         .leptos_routes_with_context(&leptos_options, routes, move || provide_context(ctx_state.clone()), {

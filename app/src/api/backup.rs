@@ -134,11 +134,12 @@ pub async fn save_backup_settings(input: BackupSettingsInput) -> Result<BackupOv
 }
 
 /// Runs a scheduled backup now (same path as the 03:00 run: storage path, encryption,
-/// verification, retention, failure notification). Returns the outcome as a history entry.
+/// verification, retention, failure notification), recorded as "manual". Returns the outcome as
+/// a history entry. Without a storage path: 400 on `storage_path`, and nothing is recorded.
 #[server(prefix = "/api", endpoint = "backup/run-now", input = Json)]
 pub async fn run_backup_now() -> Result<HistoryEntry, AppError> {
     let (state, _) = require_auth().await?;
-    let outcome = domain::schedule::run_scheduled_backup(&state).await?;
+    let outcome = domain::schedule::run_now(&state).await?;
     let entries = domain::history::list(&state).await?;
     let newest = entries.into_iter().max_by_key(|e| e.id).ok_or_else(|| AppError::internal("the run left no history entry"))?;
     match outcome {
@@ -229,9 +230,14 @@ impl From<BackupError> for AppError {
                 let field = if t.is_wrong_password() { "backup_password" } else { "file" };
                 AppError::invalid(field, t.to_string())
             }
+            BackupError::Format(crate::backup_format::FormatError::ReadFailed { .. }) => internal("reading the backup failed", e),
             BackupError::Format(f) => AppError::invalid("file", f.to_string()),
+            BackupError::NoStoragePath => AppError::invalid("storage_path", e.to_string()),
             BackupError::Storage(m) => AppError::new(ErrorKind::Internal, m),
             BackupError::Io(m) => AppError::invalid("file", m),
+            // A kind the sentence cannot explain is a server fault: logged with a reference.
+            BackupError::Fs { kind, .. } if !crate::domain::backup::io_kind_is_explained(kind) => internal("a file operation failed", e),
+            BackupError::Fs { .. } => AppError::new(ErrorKind::Internal, e.to_string()),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
         }

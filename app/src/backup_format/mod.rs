@@ -291,6 +291,14 @@ pub enum FormatError {
     NewerVersion { found: u32, supported: u32 },
     #[error("The backup file ends early: it is incomplete (perhaps a download or copy was cut short).")]
     Truncated,
+    /// Nothing but (at most) blank space: told apart from a file cut short, which has a start.
+    #[error(
+        "The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup."
+    )]
+    Empty,
+    /// One header field that does not parse: its path, its value as written, and why.
+    #[error("The backup's header is invalid: {field} is {value}, {problem}.")]
+    HeaderField { field: String, value: String, problem: String },
     #[error("The backup's structure is wrong: {0}")]
     Structure(String),
     #[error("The backup's key wrap (the part that opens its secrets) is damaged or forged: {0}. The file is refused; nothing was changed.")]
@@ -303,6 +311,21 @@ pub enum FormatError {
     Encrypted(#[from] encrypted::TtbakError),
     #[error("could not read the backup: {0}")]
     Io(String),
+    /// The file (or the disk under it) failed while it was being read: a server fault, kept typed.
+    #[error("The backup could not be read: {}", read_problem(*kind))]
+    ReadFailed { kind: std::io::ErrorKind },
+}
+
+/// A sentence for an I/O failure while reading a backup that is already open.
+fn read_problem(kind: std::io::ErrorKind) -> &'static str {
+    use std::io::ErrorKind as K;
+    match kind {
+        K::PermissionDenied => "the server is not allowed to read the file",
+        K::NotFound => "the file was removed while it was being read",
+        K::IsADirectory => "it is a directory, not a file",
+        K::Interrupted | K::TimedOut => "reading it was interrupted",
+        _ => "the disk or filesystem reported an error while reading it",
+    }
 }
 
 impl FormatError {

@@ -132,7 +132,66 @@ pub fn header_from_value(v: serde_json::Value) -> Result<Header, FormatError> {
     if version > FORMAT_VERSION as u64 {
         return Err(FormatError::NewerVersion { found: version.min(u32::MAX as u64) as u32, supported: FORMAT_VERSION });
     }
-    serde_json::from_value(v).map_err(|e| FormatError::Structure(format!("the header is invalid: {e}")))
+    let original = v.clone();
+    serde_path_to_error::deserialize(v).map_err(|e| header_field_error(&original, e.path(), e.inner()))
+}
+
+/// Names the header field that failed, its value as written, and what it should be.
+fn header_field_error(header: &serde_json::Value, path: &serde_path_to_error::Path, inner: &serde_json::Error) -> FormatError {
+    use serde_path_to_error::Segment;
+    let mut at = Some(header);
+    for seg in path.iter() {
+        at = match seg {
+            Segment::Map { key } => at.and_then(|v| v.get(key)),
+            Segment::Seq { index } => at.and_then(|v| v.get(index)),
+            _ => None,
+        };
+    }
+    let field = short_path(path);
+    // A missing member or a wrong object: serde's own words name it ("missing field `x`").
+    let Some(value) = at.filter(|v| !v.is_object() && !v.is_array() && !field.is_empty()) else {
+        let place = if field.is_empty() { String::new() } else { format!("{field}: ") };
+        return FormatError::Structure(format!("the header is invalid: {place}{inner}"));
+    };
+    let problem = match (field.as_str(), field.strip_prefix("counts.")) {
+        ("created_at", _) => "which is not a date and time (expected RFC 3339 in UTC, like 2026-11-24T03:00:00Z)".to_string(),
+        (_, Some(section)) if Section::from_key(section).is_some() => {
+            format!("but the number of {section} records must be a whole number, 0 or more")
+        }
+        _ => format!("which is not allowed there ({inner})"),
+    };
+    FormatError::HeaderField { field, value: shorten(&value.to_string()), problem }
+}
+
+/// Untrusted text going into a message: keep it short.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 60;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+/// A field path for a message; a deeply nested one (a crafted `[[[[…]]]]`) is cut to its start
+/// and its depth, so the message stays one line instead of repeating `[0]` hundreds of times.
+fn short_path(path: &serde_path_to_error::Path) -> String {
+    const SHOWN: usize = 6;
+    let segments: Vec<&serde_path_to_error::Segment> = path.iter().collect();
+    let join = |segs: &[&serde_path_to_error::Segment]| {
+        let mut out = String::new();
+        for (i, seg) in segs.iter().enumerate() {
+            if i > 0 && !matches!(seg, serde_path_to_error::Segment::Seq { .. }) {
+                out.push('.');
+            }
+            out.push_str(&seg.to_string());
+        }
+        out
+    };
+    if segments.len() <= SHOWN {
+        join(&segments)
+    } else {
+        format!("{}… ({} levels deep)", join(&segments[..SHOWN]), segments.len())
+    }
 }
 
 /// Reads the header from the first bytes of a plain backup. `Ok(None)` means the prefix ends
@@ -195,13 +254,73 @@ pub enum Item {
 /// stays bounded by one record. Stops at the first error, from the file or from `on_item`.
 pub fn read<R: Read>(reader: R, mut on_item: impl FnMut(Item) -> Result<(), FormatError>) -> Result<(), FormatError> {
     let mut failure: Option<FormatError> = None;
-    let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(256 * 1024, reader));
-    let result = de.deserialize_map(TopVisitor { on_item: &mut on_item, failure: &mut failure });
-    let result = result.and_then(|()| de.end());
-    match (result, failure) {
-        (_, Some(f)) => Err(f),
-        (Ok(()), None) => Ok(()),
-        (Err(e), None) => Err(classify(e)),
+    let mut source = Source { inner: reader, seen: Seen::default() };
+    let result = {
+        let mut de = serde_json::Deserializer::from_reader(std::io::BufReader::with_capacity(256 * 1024, &mut source));
+        let result = de.deserialize_map(TopVisitor { on_item: &mut on_item, failure: &mut failure });
+        result.and_then(|()| de.end())
+    };
+    let Err(e) = result else { return Ok(()) };
+    let seen = source.seen;
+    // What the source saw comes first: serde_json passes a reader's error (a damaged .ttbak) or
+    // the end of the input up through whatever record it was in, and a message naming that
+    // record would blame it.
+    if let Some(read_error) = seen.error {
+        return Err(read_error);
+    }
+    if !seen.content {
+        return Err(FormatError::Empty);
+    }
+    if seen.eof {
+        return Err(FormatError::Truncated);
+    }
+    Err(failure.unwrap_or_else(|| classify(e)))
+}
+
+/// What the reader under the parser did, so failures are told by their cause, not by the text
+/// of serde_json's message.
+#[derive(Default)]
+struct Seen {
+    /// A byte other than blank space was read.
+    content: bool,
+    /// The input ended (a read returned 0).
+    eof: bool,
+    /// The first read error, as the error to report.
+    error: Option<FormatError>,
+}
+
+struct Source<R> {
+    inner: R,
+    seen: Seen,
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(0) if !buf.is_empty() => {
+                self.seen.eof = true;
+                Ok(0)
+            }
+            Ok(n) => {
+                if !self.seen.content {
+                    // A byte-order mark is not content either.
+                    let data = buf[..n].strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(&buf[..n]);
+                    self.seen.content = data.iter().any(|c| !c.is_ascii_whitespace());
+                }
+                Ok(n)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Err(e),
+            Err(e) => {
+                if self.seen.error.is_none() {
+                    // The decrypting reader reports damage as an io::Error wrapping its own error.
+                    self.seen.error = Some(match super::encrypted::TtbakError::from_io(&e) {
+                        Some(t) => FormatError::Encrypted(t),
+                        None => FormatError::ReadFailed { kind: e.kind() },
+                    });
+                }
+                Err(e)
+            }
+        }
     }
 }
 
@@ -209,14 +328,7 @@ fn classify(e: serde_json::Error) -> FormatError {
     use serde_json::error::Category;
     match e.classify() {
         Category::Eof => FormatError::Truncated,
-        Category::Io => {
-            // The decrypting reader reports damage as an io::Error wrapping its own error.
-            let io_err: std::io::Error = e.into();
-            match super::encrypted::TtbakError::from_io(&io_err) {
-                Some(t) => FormatError::Encrypted(t),
-                None => FormatError::Io(io_err.to_string()),
-            }
-        }
+        Category::Io => FormatError::ReadFailed { kind: std::io::Error::from(e).kind() },
         Category::Syntax => FormatError::NotJson(e.to_string()),
         Category::Data => FormatError::NotABackup,
     }
@@ -282,9 +394,9 @@ where
                 return Err(self.fail(FormatError::Structure(msg)));
             }
             let count = if section == Section::Settings {
+                // An end of input or a read error inside it is told apart by `read` (see Seen).
                 let record: SettingsRecord = match map.next_value_seed(Tracked::<SettingsRecord>::new()) {
                     Ok(r) => r,
-                    Err(e) if e.to_string().contains("EOF while parsing") => return Err(self.fail(FormatError::Truncated)),
                     Err(e) => return Err(self.fail(FormatError::record(section, 0, None, e.to_string()))),
                 };
                 if let Err(e) = (self.on_item)(Item::Record(Record::Settings(Box::new(record)))) {
@@ -322,9 +434,9 @@ impl<'de, T: serde::Deserialize<'de>> DeserializeSeed<'de> for Tracked<T> {
     type Value = T;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
         serde_path_to_error::deserialize(d).map_err(|e| {
-            let path = e.path().to_string();
+            let path = short_path(e.path());
             let inner = e.into_inner();
-            if path == "." {
+            if path.is_empty() {
                 inner
             } else {
                 de::Error::custom(format!("{path}: {inner}"))
@@ -380,13 +492,8 @@ where
                 Ok(Some(r)) => r,
                 Ok(None) => return Ok(()),
                 Err(e) => {
-                    let msg = e.to_string();
-                    // End of input inside a record is truncation, not a bad field.
-                    *self.failure = Some(if msg.contains("EOF while parsing") {
-                        FormatError::Truncated
-                    } else {
-                        FormatError::record(self.section, index, None, msg)
-                    });
+                    // An end of input or a read error inside a record is told apart by `read`.
+                    *self.failure = Some(FormatError::record(self.section, index, None, e.to_string()));
                     return Err(de::Error::custom("backup rejected"));
                 }
             };
@@ -402,4 +509,224 @@ where
 fn unreachable_settings<T, E>() -> Result<Option<T>, E> {
     // Settings is an object, read by the top-level visitor; SectionSeed is never built for it.
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup_format::encrypted::{KdfParams, TtbakReader, TtbakWriter};
+    use crate::model::auth::SecuritySettings;
+    use crate::model::settings::{BackupSettings, GeneralSettings};
+    use crate::model::trackers::Snapshot;
+    use proptest::prelude::*;
+
+    fn settings(threshold: f64) -> SettingsRecord {
+        SettingsRecord {
+            general: GeneralSettings {
+                poll_interval_minutes: 60,
+                snapshot_retention_days: None,
+                proxy_enabled: false,
+                proxy_type: "socks5".into(),
+                proxy_host: None,
+                proxy_port: None,
+                proxy_username: None,
+                notifications_enabled: true,
+                notify_ratio_drop_threshold: threshold,
+                notify_buffer_milestone_gib: 100,
+            },
+            proxy_password: None,
+            security: SecuritySettings { session_timeout_minutes: 60, lockout_threshold: 5, lockout_minutes: 15 },
+            totp: TotpRecord { enabled: false, secret: None, backup_codes: None },
+            backup: BackupSettings::default(),
+            backup_password: None,
+        }
+    }
+
+    fn snapshot(id: i64, ratio: f64, seed_bonus: f64, required_ratio: f64) -> Snapshot {
+        Snapshot {
+            id,
+            tracker_id: 1,
+            polled_at: chrono::DateTime::parse_from_rfc3339("2026-11-24T03:00:00Z").unwrap().with_timezone(&chrono::Utc),
+            uploaded_bytes: 1 << 40,
+            downloaded_bytes: 1 << 39,
+            ratio: Some(ratio),
+            buffer_bytes: None,
+            seeding_count: Some(3),
+            leeching_count: None,
+            seed_bonus: Some(seed_bonus),
+            hit_and_runs: None,
+            required_ratio: Some(required_ratio),
+            warned: false,
+            freeleech_tokens: None,
+            username: Some("someone".into()),
+            group_name: None,
+            is_manual: false,
+        }
+    }
+
+    /// A whole plain backup: settings, and `snapshots` as its only records.
+    fn backup(threshold: f64, snapshots: &[Snapshot]) -> Vec<u8> {
+        let counts = Counts { settings: 1, tracker_snapshots: snapshots.len() as u64, ..Counts::default() };
+        let created = chrono::DateTime::parse_from_rfc3339("2026-11-24T03:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        let mut w = PlainWriter::begin(Vec::new(), &Header::new(created, None, counts), None).unwrap();
+        w.settings(&settings(threshold)).unwrap();
+        for section in &Section::ALL[1..] {
+            w.begin_section(*section).unwrap();
+            if *section == Section::TrackerSnapshots {
+                for s in snapshots {
+                    w.record(s.id, s).unwrap();
+                }
+            }
+            w.end_section().unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn read_all(bytes: impl Read) -> Result<(f64, Vec<Snapshot>), FormatError> {
+        let (mut threshold, mut snapshots) = (f64::NAN, Vec::new());
+        read(bytes, |item| {
+            match item {
+                Item::Record(Record::Settings(s)) => threshold = s.general.notify_ratio_drop_threshold,
+                Item::Record(Record::TrackerSnapshot(s)) => snapshots.push(s),
+                _ => {}
+            }
+            Ok(())
+        })?;
+        Ok((threshold, snapshots))
+    }
+
+    fn read_err(bytes: &[u8]) -> String {
+        read_all(bytes).unwrap_err().to_string()
+    }
+
+    /// Every finite double, with the awkward ones over-represented: any bit pattern (mostly huge
+    /// or tiny exponents), subnormals, ±0, and ratios of two integers as trackers report them.
+    fn any_finite() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<u64>().prop_map(f64::from_bits).prop_filter("finite", |x| x.is_finite()),
+            (any::<bool>(), 1u64..(1 << 52)).prop_map(|(neg, m)| if neg { -f64::from_bits(m) } else { f64::from_bits(m) }),
+            Just(0.0),
+            Just(-0.0),
+            Just(f64::MIN_POSITIVE),
+            Just(f64::MAX),
+            Just(f64::MIN),
+            (1u64..1 << 50, 1u64..1 << 50).prop_map(|(a, b)| a as f64 / b as f64),
+            (0.0f64..1e6),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// read(write(x)) gives back the very same double, bit for bit.
+        #[test]
+        fn every_finite_double_reads_back_bit_for_bit(t in any_finite(), r in any_finite(), b in any_finite(), q in any_finite()) {
+            let bytes = backup(t, &[snapshot(1, r, b, q)]);
+            let (t2, s) = read_all(&bytes[..]).unwrap();
+            prop_assert_eq!(t2.to_bits(), t.to_bits(), "threshold {:?} came back as {:?}", t, t2);
+            let s = &s[0];
+            for (name, before, after) in [("ratio", r, s.ratio), ("seed_bonus", b, s.seed_bonus), ("required_ratio", q, s.required_ratio)] {
+                let after = after.unwrap();
+                prop_assert_eq!(after.to_bits(), before.to_bits(), "{} {:?} came back as {:?}", name, before, after);
+            }
+        }
+    }
+
+    #[test]
+    fn the_double_of_the_issue_reads_back_exactly() {
+        // Written as its shortest form 7.2775408945681175, read back one unit in the last place
+        // off (7.277540894568117) by serde_json without float_roundtrip.
+        let x: f64 = "7.2775408945681175".parse().unwrap();
+        let bytes = backup(0.1, &[snapshot(1, x, x, x)]);
+        assert!(String::from_utf8_lossy(&bytes).contains("\"ratio\":7.2775408945681175,"));
+        let (_, s) = read_all(&bytes[..]).unwrap();
+        assert_eq!(s[0].ratio.map(f64::to_bits), Some(x.to_bits()));
+    }
+
+    #[test]
+    fn an_empty_file_says_it_is_empty() {
+        let expected = "The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup.";
+        for empty in [&b""[..], b"\n \r\n\t", b"\xEF\xBB\xBF"] {
+            assert!(matches!(read_all(empty), Err(FormatError::Empty)), "{empty:?}");
+            assert_eq!(read_err(empty), expected);
+            assert!(matches!(crate::backup_format::preview::plain_header(empty, true), Err(FormatError::Empty)));
+        }
+        // A file with a start is cut short, not empty.
+        assert_eq!(read_err(b"{"), "The backup file ends early: it is incomplete (perhaps a download or copy was cut short).");
+        assert!(matches!(crate::backup_format::preview::plain_header(b"{\"hea", true), Err(FormatError::Truncated)));
+    }
+
+    #[test]
+    fn a_bad_header_field_is_named_with_its_value() {
+        let good = String::from_utf8(backup(0.1, &[snapshot(1, 1.0, 2.0, 0.5)])).unwrap();
+        let bad = good.replacen("\"created_at\":\"2026-11-24T03:00:00Z\"", "\"created_at\":\"not-a-date\"", 1);
+        assert_eq!(
+            read_err(bad.as_bytes()),
+            "The backup's header is invalid: created_at is \"not-a-date\", which is not a date and time (expected RFC 3339 in UTC, like 2026-11-24T03:00:00Z)."
+        );
+        let bad = good.replacen("\"tracker_snapshots\":1", "\"tracker_snapshots\":-5", 1);
+        assert_eq!(
+            read_err(bad.as_bytes()),
+            "The backup's header is invalid: counts.tracker_snapshots is -5, but the number of tracker_snapshots records must be a whole number, 0 or more."
+        );
+        // The same through the header sniffer the browser uses.
+        let e = sniff_header(bad.as_bytes()).unwrap_err().to_string();
+        assert!(e.contains("counts.tracker_snapshots is -5"), "{e}");
+        let bad = good.replacen("\"app_version\":\"", "\"app_version\":7,\"x\":\"", 1);
+        assert_eq!(
+            read_err(bad.as_bytes()),
+            "The backup's header is invalid: app_version is 7, which is not allowed there (invalid type: integer `7`, expected a string)."
+        );
+        let bad = good.replacen(&format!("\"app_version\":\"{}\",", env!("CARGO_PKG_VERSION")), "", 1);
+        assert_eq!(read_err(bad.as_bytes()), "The backup's structure is wrong: the header is invalid: missing field `app_version`");
+    }
+
+    #[test]
+    fn a_deeply_nested_value_does_not_repeat_its_path() {
+        // A record with flattened fields (a tracker) keeps unknown members, so it reads them
+        // whole: 500 levels deep passes serde_json's limit of 128 inside the path tracker.
+        let good = String::from_utf8(backup(0.1, &[])).unwrap();
+        let deep = format!("{}{}", "[".repeat(500), "]".repeat(500));
+        let bad = good.replacen("\"trackers\":[\n", &format!("\"trackers\":[\n{{\"id\":1,\"extra\":{deep}}}\n"), 1);
+        assert_ne!(bad, good);
+        // The path used to repeat "[0]" 124 times.
+        assert_eq!(
+            read_err(bad.as_bytes()),
+            "trackers, record 0: extra[0][0][0][0][0]… (125 levels deep): recursion limit exceeded at line 5 column 141"
+        );
+    }
+
+    /// A .ttbak cut short (or with a damaged end) names the damage, not the record the parser
+    /// happened to be in when the decrypting reader gave up.
+    #[test]
+    fn a_truncated_ttbak_says_so_without_blaming_a_record() {
+        let snapshots: Vec<Snapshot> = (1..=400).map(|i| snapshot(i, i as f64 / 7.0, (i * i) as f64 / 3.0, 0.6)).collect();
+        let plain = backup(0.1, &snapshots);
+        let fast = KdfParams { memory_kib: 1024, iterations: 1, parallelism: 1 };
+        let mut w = TtbakWriter::with_chunk_size(Vec::new(), b"pw", fast, 1024).unwrap();
+        std::io::Write::write_all(&mut w, &plain).unwrap();
+        let file = w.finish().unwrap();
+        assert!(file.len() > 4 * 1024, "several chunks: {}", file.len());
+        for cut in [file.len() - 10, file.len() / 2, file.len() / 2 + 1040] {
+            let reader = TtbakReader::new(&file[..cut], b"pw").unwrap();
+            let e = read_all(reader).unwrap_err();
+            assert!(matches!(e, FormatError::Encrypted(crate::backup_format::encrypted::TtbakError::TruncatedOrDamaged { .. })), "{e:?}");
+            // Once "tracker_snapshots, record 202: …: The end of the backup is missing…".
+            let text = e.to_string();
+            assert!(text.starts_with("The end of the backup is missing or damaged: its last chunk "), "{text}");
+            assert!(
+                text.ends_with("failed its integrity check. The file was probably cut short (an interrupted download or copy). Use a complete copy of the backup."),
+                "{text}"
+            );
+            assert!(!text.contains("record") && !text.contains("tracker_snapshots"), "{text}");
+        }
+        let mut flipped = file.clone();
+        let at = file.len() / 2;
+        flipped[at] ^= 1;
+        let e = read_all(TtbakReader::new(&flipped[..], b"pw").unwrap()).unwrap_err().to_string();
+        assert!(e.starts_with("Part of the backup is damaged or out of order: chunk "), "{e}");
+        assert!(!e.contains("record"), "{e}");
+        // Whole, it reads.
+        assert_eq!(read_all(TtbakReader::new(&file[..], b"pw").unwrap()).unwrap().1.len(), 400);
+    }
 }

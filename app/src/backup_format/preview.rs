@@ -66,8 +66,14 @@ impl HeaderSink {
 pub fn plain_header(prefix: &[u8], is_whole_file: bool) -> Result<Option<Header>, FormatError> {
     match sniff_header(prefix)? {
         Some(h) => Ok(Some(h)),
+        None if is_whole_file && is_blank(prefix) => Err(FormatError::Empty),
         None if is_whole_file => Err(FormatError::Truncated),
         None if prefix.len() >= MAX_SNIFF => Err(FormatError::Structure("the header does not fit in the first MiB".into())),
         None => Ok(None),
     }
+}
+
+/// No byte but blank space (or a byte-order mark): an empty file, not one cut short.
+fn is_blank(bytes: &[u8]) -> bool {
+    bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes).iter().all(u8::is_ascii_whitespace)
 }

@@ -204,7 +204,7 @@ pub struct BackupOverview {
     pub instance_url: Option<String>,
     /// Largest upload restore accepts, in bytes.
     pub upload_limit_bytes: u64,
-    /// The newest scheduled run failed, and why (shown prominently).
+    /// The newest scheduled or manual run failed, and why (shown prominently).
     pub last_failure: Option<String>,
 }
 

@@ -47,3 +47,39 @@ async fn inspect_prints_counts_and_refuses_damaged_files() {
     assert_eq!(code, 1);
     assert!(stderr.contains("cannot open"), "{stderr}");
 }
+
+/// `backup inspect` names the problem: an empty file, a .ttbak cut short (not a record that
+/// happened to be in the decoder), a missing file (a sentence, not the OS's words).
+#[tokio::test]
+async fn inspect_names_empty_cut_and_missing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    app::domain::sample::fill(&srv.state).await.unwrap();
+
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, b"").unwrap();
+    let (code, _, stderr) = inspect(&empty, None);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr.trim_end(),
+        format!("tracker-tracker: {}: The backup file is empty: it holds no data at all (perhaps a download or copy failed before it began). Choose another copy of the backup.", empty.display())
+    );
+
+    let res = srv.client.post(format!("{}/api/backup/export", srv.url)).form(&[("password", "backup password 1")]).send().await.unwrap();
+    let bytes = res.bytes().await.unwrap().to_vec();
+    let pw = dir.path().join("pw.txt");
+    std::fs::write(&pw, "backup password 1\n").unwrap();
+    let cut = dir.path().join("cut.ttbak");
+    std::fs::write(&cut, &bytes[..bytes.len() - 20]).unwrap();
+    let (code, _, stderr) = inspect(&cut, Some(&pw));
+    assert_eq!(code, 1);
+    let prefix = format!("tracker-tracker: {}: The end of the backup is missing or damaged: its last chunk 0 (starting at byte ", cut.display());
+    assert!(stderr.starts_with(&prefix), "{stderr}");
+    assert!(!stderr.contains("record"), "{stderr}");
+
+    let missing = dir.path().join("missing.json");
+    let (code, _, stderr) = inspect(&missing, None);
+    assert_eq!(code, 1);
+    assert_eq!(stderr.trim_end(), format!("tracker-tracker: cannot open {}: the backup file does not exist (check the path).", missing.display()));
+}

@@ -4,9 +4,11 @@
 
 mod common;
 
+mod assets;
 mod auth;
 mod backup;
 mod backup_encrypted;
+mod backup_runs;
 mod cli;
 mod clients;
 mod generate;

@@ -10,16 +10,16 @@ use std::sync::{Arc, Mutex};
 
 /// What the receiver saw: method path?query, headers, body.
 #[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    headers: HeaderMap,
-    body: Vec<u8>,
+pub(crate) struct Received {
+    pub(crate) path: String,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
 }
 
-type Inbox = Arc<Mutex<Vec<Received>>>;
+pub(crate) type Inbox = Arc<Mutex<Vec<Received>>>;
 
 /// A tiny HTTP receiver on 127.0.0.1 that records every request and answers `status`.
-async fn receiver(status: StatusCode, answer: &'static str) -> (String, Inbox, tokio::task::JoinHandle<()>) {
+pub(crate) async fn receiver(status: StatusCode, answer: &'static str) -> (String, Inbox, tokio::task::JoinHandle<()>) {
     let inbox: Inbox = Arc::default();
     async fn record(
         State((inbox, status, answer)): State<(Inbox, StatusCode, &'static str)>,
@@ -48,7 +48,7 @@ async fn dead_port() -> u16 {
     port
 }
 
-fn target(name: &str, target_type: &str, config: Value) -> Value {
+pub(crate) fn target(name: &str, target_type: &str, config: Value) -> Value {
     json!({"input": {
         "id": null,
         "settings": {"name": name, "target_type": target_type, "enabled": true, "events": ["backup_failed", "tracker_down"],

@@ -2,7 +2,7 @@
 //! encrypted backup, chunk by chunk, so memory stays bounded whatever the size.
 
 use super::tables::{count_sql, decode, select_sql};
-use super::BackupError;
+use super::{BackupError, FsRole};
 use crate::backup_format::encrypted::{KdfParams, TtbakWriter};
 use crate::backup_format::plain::PlainWriter;
 use crate::backup_format::records::Record;
@@ -81,7 +81,7 @@ impl Sink {
         match self {
             Sink::Plain(v) => Ok(v),
             Sink::Encrypted(w) => {
-                let inner = w.into_inner().map_err(|e| BackupError::Io(e.error().to_string()))?;
+                let inner = w.into_inner().map_err(|e| BackupError::Fs { role: FsRole::BackupFile, path: None, kind: e.error().kind() })?;
                 Ok(inner.finish().map_err(FormatError::from)?)
             }
         }
@@ -101,7 +101,8 @@ impl<O: ExportOutput> Counter<'_, O> {
         }
         self.hasher.update(&chunk);
         self.size += chunk.len() as u64;
-        self.out.put(chunk).await.map_err(|e| BackupError::Io(format!("writing the backup failed: {e}")))
+        // Without a path: the caller that knows where it writes adds it (BackupError::at).
+        self.out.put(chunk).await.map_err(|e| BackupError::Fs { role: FsRole::BackupFile, path: None, kind: e.kind() })
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::restore;
 use super::storage::{self, Trigger, Written};
-use super::BackupError;
+use super::{BackupError, FsRole};
 use crate::domain::settings;
 use crate::domain::time::to_db;
 use crate::domain::AppState;
@@ -110,9 +110,8 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
     // Only a .partial named for the time one of those runs started (the name is taken moments
     // after the row): a storage directory shared with another instance keeps that one's files.
     let of_a_closed_run = |name: &str| {
-        let stamp = name.strip_prefix("tracker-tracker-backup-").and_then(|rest| rest.get(..16));
-        let at = stamp.and_then(|s| chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ").ok()).map(|t| t.and_utc());
-        at.is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
+        time_in_name(name)
+            .is_some_and(|at| started.iter().any(|s| at >= *s - chrono::Duration::seconds(1) && at <= *s + chrono::Duration::minutes(10)))
     };
     let s = settings::load(&state.db).await?;
     for dir in storage::managed_dirs(state, &s) {
@@ -262,17 +261,17 @@ fn is_wrong_password(e: &BackupError) -> bool {
     matches!(e, BackupError::Format(crate::backup_format::FormatError::Encrypted(t)) if t.is_wrong_password())
 }
 
-/// Retention: keeps the newest `keep` completed scheduled backups in the storage directory and
-/// deletes older ones (file and row). Newest means last written (by id: a clock that was once
-/// ahead cannot make old files look new). Failed runs don't count and are never a reason to delete;
-/// the newest completed backup always stays. Rows pointing elsewhere are left alone.
+/// Retention: keeps the newest `keep` completed scheduled backups (the 03:00 runs and the ones
+/// run by hand, written there the same way) in the storage directory and deletes older ones
+/// (file and row). Newest means last written (by id: a clock that was once ahead cannot make
+/// old files look new). Failed runs don't count and are never a reason to delete; the newest
+/// completed backup always stays. Rows pointing elsewhere are left alone.
 pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
     let managed = storage::managed_dirs(state, &s);
-    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = 'scheduled' ORDER BY id DESC")
-        .fetch_all(&state.db)
-        .await?;
+    let sql = format!("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind IN {} ORDER BY id DESC", storage::SCHEDULE_TRIGGERS);
+    let rows: Vec<Row> = sqlx::query_as(&sql).fetch_all(&state.db).await?;
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
     let keep = keep.max(1) as usize;
     let mut deleted = Vec::new();
@@ -296,8 +295,39 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
     Ok(deleted)
 }
 
+/// Pre-restore backups kept: older ones are deleted after each restore, so undo points do not
+/// pile up forever. The newest is always the undo point of the latest restore.
+pub const PRE_RESTORE_KEEP: usize = 5;
+
+/// After a restore has committed (its file read whole, twice): keeps the newest
+/// [`PRE_RESTORE_KEEP`] completed pre-restore backups (by write order, so the newest is this
+/// restore's undo point) and deletes older ones, file and row. Only files this app wrote as
+/// pre-restore backups, inside a backup directory (see storage::delete_file_safely); one that
+/// cannot be deleted is logged and kept. Returns the names deleted.
+pub async fn prune_pre_restore(state: &AppState) -> Result<Vec<String>, BackupError> {
+    let s = settings::load(&state.db).await?;
+    let managed = storage::managed_dirs(state, &s);
+    let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = $1 ORDER BY id DESC")
+        .bind(Trigger::PreRestore.as_str())
+        .fetch_all(&state.db)
+        .await?;
+    let mut deleted = Vec::new();
+    for r in rows.into_iter().skip(PRE_RESTORE_KEEP) {
+        let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { continue };
+        match storage::delete_file_safely(Path::new(dir), name, &managed) {
+            Ok(true) => {
+                sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
+                deleted.push(name.clone());
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!("could not delete the old pre-restore backup {name} in {dir}: {e}"),
+        }
+    }
+    Ok(deleted)
+}
+
 /// The trigger of a history row for a file added by hand (see `import`). Retention never
-/// deletes these: it only counts scheduled runs.
+/// deletes these: it only counts scheduled (and manual) runs.
 pub const IMPORTED: &str = "imported";
 
 /// The storage directory, canonical, and the names the history already lists there; None when
@@ -306,7 +336,7 @@ async fn storage_listing(state: &AppState, s: &settings::SettingsRow) -> Result<
     let Some(dir) = &s.backup_storage_path else {
         return Ok(None);
     };
-    let canon = Path::new(dir).canonicalize().map_err(|e| BackupError::Storage(format!("the storage path {dir} cannot be read: {e}")))?;
+    let canon = Path::new(dir).canonicalize().map_err(|e| BackupError::fs(FsRole::StoragePath, Path::new(dir), &e))?;
     let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history WHERE file_name IS NOT NULL").fetch_all(&state.db).await?;
     let known = rows
         .into_iter()
@@ -326,10 +356,11 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
         return Ok(Vec::new());
     };
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(&dir)? {
-        let entry = entry?;
+    let fs = |e: std::io::Error| BackupError::fs(FsRole::StoragePath, &dir, &e);
+    for entry in std::fs::read_dir(&dir).map_err(fs)? {
+        let entry = entry.map_err(fs)?;
         let name = entry.file_name().to_string_lossy().to_string();
-        let meta = entry.metadata()?; // of the entry itself: a symlink is not a file here
+        let meta = entry.metadata().map_err(fs)?; // of the entry itself: a symlink is not a file here
         if !meta.file_type().is_file() || !storage::is_backup_file_name(&name) || known.contains(&name) {
             continue;
         }
@@ -352,7 +383,7 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
 pub async fn import(state: &AppState, file_name: &str, password: Option<Zeroizing<String>>) -> Result<HistoryEntry, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some((dir, known)) = storage_listing(state, &s).await? else {
-        return Err(BackupError::Storage("no storage path is set: choose one in the configuration first".into()));
+        return Err(BackupError::Invalid(invalid("storage_path", "No storage path is set: choose one in Settings → Backups first.")));
     };
     let refuse = |message: String| BackupError::Invalid(invalid("file_name", message));
     if !storage::is_backup_file_name(file_name) {
@@ -374,11 +405,14 @@ pub async fn import(state: &AppState, file_name: &str, password: Option<Zeroizin
         Err(e) => return Err(refuse(format!("{file_name} was not added: it is not a readable backup ({e})."))),
     };
     let now = to_db(state.now());
+    // Dated by when the backup was made, not when it was added: its header's creation time, or
+    // for a .ttbak that could not be opened, the time in its name (written from that header).
+    let created_at = checked.header.as_ref().map(|h| h.created_at).or_else(|| time_in_name(file_name)).unwrap_or_else(|| state.now());
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status,
          verified_at, verify_status, verify_message) VALUES ($1, $2, $3, $4, $5, $6, $7, 'completed', $8, 'ok', $9) RETURNING id",
     )
-    .bind(&now)
+    .bind(to_db(created_at))
     .bind(IMPORTED)
     .bind(file_name)
     .bind(dir.display().to_string())
@@ -390,4 +424,10 @@ pub async fn import(state: &AppState, file_name: &str, password: Option<Zeroizin
     .fetch_one(&state.db)
     .await?;
     Ok(row(state, id).await?.entry())
+}
+
+/// The creation time in one of this app's backup names (`tracker-tracker-backup-YYYYMMDDTHHMMSSZ…`).
+fn time_in_name(name: &str) -> Option<DateTime<Utc>> {
+    let stamp = name.strip_prefix("tracker-tracker-backup-")?.get(..16)?;
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ").ok().map(|t| t.and_utc())
 }

@@ -249,6 +249,12 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
 
     let before = crate::domain::settings::load(&state.db).await?;
     write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
+    // Undo points do not pile up: the oldest go, never this restore's.
+    match super::history::prune_pre_restore(state).await {
+        Ok(gone) if !gone.is_empty() => tracing::info!("removed {} old pre-restore backup(s)", gone.len()),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("old pre-restore backups could not be pruned: {e}"),
+    }
     // A backup whose schedule is on must not start a run the moment it is restored. The data is
     // committed by now: a failure here is logged, not reported as a failed restore.
     if let Err(e) = super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await {

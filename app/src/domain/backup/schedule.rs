@@ -169,10 +169,24 @@ pub async fn tick<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Tick, Backu
     Ok(Tick::Ran(Box::new(outcome)))
 }
 
-/// One scheduled backup run (from the schedule, or "Run now" on the Backups page): write and
-/// verify, then apply retention; a failure is recorded and notified.
+/// One scheduled backup run: write and verify, then apply retention; a failure is recorded and
+/// notified.
 pub async fn run_scheduled_backup(state: &AppState) -> Result<Result<storage::Written, String>, BackupError> {
-    let outcome = storage::write_backup(state, Trigger::Scheduled).await;
+    run(state, Trigger::Scheduled).await
+}
+
+/// "Run a scheduled backup now": the same run, recorded as "manual". Without a storage path it
+/// is refused before anything happens (no failed run in the history, no "backup failed"
+/// notification): that is a setting to make, said at once to the person who asked.
+pub async fn run_now(state: &AppState) -> Result<Result<storage::Written, String>, BackupError> {
+    if settings::load(&state.db).await?.backup_storage_path.is_none() {
+        return Err(BackupError::NoStoragePath);
+    }
+    run(state, Trigger::Manual).await
+}
+
+async fn run(state: &AppState, trigger: Trigger) -> Result<Result<storage::Written, String>, BackupError> {
+    let outcome = storage::write_backup(state, trigger).await;
     match &outcome {
         Ok(_) => {
             let s = settings::load(&state.db).await?;

@@ -1,8 +1,8 @@
 //! Settings → Backups: read and save (validated; the storage directory is created and tested for
 //! writing when saved; the backup password is sealed and never returned).
 
-use super::schedule;
-use super::BackupError;
+use super::{schedule, storage};
+use super::{BackupError, FsRole};
 use crate::domain::secrets::purpose;
 use crate::domain::time::to_db;
 use crate::domain::{settings, AppState};
@@ -15,10 +15,12 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
     let s = settings::load(&state.db).await?;
     let tz = schedule::server_tz();
     let next = schedule::next_scheduled(state, &tz).await?;
-    let last_failure: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT status, error FROM backup_history WHERE trigger_kind = 'scheduled' ORDER BY id DESC LIMIT 1")
-            .fetch_optional(&state.db)
-            .await?;
+    let last_failure: Option<(String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT status, error FROM backup_history WHERE trigger_kind IN {} ORDER BY id DESC LIMIT 1",
+        storage::SCHEDULE_TRIGGERS
+    ))
+    .fetch_optional(&state.db)
+    .await?;
     Ok(BackupOverview {
         settings: BackupSettings {
             schedule_enabled: s.backup_schedule_enabled,
@@ -39,13 +41,20 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
 /// Creates the directory if needed and proves it is writable by writing and removing a file.
 pub async fn check_storage_dir(dir: &Path) -> Result<(), crate::validate::Invalid> {
     let field = "storage_path";
-    let shown = dir.display();
-    tokio::fs::create_dir_all(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} could not be created: {e}.")))?;
-    let meta = tokio::fs::metadata(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} cannot be read: {e}.")))?;
+    let refuse = |e: std::io::Error| invalid(field, sentence(&super::io_problem(e.kind(), FsRole::StoragePath, Some(dir))));
+    tokio::fs::create_dir_all(dir).await.map_err(refuse)?;
+    let meta = tokio::fs::metadata(dir).await.map_err(refuse)?;
     if !meta.is_dir() {
-        return Err(invalid(field, format!("The storage path {shown} is not a directory.")));
+        return Err(invalid(field, format!("The storage path {} is not a directory.", dir.display())));
     }
-    write_probe(dir).await.map_err(|e| invalid(field, format!("The storage path {shown} is not writable: {e}.")))
+    write_probe(dir).await.map_err(refuse)
+}
+
+/// A clause as a sentence: capital first letter, full stop.
+fn sentence(clause: &str) -> String {
+    let mut chars = clause.chars();
+    let first: String = chars.next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+    format!("{first}{}.", chars.as_str())
 }
 
 /// Proves `dir` is writable by creating and removing a probe file. create_new: it never follows
@@ -71,10 +80,10 @@ pub async fn storage_dir_problem(dir: &Path) -> Option<String> {
                 Some(parent) => existing = parent,
                 None => return Some("no part of it exists".into()),
             },
-            Err(e) => return Some(format!("{} cannot be read: {e}", existing.display())),
+            Err(e) => return Some(super::io_problem(e.kind(), FsRole::StoragePath, Some(existing))),
         }
     }
-    write_probe(existing).await.err().map(|e| format!("{} is not writable: {e}", existing.display()))
+    write_probe(existing).await.err().map(|e| super::io_problem(e.kind(), FsRole::StoragePath, Some(existing)))
 }
 
 pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), BackupError> {

@@ -4,7 +4,7 @@
 
 use super::export::export;
 use super::history;
-use super::BackupError;
+use super::{BackupError, FsRole};
 use crate::backup_format::{check, encrypted::TtbakReader, FileKind, Header};
 use crate::domain::secrets::purpose;
 use crate::domain::settings::{self, SettingsRow};
@@ -47,7 +47,10 @@ pub fn safety_margin(total: u64) -> u64 {
 /// Why a backup was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trigger {
+    /// The 03:00 run.
     Scheduled,
+    /// "Run a scheduled backup now": written, verified and pruned like a scheduled one.
+    Manual,
     PreRestore,
 }
 
@@ -55,10 +58,15 @@ impl Trigger {
     pub fn as_str(self) -> &'static str {
         match self {
             Trigger::Scheduled => "scheduled",
+            Trigger::Manual => "manual",
             Trigger::PreRestore => "pre_restore",
         }
     }
 }
+
+/// History triggers of the runs written to the storage path by the schedule's rules (retention
+/// counts them together).
+pub const SCHEDULE_TRIGGERS: &str = "('scheduled', 'manual')";
 
 /// The directory backups go to: the configured storage path, or for pre-restore backups
 /// without one, `<data dir>/backups`.
@@ -66,7 +74,7 @@ pub fn backup_dir(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Result
     match (&s.backup_storage_path, trigger) {
         (Some(p), _) => Ok(PathBuf::from(p)),
         (None, Trigger::PreRestore) => Ok(state.config.data_dir.join("backups")),
-        (None, Trigger::Scheduled) => Err(BackupError::Storage("no storage path is set for scheduled backups".into())),
+        (None, Trigger::Scheduled | Trigger::Manual) => Err(BackupError::NoStoragePath),
     }
 }
 
@@ -129,21 +137,6 @@ pub struct Written {
     pub header: Header,
 }
 
-fn describe_io(e: &std::io::Error, what: &str, dir: &Path) -> String {
-    match e.kind() {
-        std::io::ErrorKind::StorageFull => format!("the disk holding {} is full", dir.display()),
-        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-            format!("the storage path {} is not writable ({e})", dir.display())
-        }
-        std::io::ErrorKind::NotFound => format!("the storage path {} does not exist and could not be created ({e})", dir.display()),
-        std::io::ErrorKind::NotADirectory => {
-            format!("the storage path {} could not be created: part of it is a file, not a directory", dir.display())
-        }
-        std::io::ErrorKind::AlreadyExists => format!("the storage path {} exists but is not a directory", dir.display()),
-        _ => format!("{what} failed for the storage path {}: {e}", dir.display()),
-    }
-}
-
 /// Writes a backup of the current data into the backup directory and records it in the history
 /// (completed, or failed with the reason).
 pub async fn write_backup(state: &AppState, trigger: Trigger) -> Result<Written, BackupError> {
@@ -169,14 +162,15 @@ pub async fn write_backup(state: &AppState, trigger: Trigger) -> Result<Written,
 async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Result<Written, BackupError> {
     let dir = backup_dir(state, s, trigger)?;
     let password = backup_password(state, s)?;
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| BackupError::Storage(describe_io(&e, "creating the storage path", &dir)))?;
-    let meta = tokio::fs::metadata(&dir).await.map_err(|e| BackupError::Storage(describe_io(&e, "reading the storage path", &dir)))?;
+    let fs = |e: std::io::Error| BackupError::fs(FsRole::StoragePath, &dir, &e);
+    tokio::fs::create_dir_all(&dir).await.map_err(fs)?;
+    let meta = tokio::fs::metadata(&dir).await.map_err(fs)?;
     if !meta.is_dir() {
         return Err(BackupError::Storage(format!("the storage path {} is not a directory", dir.display())));
     }
 
     // Free space: the last backup's size (or the database's) plus a safety margin.
-    let space = state.disk.space(&dir).map_err(|e| BackupError::Storage(describe_io(&e, "checking free space", &dir)))?;
+    let space = state.disk.space(&dir).map_err(fs)?;
     let estimate = history::last_completed_size(state).await?.unwrap_or(0).max(database_size(state));
     let margin = safety_margin(space.total);
     if space.available < estimate.saturating_add(margin) {
@@ -194,22 +188,13 @@ async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Resu
     let final_name = unique_name(&dir, crate::backup_format::file_name(created_at, kind));
     let temp = dir.join(format!(".{final_name}.partial"));
     let outcome = async {
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .await
-            .map_err(|e| BackupError::Storage(describe_io(&e, "creating the backup file", &dir)))?;
+        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&temp).await.map_err(fs)?;
         let mut out = state.disk.writer(file);
-        let summary = export(state, password.clone(), created_at, &mut out).await.map_err(|e| match e {
-            BackupError::Io(msg) if msg.contains("No space left") || msg.contains("StorageFull") || msg.contains("storage full") => {
-                BackupError::Storage(format!("the disk holding {} is full", dir.display()))
-            }
-            other => other,
-        })?;
-        tokio::io::AsyncWriteExt::shutdown(&mut out).await.map_err(|e| BackupError::Storage(describe_io(&e, "writing the backup", &dir)))?;
+        // A write that failed (a full disk) comes back without a path: it is the storage path's.
+        let summary = export(state, password.clone(), created_at, &mut out).await.map_err(|e| e.at(FsRole::StoragePath, &dir))?;
+        tokio::io::AsyncWriteExt::shutdown(&mut out).await.map_err(fs)?;
         drop(out);
-        sync_file(&temp).await.map_err(|e| BackupError::Storage(describe_io(&e, "flushing the backup to disk", &dir)))?;
+        sync_file(&temp).await.map_err(fs)?;
         Ok::<_, BackupError>(summary)
     }
     .await;
@@ -223,7 +208,7 @@ async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Resu
     let path = dir.join(&final_name);
     if let Err(e) = tokio::fs::rename(&temp, &path).await {
         let _ = tokio::fs::remove_file(&temp).await;
-        return Err(BackupError::Storage(describe_io(&e, "renaming the backup", &dir)));
+        return Err(fs(e));
     }
     let _ = sync_dir(&dir).await;
 
@@ -281,6 +266,8 @@ pub struct FileCheck {
     pub encrypted: bool,
     /// For a person: what was checked.
     pub message: String,
+    /// The backup's header, when its contents were read (not for a .ttbak without its password).
+    pub header: Option<Header>,
 }
 
 /// Reads a backup file whole and checks it: its SHA-256 against `expected_sha256` when given,
@@ -289,7 +276,7 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
     let path = path.to_path_buf();
     let expected = expected_sha256.map(str::to_string);
     tokio::task::spawn_blocking(move || -> Result<FileCheck, BackupError> {
-        let (sha256, size) = sha256_file(&path)?;
+        let (sha256, size) = sha256_file(&path).map_err(|e| BackupError::fs(FsRole::BackupFile, &path, &e))?;
         let hash_note = match &expected {
             Some(exp) if *exp != sha256 => {
                 return Err(BackupError::Storage(format!(
@@ -300,11 +287,12 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
             None => "SHA-256 recorded",
         };
         let mut head = [0u8; 8];
-        let mut f = std::fs::File::open(&path)?;
-        let n = read_up_to(&mut f, &mut head)?;
+        let fs = |e: std::io::Error| BackupError::fs(FsRole::BackupFile, &path, &e);
+        let mut f = std::fs::File::open(&path).map_err(fs)?;
+        let n = read_up_to(&mut f, &mut head).map_err(fs)?;
         let kind = FileKind::detect(&head[..n]);
         let encrypted = kind == FileKind::Encrypted;
-        let f = std::fs::File::open(&path)?;
+        let f = std::fs::File::open(&path).map_err(fs)?;
         let checked = match (kind, password) {
             (FileKind::Plain, _) => check::check_all(f)?,
             (FileKind::Encrypted, Some(pw)) => {
@@ -313,7 +301,7 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
             }
             (FileKind::Encrypted, None) => {
                 let message = format!("{hash_note}. The contents were not decrypted: no backup password is stored (enter it to check them).");
-                return Ok(FileCheck { sha256, size, encrypted, message });
+                return Ok(FileCheck { sha256, size, encrypted, message, header: None });
             }
         };
         let message = format!(
@@ -321,7 +309,7 @@ pub async fn verify_file(path: &Path, expected_sha256: Option<&str>, password: O
             checked.counts.total(),
             if encrypted { ", every encrypted chunk authenticated" } else { "" }
         );
-        Ok(FileCheck { sha256, size, encrypted, message })
+        Ok(FileCheck { sha256, size, encrypted, message, header: Some(checked.header) })
     })
     .await
     .map_err(|e| BackupError::Internal(e.to_string()))?
@@ -339,7 +327,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// SHA-256 (hex) and size of a file, read in blocks.
-pub fn sha256_file(path: &Path) -> Result<(String, u64), BackupError> {
+pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut f = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];

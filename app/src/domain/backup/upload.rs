@@ -3,7 +3,7 @@
 //! (passwords, flags) are kept in zeroizing strings.
 
 use super::storage::human;
-use super::BackupError;
+use super::{BackupError, FsRole};
 use crate::domain::AppState;
 use std::collections::HashMap;
 use tokio::io::AsyncWriteExt;
@@ -46,7 +46,8 @@ pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: mult
         return Err(too_large());
     }
     let dir = state.config.upload_dir();
-    tokio::fs::create_dir_all(&dir).await.map_err(|e| BackupError::Storage(format!("cannot create {}: {e}", dir.display())))?;
+    let fs = |e: std::io::Error| BackupError::fs(FsRole::UploadDir, &dir, &e);
+    tokio::fs::create_dir_all(&dir).await.map_err(fs)?;
     let mut fields = HashMap::new();
     let mut file: Option<(tempfile::TempPath, u64)> = None;
     while let Some(mut field) = mp.next_field().await.map_err(|e| BackupError::Io(format!("the upload could not be read: {e}")))? {
@@ -55,10 +56,7 @@ pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: mult
             if file.is_some() {
                 return Err(BackupError::Io("the upload holds more than one file".into()));
             }
-            let temp = tempfile::Builder::new()
-                .prefix("restore-")
-                .tempfile_in(&dir)
-                .map_err(|e| BackupError::Storage(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+            let temp = tempfile::Builder::new().prefix("restore-").tempfile_in(&dir).map_err(fs)?;
             let (std_file, path) = temp.into_parts();
             let mut out = tokio::fs::File::from_std(std_file);
             let mut size = 0u64;
@@ -67,9 +65,9 @@ pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: mult
                 if size > limit {
                     return Err(too_large());
                 }
-                out.write_all(&chunk).await.map_err(|e| BackupError::Storage(format!("saving the upload failed: {e}")))?;
+                out.write_all(&chunk).await.map_err(fs)?;
             }
-            out.flush().await?;
+            out.flush().await.map_err(fs)?;
             file = Some((path, size));
         } else {
             let mut value = Zeroizing::new(Vec::new());

@@ -47,7 +47,16 @@ impl TestServer {
 
     /// Starts a server on an existing data dir (a "restart").
     pub async fn start_with(settings: Settings) -> TestServer {
-        let options = LeptosOptions::builder().output_name("tracker-tracker").build();
+        Self::start_with_options(settings, LeptosOptions::builder().output_name("tracker-tracker").build()).await
+    }
+
+    /// Starts a server whose static files (`/pkg`) come from `site_root/pkg`.
+    pub async fn start_with_site(dir: &tempfile::TempDir, site_root: &Path) -> TestServer {
+        let options = LeptosOptions::builder().output_name("tracker-tracker").site_root(site_root.display().to_string()).build();
+        Self::start_with_options(settings_for(dir.path()), options).await
+    }
+
+    pub async fn start_with_options(settings: Settings, options: LeptosOptions) -> TestServer {
         let (state, router) = server::web::build(&settings, options).await.expect("server builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
