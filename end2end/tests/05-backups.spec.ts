@@ -239,6 +239,8 @@ test.describe.serial("Backups page", () => {
     await expect(page.locator("#backup_password-state")).toHaveText("No value stored.");
     await expect(page.getByText("Unsaved changes")).toHaveCount(0);
     await expect(page.getByText("Scheduled backups are off.")).toBeVisible();
+    // So does the export section (no backup password any more).
+    await expect(page.getByText("A backup password is set.", { exact: false })).toHaveCount(0);
     await screenshots(page, "restore-result");
 
     // Undo: the pre-restore copy is chosen as a stored backup, checked and restored the same way.
@@ -260,6 +262,7 @@ test.describe.serial("Backups page", () => {
     await expect(page.getByLabel("Scheduled backups")).toBeChecked();
     await expect(page.getByLabel("Storage path on the server")).toHaveValue(ROUND_TRIP_STORE);
     await expect(page.locator("#backup_password-state")).toHaveText("A value is stored. It is never shown again.");
+    await expect(page.getByText("A backup password is set.", { exact: false })).toBeVisible();
     // Still logged in; the pre-restore copy is in the history.
     await goto(page, "/settings/backups");
     await expect(page.getByRole("heading", { name: "Backups" })).toBeVisible();
