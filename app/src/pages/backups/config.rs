@@ -104,6 +104,8 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
             reset_to(o.settings);
             just_saved.set(false);
             server_error.set(None);
+            // The kit was for the password typed before; the stored one may be another now.
+            kit.set(None);
         }
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
