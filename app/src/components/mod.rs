@@ -74,9 +74,7 @@ pub fn error_at(error: Signal<Option<FormError>>, field: &'static str) -> Signal
 /// The message of `error` when it is about none of `fields` (shown once, for the whole form):
 /// with `error_at` for each field, every message shows in exactly one place.
 pub fn error_elsewhere(error: Signal<Option<FormError>>, fields: &'static [&'static str]) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        error.with(|e| e.as_ref().filter(|e| !e.field.as_deref().is_some_and(|f| fields.contains(&f))).map(|e| e.message.clone()))
-    })
+    Signal::derive(move || error.with(|e| e.as_ref().filter(|e| !e.field.as_deref().is_some_and(|f| fields.contains(&f))).map(|e| e.message.clone())))
 }
 
 /// A form's error line: the form's own check (`local`, set before sending) or else the server's

@@ -20,7 +20,11 @@ fn trigger_label(trigger: &str) -> String {
 }
 
 #[component]
-pub(super) fn HistorySection(entries: Vec<HistoryEntry>, restore_source: RwSignal<Option<Source>>, notice: RwSignal<Option<String>>) -> impl IntoView {
+pub(super) fn HistorySection(
+    entries: Vec<HistoryEntry>,
+    restore_source: RwSignal<Option<Source>>,
+    notice: RwSignal<Option<String>>,
+) -> impl IntoView {
     let reload = expect_context::<Reload>();
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let verify = ServerAction::<VerifyStoredBackup>::new();

@@ -106,4 +106,3 @@ fn LastFailure() -> impl IntoView {
         })
     }
 }
-

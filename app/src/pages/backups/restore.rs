@@ -87,7 +87,8 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
     let error_at_field = move |input: &'static str| {
         Signal::derive(move || (field_of_error.get() == Some(input)).then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten())
     };
-    let general_error = Signal::derive(move || field_of_error.get().is_none().then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten());
+    let general_error =
+        Signal::derive(move || field_of_error.get().is_none().then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten());
     // Shows an error and moves the focus to its field, or to the message itself.
     let fail = move |e: FormError| {
         error.set(Some(e));
