@@ -296,10 +296,18 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 None => false,
             }
     };
-    // Offer the two-factor choice when either answer would make the next login need another
-    // authenticator than the one in use now.
-    let totp_at_stake = Memo::new(move |_| {
-        dry.with(|d| d.as_ref().is_some_and(|r| r.totp.fate.needs_backup_authenticator() || r.totp.fate_other_choice.needs_backup_authenticator()))
+    // What taking the backup's two-factor login would do, when that differs from keeping this
+    // instance's: then the page asks (it always warns when the next login would need another
+    // authenticator than the one in use now).
+    let take_fate = Memo::new(move |_| {
+        dry.with(|d| {
+            d.as_ref().and_then(|r| {
+                let t = &r.totp;
+                let take = if t.choice == TotpChoice::TakeBackup { t.fate } else { t.fate_other_choice };
+                let turns_off = t.enabled_now && matches!(take, TotpFate::TurnedOff | TotpFate::TurnedOffNotCarried);
+                (take.needs_backup_authenticator() || turns_off).then_some(take)
+            })
+        })
     });
     // The report was made with the choice shown (else "Restore now" waits for the re-check).
     let report_current = move || dry.with(|d| d.as_ref().is_some_and(|r| r.totp.choice == totp_choice.get()));
@@ -376,8 +384,8 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 <div class="notice info" id="dry-run-report" tabindex="-1" role="region" aria-labelledby="dry-run-title" data-testid="dry-run-report">
                     <h3 id="dry-run-title">"Dry run: what the restore will do"</h3>
                     {move || dry.get().map(|r| view! { <ReportBody report=r/> })}
-                    <Show when=move || totp_at_stake.get()>
-                        <TotpChoiceField choice=totp_choice on_choose=Callback::new(choose_totp)/>
+                    <Show when=move || take_fate.get().is_some()>
+                        <TotpChoiceField choice=totp_choice take=take_fate.get_untracked().unwrap_or(TotpFate::Unchanged) on_choose=Callback::new(choose_totp)/>
                     </Show>
                     <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); if confirm.get() == "RESTORE" && report_current() { run(false, true); } }>
                         <TextField id="restore-confirm" label="Type RESTORE to replace all current data with this backup" value=confirm autocomplete="off"/>
@@ -418,9 +426,25 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
     }
 }
 
+/// What the "take" option does, for people.
+fn take_detail(take: TotpFate) -> &'static str {
+    match take {
+        TotpFate::TurnedOn => "Two-factor login is turned on with the backup's secret and backup codes: the next login asks for a code from that instance's authenticator.",
+        TotpFate::Replaced => "The backup's secret and backup codes replace this instance's: the next login asks for a code from that instance's authenticator, not yours.",
+        TotpFate::TurnedOff => "Two-factor login is turned off, as in the backup: the next login asks for the password only.",
+        TotpFate::TurnedOffNotCarried => "The backup's two-factor secret cannot be carried over (that needs the other instance's login password): two-factor login is turned off.",
+        TotpFate::Unchanged => "Two-factor login stays as it is now.",
+    }
+}
+
 /// Take the backup's two-factor login, or keep this instance's (the default).
 #[component]
-fn TotpChoiceField(choice: RwSignal<TotpChoice>, on_choose: Callback<TotpChoice>) -> impl IntoView {
+fn TotpChoiceField(
+    choice: RwSignal<TotpChoice>,
+    /// What taking the backup's two-factor login does.
+    take: TotpFate,
+    on_choose: Callback<TotpChoice>,
+) -> impl IntoView {
     let option = move |c: TotpChoice, label: &'static str, detail: &'static str| {
         let id = format!("totp-{}", c.key());
         let detail_id = format!("{id}-detail");
@@ -436,12 +460,13 @@ fn TotpChoiceField(choice: RwSignal<TotpChoice>, on_choose: Callback<TotpChoice>
     view! {
         <fieldset class="totp-choice" data-testid="totp-choice">
             <legend>"Two-factor login after the restore"</legend>
-            <p class="notice"><strong>"Taking the backup's two-factor login means the next login needs a code from the authenticator app (or a backup code) of the instance the backup came from."</strong>
-                " Without it you cannot log in. Keep this instance's unless you have that authenticator."</p>
+            {take.needs_backup_authenticator().then(|| view! {
+                <p class="notice"><strong>"Taking the backup's two-factor login means the next login needs a code from the authenticator app (or a backup code) of the instance the backup came from."</strong>
+                    " Without it you cannot log in. Keep this instance's unless you have that authenticator."</p>
+            })}
             {option(TotpChoice::KeepCurrent, "Keep this instance's two-factor login as it is now",
                 "You log in after the restore as you do now.")}
-            {option(TotpChoice::TakeBackup, "Take the backup's two-factor login",
-                "Its secret and backup codes replace this instance's; the next login asks for a code from that authenticator.")}
+            {option(TotpChoice::TakeBackup, "Take the backup's two-factor login", take_detail(take))}
         </fieldset>
     }
     .into_any()
