@@ -192,7 +192,7 @@ pub async fn download_stored_backup(id: i64) -> Result<ByteStream<AppError>, App
     use futures::StreamExt;
     let (state, _) = require_auth().await?;
     let (path, name) = domain::history::file_of(&state, id).await?;
-    let file = tokio::fs::File::open(&path).await.map_err(|e| AppError::internal(format!("cannot open {name}: {e}")))?;
+    let file = tokio::fs::File::open(&path).await.map_err(|e| AppError::from(BackupError::fs(domain::FsRole::BackupFile, &path, &e)))?;
     let len = file.metadata().await.map(|m| m.len()).ok();
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
         use http::header::{HeaderValue, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -207,8 +207,8 @@ pub async fn download_stored_backup(id: i64) -> Result<ByteStream<AppError>, App
             opts.insert_header(CONTENT_DISPOSITION, v);
         }
     }
-    let stream = tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)
-        .map(|r| r.map_err(|e| AppError::internal(format!("reading the backup failed: {e}"))));
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024).map(|r| r.map_err(|e| internal("reading the stored backup failed", e)));
     Ok(ByteStream::new(stream))
 }
 

@@ -64,7 +64,8 @@ async fn run_now_without_a_storage_path_is_a_400_that_records_and_sends_nothing(
     assert_eq!((rows[0].1.as_str(), rows[0].2.as_str()), ("manual", "failed"));
     let got = inbox.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
-    assert!(String::from_utf8_lossy(&got[0].body).contains(&reason), "{:?}", String::from_utf8_lossy(&got[0].body));
+    let body = String::from_utf8_lossy(&got[0].body);
+    assert!(body.contains(&format!("The backup run by hand (“Run a scheduled backup now”) failed: {reason}")), "{body}");
 }
 
 #[tokio::test]

@@ -184,4 +184,18 @@ mod io_problem_tests {
         assert_eq!(e.to_string(), "the disk holding the storage path /srv/backups is full: free some space, or choose a place on another disk");
         assert!(!io_kind_is_explained(K::Other));
     }
+
+    #[tokio::test]
+    async fn saving_a_storage_path_under_a_file_says_why_it_cannot_be_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = settings::check_storage_dir(&file.join("sub")).await.unwrap_err();
+        assert_eq!(e.field, "storage_path");
+        // Once "… could not be created: Not a directory (os error 20)."
+        let shown = file.join("sub").display().to_string();
+        assert_eq!(e.message, format!("The storage path {shown} could not be created: part of it is a file, not a directory; choose another path."));
+        let e = settings::check_storage_dir(&file).await.unwrap_err();
+        assert_eq!(e.message, format!("The storage path {} exists but is not a directory: choose another path.", file.display()));
+    }
 }

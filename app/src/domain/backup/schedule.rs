@@ -197,21 +197,22 @@ async fn run(state: &AppState, trigger: Trigger) -> Result<Result<storage::Writt
             sqlx::query("UPDATE backup_schedule_state SET failure_streak = 0, failure_notified = 0 WHERE id = 1").execute(&state.db).await?;
         }
         Err(e) => {
-            tracing::warn!("scheduled backup failed: {e}");
-            record_failure(state, &e.to_string()).await?;
+            tracing::warn!("{} backup failed: {e}", trigger.as_str());
+            record_failure(state, trigger, &e.to_string()).await?;
         }
     }
     Ok(outcome.map_err(|e| e.to_string()))
 }
 
 /// Counts a failure; the first of a streak is sent to the targets that opt in to "backup_failed".
-async fn record_failure(state: &AppState, reason: &str) -> Result<(), BackupError> {
+async fn record_failure(state: &AppState, trigger: Trigger, reason: &str) -> Result<(), BackupError> {
     let (notified,): (i64,) =
         sqlx::query_as("UPDATE backup_schedule_state SET failure_streak = failure_streak + 1 WHERE id = 1 RETURNING failure_notified")
             .fetch_one(&state.db)
             .await?;
     if notified == 0 {
-        let message = format!("The scheduled backup failed: {reason}");
+        let which = if trigger == Trigger::Manual { "The backup run by hand (“Run a scheduled backup now”)" } else { "The scheduled backup" };
+        let message = format!("{which} failed: {reason}");
         let outcomes = crate::domain::notify::send_event(state, "backup_failed", "Tracker Tracker: backup failed", &message).await;
         let failed = outcomes.iter().filter(|o| o.is_err()).count();
         if failed > 0 {
