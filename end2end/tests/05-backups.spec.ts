@@ -90,6 +90,12 @@ test.describe.serial("Backups page", () => {
 
   test("an encrypted export downloads a .ttbak", async ({ page }) => {
     await ensureLoggedIn(page);
+    // The one-off password says its minimum length up front and can be shown.
+    await goto(page, "/settings/backups");
+    await expect(page.locator("#export-password-hint")).toContainText("At least 8 characters");
+    await page.locator("#export-password").fill("typed here");
+    await page.locator("#export-password + .reveal").click();
+    await expect(page.locator("#export-password")).toHaveAttribute("type", "text");
     const file = await exportNow(page, "one-off secret 123");
     expect(path.basename(file)).toMatch(/\.ttbak$/);
     const head = fs.readFileSync(file).subarray(0, 8);
@@ -213,6 +219,7 @@ test.describe.serial("Backups page", () => {
     const report = page.getByTestId("dry-run-report");
     await expect(report).toContainText("Will restore");
     await expect(report).toBeFocused();
+    await expect(page.getByTestId("restore-announce")).toContainText("Dry run done");
     // Every setting that changes, as now → after; the records per section and by name.
     const changes = report.getByTestId("settings-changes");
     await expect(changes.locator('li[data-key="backup.schedule_enabled"]')).toHaveText("Scheduled backups: on → off");
@@ -230,6 +237,7 @@ test.describe.serial("Backups page", () => {
     const result = page.getByTestId("restore-result");
     await expect(result).toContainText("Restore complete");
     await expect(result).toBeFocused();
+    await expect(page.getByTestId("restore-announce")).toHaveText("Restore complete.");
     await expect(result).toContainText("saved as");
     expect(await trackerNames(page)).toEqual(before);
     // The configuration form shows the restored settings at once, without a reload.
