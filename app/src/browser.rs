@@ -3,6 +3,7 @@
 //! functions exist but are never called (event handlers only run in the browser).
 
 use crate::backup_format::{FileKind, Header};
+use crate::components::FormError;
 use crate::error::AppError;
 use crate::model::backup::RestoreReport;
 
@@ -81,34 +82,41 @@ mod imp {
 
     /// Decrypts and authenticates a whole .ttbak in WebAssembly, in steps, reporting progress
     /// (0.0–1.0). Returns the header found inside.
-    pub async fn preview_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, String> {
-        let mut prefix = read_slice(p, 0.0, 64.0 * 1024.0).await?;
+    /// A wrong password is an error on the field `backup_password`; anything else is about the file.
+    pub async fn preview_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, FormError> {
+        let mut prefix = read_slice(p, 0.0, 64.0 * 1024.0).await.map_err(FormError::general)?;
         let parsed = loop {
-            match parse_header(&prefix).map_err(|e| e.to_string())? {
+            match parse_header(&prefix).map_err(|e| FormError::general(e.to_string()))? {
                 Some(h) => break h,
                 None if (prefix.len() as f64) < p.size && prefix.len() < 1 << 20 => {
-                    prefix = read_slice(p, 0.0, (prefix.len() * 4) as f64).await?;
+                    prefix = read_slice(p, 0.0, (prefix.len() * 4) as f64).await.map_err(FormError::general)?;
                 }
-                None => return Err("The file ends inside its header: it is incomplete.".into()),
+                None => return Err(FormError::general("The file ends inside its header: it is incomplete.")),
             }
         };
         progress(0.0);
         // Key derivation (Argon2id) is the one long step; let the page paint first.
         yield_now().await;
-        let opener = Opener::new(&parsed, password.as_bytes()).map_err(|e| e.to_string())?;
+        let opener = Opener::new(&parsed, password.as_bytes()).map_err(|e| {
+            if e.is_wrong_password() {
+                FormError::at("backup_password", e.to_string())
+            } else {
+                FormError::general(e.to_string())
+            }
+        })?;
         let mut decoder = PushDecoder::new(opener, HeaderSink::default());
         let mut pos = parsed.header_len_total as f64;
         while pos < p.size {
             let end = (pos + STEP).min(p.size);
-            let bytes = read_slice(p, pos, end).await?;
-            decoder.push(&bytes).map_err(|e| e.to_string())?;
+            let bytes = read_slice(p, pos, end).await.map_err(FormError::general)?;
+            decoder.push(&bytes).map_err(|e| FormError::general(e.to_string()))?;
             pos = end;
             progress(pos / p.size);
             yield_now().await;
         }
         let chunks = decoder.chunks_verified();
-        let sink = decoder.finish().map_err(|e| e.to_string())?;
-        let header = sink.into_header().map_err(|e| e.to_string())?;
+        let sink = decoder.finish().map_err(|e| FormError::general(e.to_string()))?;
+        let header = sink.into_header().map_err(|e| FormError::general(e.to_string()))?;
         progress(1.0);
         Ok(Preview { kind: FileKind::Encrypted, header, chunks_verified: Some(chunks + 1) })
     }
@@ -163,6 +171,42 @@ mod imp {
         }
     }
 
+    /// Moves the keyboard focus to the element `selector` names once the page has drawn the
+    /// latest change, and scrolls it into view (a result, an error, a field).
+    pub fn focus(selector: &str) {
+        focus_within_frames(selector.to_string(), 10);
+    }
+
+    /// Tries at the next frames: the element may be drawn a little after the change that shows it.
+    fn focus_within_frames(selector: String, frames_left: u32) {
+        leptos::prelude::request_animation_frame(move || {
+            match leptos::prelude::document().query_selector(&selector).ok().flatten().and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok()) {
+                Some(el) => {
+                    let _ = el.focus();
+                    el.scroll_into_view();
+                }
+                None if frames_left > 0 => focus_within_frames(selector, frames_left - 1),
+                None => {}
+            }
+        });
+    }
+
+    /// This page's origin ("https://tt.example"), when the server did not say its own URL.
+    pub fn page_origin() -> Option<String> {
+        leptos::prelude::window().location().origin().ok()
+    }
+
+    /// A `blob:` URL of a text file made here, for a download link.
+    pub fn text_file_url(text: &str) -> Option<String> {
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+        let blob = web_sys::Blob::new_with_str_sequence(&parts).ok()?;
+        web_sys::Url::create_object_url_with_blob(&blob).ok()
+    }
+
+    pub fn revoke_url(url: &str) {
+        let _ = web_sys::Url::revoke_object_url(url);
+    }
+
     /// The error a failed export left in the hidden download frame, if any.
     pub fn frame_error(frame: &web_sys::HtmlIFrameElement) -> Option<String> {
         let doc = frame.content_document()?;
@@ -193,9 +237,17 @@ mod imp {
     pub async fn preview_plain(_p: &Picked) -> Result<Preview, String> {
         Err(ONLY_IN_BROWSER.into())
     }
-    pub async fn preview_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, String> {
-        Err(ONLY_IN_BROWSER.into())
+    pub async fn preview_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, FormError> {
+        Err(FormError::general(ONLY_IN_BROWSER))
     }
+    pub fn focus(_selector: &str) {}
+    pub fn page_origin() -> Option<String> {
+        None
+    }
+    pub fn text_file_url(_text: &str) -> Option<String> {
+        None
+    }
+    pub fn revoke_url(_url: &str) {}
     pub async fn upload_restore(_p: &Picked, _fields: &[(&str, String)], _progress: impl Fn(f64) + 'static) -> Result<RestoreReport, AppError> {
         Err(AppError::internal(ONLY_IN_BROWSER))
     }

@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 const W: f64 = 720.0;
 const H: f64 = 260.0;
-const LEFT: f64 = 80.0;
+// Room for the widest axis label ("1023.99 GiB") at the larger text size used on phones.
+const LEFT: f64 = 124.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 12.0;
 const BOTTOM: f64 = 32.0;

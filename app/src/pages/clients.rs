@@ -53,16 +53,16 @@ fn ClientTable(
             let address = format!("{}://{}:{}", if c.config.use_tls { "https" } else { "http" }, c.config.host, c.config.port);
             view! {
                 <tr>
-                    <td>
+                    <td data-label="Name">
                         <strong>{c.config.name.clone()}</strong>
                         {c.config.is_default.then(|| view! { " " <span class="badge ok">"Default"</span> })}
                         {(!c.config.enabled).then(|| view! { " " <span class="badge warn">"Disabled"</span> })}
                         {c.disabled_reason.clone().map(|r| view! { <br/><small class="hint">{r}</small> })}
                     </td>
-                    <td>{type_label(&c.config.client_type)}</td>
-                    <td><code>{address}</code></td>
-                    <td>{format!("every {} s", c.config.poll_interval_seconds)}</td>
-                    <td>
+                    <td data-label="Type">{type_label(&c.config.client_type)}</td>
+                    <td data-label="Address"><code>{address}</code></td>
+                    <td data-label="Polling">{format!("every {} s", c.config.poll_interval_seconds)}</td>
+                    <td data-label="Last poll">
                         {match c.last_polled_at {
                             Some(t) => format_time(&t),
                             None => "never".to_string(),
@@ -85,7 +85,7 @@ fn ClientTable(
         .collect_view();
     view! {
         <div class="card table-wrap">
-            <table>
+            <table class="stack">
                 <caption class="visually-hidden">"Download clients"</caption>
                 <thead>
                     <tr><th scope="col">"Name"</th><th scope="col">"Type"</th><th scope="col">"Address"</th><th scope="col">"Polling"</th><th scope="col">"Last poll"</th><th scope="col">"Actions"</th></tr>
@@ -204,16 +204,16 @@ fn SnapshotHistory(id: i64, name: String, close: Callback<()>) -> impl IntoView 
                             let more = last < p.total;
                             let rows = p.items.into_iter().map(|s| view! {
                                 <tr>
-                                    <td>{format_time(&s.polled_at)}</td>
-                                    <td class="num">{s.seeding_count}</td>
-                                    <td class="num">{s.leeching_count}</td>
-                                    <td class="num">{format!("{}/s", human_bytes(s.upload_speed_bps))}</td>
-                                    <td class="num">{format!("{}/s", human_bytes(s.download_speed_bps))}</td>
+                                    <td data-label="Polled">{format_time(&s.polled_at)}</td>
+                                    <td class="num" data-label="Seeding">{s.seeding_count}</td>
+                                    <td class="num" data-label="Leeching">{s.leeching_count}</td>
+                                    <td class="num" data-label="Upload">{format!("{}/s", human_bytes(s.upload_speed_bps))}</td>
+                                    <td class="num" data-label="Download">{format!("{}/s", human_bytes(s.download_speed_bps))}</td>
                                 </tr>
                             }).collect_view();
                             view! {
                                 <div class="table-wrap">
-                                    <table>
+                                    <table class="stack">
                                         <thead><tr><th scope="col">"Polled"</th><th scope="col" class="num">"Seeding"</th><th scope="col" class="num">"Leeching"</th><th scope="col" class="num">"Upload"</th><th scope="col" class="num">"Download"</th></tr></thead>
                                         <tbody>{rows}</tbody>
                                     </table>

@@ -122,17 +122,17 @@ fn TargetsSection(
             };
             view! {
                 <tr>
-                    <td>
+                    <td data-label="Name">
                         <strong>{t.settings.name.clone()}</strong>
                         {(!t.settings.enabled).then(|| view! { " " <span class="badge warn">"Off"</span> })}
                         {t.disabled_reason.clone().map(|r| view! { <br/><small class="hint">{r}</small> })}
                         {t.destination.clone().map(|d| view! { <br/><code>{d}</code> })}
                         {(!t.has_config).then(|| view! { <br/><span class="badge bad">"No delivery settings"</span> })}
                     </td>
-                    <td>{type_label(&t.settings.target_type).to_string()}</td>
-                    <td>{events}</td>
-                    <td>{scope}</td>
-                    <td>
+                    <td data-label="Type">{type_label(&t.settings.target_type).to_string()}</td>
+                    <td data-label="Events">{events}</td>
+                    <td data-label="Trackers">{scope}</td>
+                    <td data-label="Last delivery">
                         {match t.last_delivery.clone() {
                             None => view! { "none yet" }.into_any(),
                             Some(d) => view! { <DeliveryStatus d/> }.into_any(),
@@ -160,7 +160,7 @@ fn TargetsSection(
         } else {
             view! {
                 <div class="card table-wrap">
-                    <table>
+                    <table class="stack">
                         <caption class="visually-hidden">"Notification targets"</caption>
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Type"</th><th scope="col">"Events"</th><th scope="col">"Trackers"</th><th scope="col">"Last delivery"</th><th scope="col">"Actions"</th></tr></thead>
                         <tbody>{rows}</tbody>
@@ -193,18 +193,18 @@ fn DeliveriesSection(recent: Vec<Delivery>, list: Vec<TargetView>) -> impl IntoV
                 let ok = d.status == "sent";
                 view! {
                     <tr>
-                        <td>{format_time(&d.sent_at)}</td>
-                        <td>{target}</td>
-                        <td>{event_label(&d.event).to_string()}</td>
-                        <td><span class=if ok { "badge ok" } else { "badge bad" }>{if ok { "Sent" } else { "Failed" }}</span></td>
-                        <td>{d.error.unwrap_or_default()}</td>
+                        <td data-label="When">{format_time(&d.sent_at)}</td>
+                        <td data-label="Target">{target}</td>
+                        <td data-label="Event">{event_label(&d.event).to_string()}</td>
+                        <td data-label="Result"><span class=if ok { "badge ok" } else { "badge bad" }>{if ok { "Sent" } else { "Failed" }}</span></td>
+                        <td data-label="Reason">{d.error.unwrap_or_default()}</td>
                     </tr>
                 }
             })
             .collect_view();
         view! {
             <div class="table-wrap">
-                <table>
+                <table class="stack">
                     <thead><tr><th scope="col">"When"</th><th scope="col">"Target"</th><th scope="col">"Event"</th><th scope="col">"Result"</th><th scope="col">"Reason"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>

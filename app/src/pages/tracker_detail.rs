@@ -108,13 +108,13 @@ fn SnapshotTable(snapshots: Vec<crate::model::trackers::Snapshot>, changed: RwSi
             let when = format_time(&s.polled_at);
             view! {
                 <tr data-testid="snapshot-row">
-                    <td>{when.clone()} {s.is_manual.then(|| view! { " " <span class="badge">"manual"</span> })}</td>
-                    <td class="num">{human_bytes(s.uploaded_bytes)}</td>
-                    <td class="num">{human_bytes(s.downloaded_bytes)}</td>
-                    <td class="num">{s.ratio.map(|r| format!("{r:.3}")).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{s.buffer_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{s.seeding_count.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{s.seed_bonus.map(|b| format!("{b:.1}")).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="Polled">{when.clone()} {s.is_manual.then(|| view! { " " <span class="badge">"manual"</span> })}</td>
+                    <td class="num" data-label="Uploaded">{human_bytes(s.uploaded_bytes)}</td>
+                    <td class="num" data-label="Downloaded">{human_bytes(s.downloaded_bytes)}</td>
+                    <td class="num" data-label="Ratio">{s.ratio.map(|r| format!("{r:.3}")).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Buffer">{s.buffer_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Seeding">{s.seeding_count.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Bonus">{s.seed_bonus.map(|b| format!("{b:.1}")).unwrap_or_else(|| "—".into())}</td>
                     <td><ConfirmDelete what=format!("the snapshot of {when}") on_confirm=Callback::new(move |()| { delete.dispatch(DeleteSnapshot { id }); })/></td>
                 </tr>
             }
@@ -123,7 +123,7 @@ fn SnapshotTable(snapshots: Vec<crate::model::trackers::Snapshot>, changed: RwSi
     view! {
         <ErrorNotice error=action_error(delete.value())/>
         <div class="table-wrap">
-            <table>
+            <table class="stack">
                 <caption class="visually-hidden">"Snapshots, newest first"</caption>
                 <thead><tr>
                     <th scope="col">"Polled"</th><th scope="col" class="num">"Uploaded"</th><th scope="col" class="num">"Downloaded"</th>

@@ -52,18 +52,18 @@ fn TrackerTable(list: Vec<TrackerView>, page: ListPage<TrackerView>, delete: Ser
             let latest = t.latest.clone();
             view! {
                 <tr>
-                    <td>
+                    <td data-label="Name">
                         <span class="swatch" style=format!("background:{}", t.config.color)></span>" "
                         <A href=format!("/trackers/{id}")><strong>{t.config.name.clone()}</strong></A>
                         {t.config.is_favorite.then(|| view! { " " <span class="badge" aria-label="favourite">"★"</span> })}
                         {(!t.config.is_active).then(|| view! { " " <span class="badge warn">"Paused"</span> })}
                         {t.disabled_reason.clone().map(|r| view! { <br/><small class="hint">{r}</small> })}
                     </td>
-                    <td>{platform_label(&t.config.platform)}</td>
-                    <td class="num">{latest.as_ref().map(|s| human_bytes(s.uploaded_bytes)).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{latest.as_ref().map(|s| human_bytes(s.downloaded_bytes)).unwrap_or_else(|| "—".into())}</td>
-                    <td class="num">{latest.as_ref().and_then(|s| s.ratio).map(|r| format!("{r:.2}")).unwrap_or_else(|| "—".into())}</td>
-                    <td>{if t.has_api_token { view! { <span class="badge ok">"Set"</span> }.into_any() } else { view! { <span class="badge warn">"Missing"</span> }.into_any() }}</td>
+                    <td data-label="Platform">{platform_label(&t.config.platform)}</td>
+                    <td class="num" data-label="Uploaded">{latest.as_ref().map(|s| human_bytes(s.uploaded_bytes)).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Downloaded">{latest.as_ref().map(|s| human_bytes(s.downloaded_bytes)).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Ratio">{latest.as_ref().and_then(|s| s.ratio).map(|r| format!("{r:.2}")).unwrap_or_else(|| "—".into())}</td>
+                    <td data-label="API token">{if t.has_api_token { view! { <span class="badge ok">"Set"</span> }.into_any() } else { view! { <span class="badge warn">"Missing"</span> }.into_any() }}</td>
                     <td>
                         <div class="actions">
                             <button class="btn btn-small" type="button" aria-label=format!("Edit {name}")
@@ -78,7 +78,7 @@ fn TrackerTable(list: Vec<TrackerView>, page: ListPage<TrackerView>, delete: Ser
         .collect_view();
     view! {
         <div class="card table-wrap">
-            <table>
+            <table class="stack">
                 <caption class="visually-hidden">"Trackers"</caption>
                 <thead><tr>
                     <th scope="col">"Name"</th><th scope="col">"Platform"</th><th scope="col" class="num">"Uploaded"</th>

@@ -1,0 +1,528 @@
+//! Restore: from an uploaded file (previewed in the browser first) or a stored backup, with a dry run.
+
+use super::{refresh, Reload, Source};
+use crate::api::backup::RestoreStoredBackup;
+use crate::backup_format::{FileKind, Header, Section};
+use crate::browser::{self, Picked, Preview};
+use crate::components::{human_bytes, ErrorNotice, FormError, TextField};
+use crate::error::AppError;
+use crate::model::backup::{BackupOverview, NamedRecord, RestoreReport, TotpChoice, TotpFate};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// The steps of a restore, in order.
+#[derive(Clone, PartialEq)]
+enum Step {
+    Choose,
+    NeedPassword,
+    Decrypting(f64),
+    Ready(Preview),
+}
+
+#[component]
+/// `chunks`: for a .ttbak, how many encrypted chunks the browser decrypted and authenticated;
+/// None for a plain backup, of which only the start was read here.
+fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
+    view! {
+        <dl class="summary-grid" data-testid="backup-preview">
+            <div><dt>"Format version"</dt><dd>{header.format_version}</dd></div>
+            <div><dt>"Made by"</dt><dd>{format!("Tracker Tracker {}", header.app_version)}</dd></div>
+            <div><dt>"Created (UTC)"</dt><dd>{header.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</dd></div>
+            <div><dt>"Instance"</dt><dd>{header.instance_url.clone().unwrap_or_else(|| "not recorded".into())}</dd></div>
+            {Section::ALL.into_iter().map(|s| view! {
+                <div><dt>{s.label()}</dt><dd data-section=s.key()>{header.counts.get(s)}</dd></div>
+            }).collect_view()}
+        </dl>
+        {match chunks {
+            Some(n) => view! { <p class="success">{format!("Decrypted and checked in this browser: all {n} encrypted chunks are authentic.")}</p> }.into_any(),
+            None => view! { <p class="hint">"Read in this browser from the start of the file. The dry run checks every record on the server before anything changes."</p> }.into_any(),
+        }}
+    }
+    .into_any()
+}
+
+/// The restore fields that show their own errors, by the server's field name, with the input
+/// that takes the focus when the error is about it.
+fn field_input(field: &str, source: Option<&Source>, step: &Step) -> Option<&'static str> {
+    match (field, source) {
+        ("current_password", Some(_)) => Some("restore-current-password"),
+        ("source_password", Some(_)) => Some("restore-source-password"),
+        ("backup_password", Some(Source::Upload(_))) if matches!(step, Step::NeedPassword) => Some("preview-password"),
+        ("backup_password", Some(Source::Stored { encrypted: true, .. })) => Some("restore-backup-password"),
+        _ => None,
+    }
+}
+
+#[component]
+pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
+    let reload = expect_context::<Reload>();
+    let ov = expect_context::<RwSignal<BackupOverview>>();
+    let overview = ov.get_untracked();
+    let step = RwSignal::new(Step::Choose);
+    let error = RwSignal::new(None::<FormError>);
+    let backup_pw = RwSignal::new(String::new());
+    let current_pw = RwSignal::new(String::new());
+    let source_pw = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let dry = RwSignal::new(None::<RestoreReport>);
+    let result = RwSignal::new(None::<RestoreReport>);
+    let busy = RwSignal::new(None::<String>);
+    let upload_progress = RwSignal::new(None::<f64>);
+    let drag = RwSignal::new(false);
+    // What to do about two-factor login; sent with the dry run and the restore.
+    let totp_choice = RwSignal::new(TotpChoice::default());
+    // A short sentence for screen readers after each step (the result itself takes the focus).
+    let announce = RwSignal::new(String::new());
+    let limit = overview.upload_limit_bytes;
+    let instance_url = overview.instance_url.clone();
+    let stored_restore = ServerAction::<RestoreStoredBackup>::new();
+    let check_button = NodeRef::<leptos::html::Button>::new();
+
+    // The error, when it is about no field shown now (else it sits next to that field).
+    let field_of_error = Memo::new(move |_| {
+        error.with(|e| {
+            e.as_ref().and_then(|e| e.field.as_deref()).and_then(|f| restore_source.with(|s| step.with(|st| field_input(f, s.as_ref(), st))))
+        })
+    });
+    let error_at_field = move |input: &'static str| {
+        Signal::derive(move || (field_of_error.get() == Some(input)).then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten())
+    };
+    let general_error =
+        Signal::derive(move || field_of_error.get().is_none().then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten());
+    // Shows an error and moves the focus to its field, or to the message itself.
+    let fail = move |e: FormError| {
+        error.set(Some(e));
+        announce.set(String::new());
+        match field_of_error.get_untracked() {
+            Some(input) => browser::focus(&format!("#{input}")),
+            None => browser::focus("#restore-error"),
+        }
+    };
+
+    let reset_after_source = move || {
+        error.set(None);
+        dry.set(None);
+        result.set(None);
+        confirm.set(String::new());
+        backup_pw.set(String::new());
+        upload_progress.set(None);
+        totp_choice.set(TotpChoice::default());
+        announce.set(String::new());
+    };
+
+    // A stored backup chosen in the history: read on the server, nothing to preview here.
+    Effect::new(move |_| {
+        if let Some(Source::Stored { .. }) = restore_source.get() {
+            reset_after_source();
+            step.set(Step::Choose);
+        }
+    });
+    let stored_dry_run = RwSignal::new(true);
+    // Whether the answer of the request in flight moves the focus (not for a re-check after
+    // the two-factor choice changed: the focus stays on that choice).
+    let move_focus = RwSignal::new(true);
+
+    let pick = move |p: Picked| {
+        reset_after_source();
+        restore_source.set(Some(Source::Upload(p.clone())));
+        step.set(Step::Choose);
+        spawn_local(async move {
+            match browser::kind_of(&p).await {
+                Ok(FileKind::Encrypted) => {
+                    step.set(Step::NeedPassword);
+                    browser::focus("#preview-password");
+                }
+                Ok(FileKind::Plain) => match browser::preview_plain(&p).await {
+                    Ok(pv) => {
+                        step.set(Step::Ready(pv));
+                        announce.set("The backup was read: what it holds is shown below.".into());
+                        browser::focus("#restore-preview");
+                    }
+                    Err(e) => fail(FormError::general(e)),
+                },
+                Err(e) => fail(FormError::general(e)),
+            }
+        });
+    };
+
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let input: web_sys::HtmlInputElement = ev.target().expect("change event has a target").unchecked_into();
+            if let Some(file) = input.files().and_then(|f| f.get(0)) {
+                pick(browser::from_file(file));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, pick);
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        drag.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0)) {
+            pick(browser::from_file(file));
+        }
+    };
+
+    let decrypt = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(None);
+        let Some(Source::Upload(p)) = restore_source.get_untracked() else { return };
+        let pw = backup_pw.get_untracked();
+        if pw.is_empty() {
+            fail(FormError::at("backup_password", "Enter the backup password of this file."));
+            return;
+        }
+        step.set(Step::Decrypting(0.0));
+        spawn_local(async move {
+            match browser::preview_encrypted(&p, &pw, move |f| step.set(Step::Decrypting(f))).await {
+                Ok(pv) => {
+                    step.set(Step::Ready(pv));
+                    announce.set("The backup was decrypted and checked: what it holds is shown below.".into());
+                    browser::focus("#restore-preview");
+                }
+                Err(e) => {
+                    step.set(Step::NeedPassword);
+                    fail(e);
+                }
+            }
+        });
+    };
+
+    // What a dry run or a restore answered.
+    let finish = move |outcome: Result<RestoreReport, AppError>, dry_run: bool| {
+        let focus = move_focus.get_untracked();
+        match outcome {
+            Ok(r) if dry_run => {
+                dry.set(Some(r));
+                if focus {
+                    announce.set("Dry run done: nothing changed yet. What the restore will do is shown below.".into());
+                    browser::focus("#dry-run-report");
+                } else {
+                    announce.set("Checked again with the two-factor choice: the report below is up to date.".into());
+                }
+            }
+            Ok(r) => {
+                dry.set(None);
+                result.set(Some(r));
+                announce.set("Restore complete.".into());
+                browser::focus("#restore-result");
+                reload.0.update(|n| *n += 1);
+                refresh(ov);
+            }
+            Err(e) => fail(e.into()),
+        }
+    };
+
+    // Runs the dry run or the restore, from the upload or the stored backup.
+    let run = move |dry_run: bool, focus_after: bool| {
+        error.set(None);
+        let Some(source) = restore_source.get_untracked() else { return };
+        if current_pw.get_untracked().is_empty() {
+            fail(FormError::at("current_password", "Enter your current login password."));
+            return;
+        }
+        move_focus.set(focus_after);
+        let choice = totp_choice.get_untracked();
+        match source {
+            Source::Upload(p) => {
+                if p.size > limit as f64 {
+                    fail(FormError::general(format!(
+                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server (keeping its name): it then appears on this page under “Found in the storage directory”, to be checked, added and restored from there.",
+                        human_bytes(p.size as i64),
+                        human_bytes(limit as i64)
+                    )));
+                    return;
+                }
+                let fields = [
+                    ("current_password", current_pw.get_untracked()),
+                    ("backup_password", backup_pw.get_untracked()),
+                    ("source_password", source_pw.get_untracked()),
+                    ("totp", choice.key().to_string()),
+                    ("dry_run", dry_run.to_string()),
+                ];
+                busy.set(Some(if dry_run { "Checking the backup…".into() } else { "Restoring…".into() }));
+                upload_progress.set(Some(0.0));
+                spawn_local(async move {
+                    let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
+                    let outcome = browser::upload_restore(&p, &fields, move |f| upload_progress.set(Some(f))).await;
+                    busy.set(None);
+                    finish(outcome, dry_run);
+                });
+            }
+            Source::Stored { id, .. } => {
+                busy.set(Some(if dry_run { "Checking the backup…".into() } else { "Restoring…".into() }));
+                stored_dry_run.set(dry_run);
+                stored_restore.dispatch(RestoreStoredBackup {
+                    id,
+                    current_password: current_pw.get_untracked(),
+                    backup_password: Some(backup_pw.get_untracked()).filter(|p| !p.is_empty()),
+                    source_password: Some(source_pw.get_untracked()).filter(|p| !p.is_empty()),
+                    totp: Some(choice),
+                    dry_run,
+                });
+            }
+        }
+    };
+    Effect::new(move |_| {
+        if let Some(outcome) = stored_restore.value().get() {
+            busy.set(None);
+            finish(outcome, stored_dry_run.get_untracked());
+        }
+    });
+    // The two-factor choice changed after a dry run: check again, so that the report always
+    // says what "Restore now" will do.
+    let choose_totp = move |c: TotpChoice| {
+        totp_choice.set(c);
+        if dry.with_untracked(|d| d.as_ref().is_some_and(|r| r.totp.choice != c)) && busy.get_untracked().is_none() {
+            run(true, false);
+        }
+    };
+
+    let url_differs = move || {
+        let from_file = match step.get() {
+            Step::Ready(p) => p.header.instance_url,
+            _ => dry.get().and_then(|d| d.header.instance_url),
+        };
+        from_file.is_some_and(|u| Some(u.trim_end_matches('/')) != instance_url.as_deref().map(|i| i.trim_end_matches('/')))
+    };
+    let can_check = move || {
+        busy.get().is_none()
+            && match restore_source.get() {
+                Some(Source::Upload(_)) => matches!(step.get(), Step::Ready(_)),
+                Some(Source::Stored { .. }) => true,
+                None => false,
+            }
+    };
+    // What taking the backup's two-factor login would do, when that differs from keeping this
+    // instance's: then the page asks (it always warns when the next login would need another
+    // authenticator than the one in use now).
+    let take_fate = Memo::new(move |_| {
+        dry.with(|d| {
+            d.as_ref().and_then(|r| {
+                let t = &r.totp;
+                let take = if t.choice == TotpChoice::TakeBackup { t.fate } else { t.fate_other_choice };
+                let turns_off = t.enabled_now && matches!(take, TotpFate::TurnedOff | TotpFate::TurnedOffNotCarried);
+                (take.needs_backup_authenticator() || turns_off).then_some(take)
+            })
+        })
+    });
+    // The report was made with the choice shown (else "Restore now" waits for the re-check).
+    let report_current = move || dry.with(|d| d.as_ref().is_some_and(|r| r.totp.choice == totp_choice.get()));
+
+    view! {
+        <section class="card" aria-labelledby="restore-title">
+            {view! { <h2 id="restore-title">"Restore"</h2>
+            <p>"Restoring replaces all current data with the backup's. The current data is saved first (see History), so a restore can be undone. Your login password stays the same and you stay logged in."</p>
+            <div class="visually-hidden" role="status" aria-live="polite" data-testid="restore-announce">{move || announce.get()}</div>
+            <div class="dropzone" class:active=move || drag.get()
+                on:dragover=move |ev: leptos::ev::DragEvent| { ev.prevent_default(); drag.set(true); }
+                on:dragleave=move |_| drag.set(false)
+                on:drop=on_drop>
+                <p>"Drop a backup file (.json or .ttbak) here, or"</p>
+                <input id="restore-file" type="file" accept=".json,.ttbak,application/json" class="visually-hidden file-input" on:change=on_change/>
+                <label for="restore-file" class="btn">"Choose a file…"</label>
+            </div>
+            {move || restore_source.get().map(|s| match s {
+                Source::Upload(p) => view! { <p>"File: " <strong>{p.name.clone()}</strong> " (" {human_bytes(p.size as i64)} ")"</p> }.into_any(),
+                Source::Stored { name, .. } => view! { <p>"Stored backup: " <strong>{name}</strong> " — read on the server, nothing is uploaded."</p> }.into_any(),
+            })} }.into_any()}
+            {move || match step.get() {
+                Step::NeedPassword => view! {
+                    <form on:submit=decrypt>
+                        <p>"This backup is encrypted. Enter its backup password: it is decrypted and checked here, in your browser, before anything is uploaded."</p>
+                        <TextField id="preview-password" label="Backup password" kind="password" value=backup_pw autocomplete="off"
+                            reveal=true error=error_at_field("preview-password")/>
+                        <button class="btn btn-primary" type="submit">"Open backup"</button>
+                    </form>
+                }.into_any(),
+                Step::Decrypting(f) => view! {
+                    <label for="decrypt-progress">"Decrypting and checking the file in this browser…"</label>
+                    <progress id="decrypt-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
+                }.into_any(),
+                Step::Ready(p) => view! {
+                    <div id="restore-preview" tabindex="-1" role="region" aria-label="What the backup holds">
+                        <HeaderSummary header=p.header.clone() chunks=p.chunks_verified/>
+                    </div>
+                }.into_any(),
+                Step::Choose => ().into_any(),
+            }}
+            {view! { <Show when=move || url_differs()>
+                <div class="notice" role="note">
+                    <strong>"This backup comes from another instance"</strong>
+                    " (its URL differs from this one's). Secrets it holds can only be carried over with the login password of that instance — enter it below; otherwise they are cleared and their owners disabled."
+                </div>
+            </Show> }.into_any()}
+            {view! { <Show when=move || restore_source.get().is_some()>
+                <div class="form-grid">
+                    <TextField id="restore-current-password" label="Your current login password" kind="password" value=current_pw autocomplete="current-password"
+                        error=error_at_field("restore-current-password")/>
+                    <TextField id="restore-source-password" label="Login password of the instance this came from (optional)" kind="password" value=source_pw autocomplete="off"
+                        hint="Only needed when the backup comes from another instance with another password." error=error_at_field("restore-source-password")/>
+                </div>
+                <Show when=move || matches!(restore_source.get(), Some(Source::Stored { encrypted: true, .. }))>
+                    <TextField id="restore-backup-password" label="Backup password (if not the stored one)" kind="password" value=backup_pw autocomplete="off"
+                        error=error_at_field("restore-backup-password")/>
+                </Show>
+                <div class="actions">
+                    <button class="btn" type="button" node_ref=check_button disabled=move || !can_check() on:click=move |_| run(true, true)>"Check (dry run)"</button>
+                </div>
+            </Show> }.into_any()}
+            {view! { <div id="restore-error" tabindex="-1">
+                <ErrorNotice error=general_error/>
+            </div> }.into_any()}
+            {move || busy.get().map(|b| view! {
+                <p role="status">{b}</p>
+                {upload_progress.get().map(|f| view! {
+                    <label for="upload-progress">"Upload"</label>
+                    <progress id="upload-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
+                })}
+            })}
+            {view! { <Show when=move || dry.with(Option::is_some)>
+                <div class="notice info" id="dry-run-report" tabindex="-1" role="region" aria-labelledby="dry-run-title" data-testid="dry-run-report">
+                    <h3 id="dry-run-title">"Dry run: what the restore will do"</h3>
+                    {move || dry.get().map(|r| view! { <ReportBody report=r/> })}
+                    <Show when=move || take_fate.get().is_some()>
+                        <TotpChoiceField choice=totp_choice take=take_fate.get_untracked().unwrap_or(TotpFate::Unchanged) on_choose=Callback::new(choose_totp)/>
+                    </Show>
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); if confirm.get() == "RESTORE" && report_current() { run(false, true); } }>
+                        <TextField id="restore-confirm" label="Type RESTORE to replace all current data with this backup" value=confirm autocomplete="off"/>
+                        <button class="btn btn-danger" type="submit" disabled=move || confirm.get() != "RESTORE" || busy.get().is_some() || !report_current()>"Restore now"</button>
+                        <Show when=move || busy.get().is_none() && !report_current()>
+                            <p class="hint">"The two-factor choice changed since this report: press “Check (dry run)” again."</p>
+                        </Show>
+                    </form>
+                </div>
+            </Show> }.into_any()}
+            {move || result.get().map(|r| view! {
+                <div class="success-box" id="restore-result" tabindex="-1" role="region" aria-labelledby="restore-result-title" data-testid="restore-result">
+                    <h3 id="restore-result-title">"Restore complete"</h3>
+                    <ReportBody report=r.clone()/>
+                    {r.pre_restore_backup.clone().map(|pre| {
+                        let name = pre.file_name.clone();
+                        let encrypted_note = pre.encrypted.then_some(
+                            " It is encrypted with the backup password stored before this restore: if the restore brought another one, type the earlier one.",
+                        );
+                        let undo = move |_| {
+                            restore_source.set(Some(Source::Stored { id: pre.id, name: pre.file_name.clone(), encrypted: pre.encrypted }));
+                            if let Some(b) = check_button.get_untracked() {
+                                let _ = b.focus();
+                            }
+                        };
+                        view! {
+                            <p>"The data as it was before is saved as " <code>{name}</code> " (in History)."</p>
+                            <div class="actions">
+                                <button class="btn" type="button" on:click=undo>"Undo this restore"</button>
+                                <span class="hint">"Chooses that copy to restore: check it with a dry run and confirm, as here."{encrypted_note}</span>
+                            </div>
+                        }
+                    })}
+                    <p><a href="/">"Open the dashboard"</a>" to see the restored data."</p>
+                </div>
+            }.into_any())}
+        </section>
+    }
+}
+
+/// What the "take" option does, for people.
+fn take_detail(take: TotpFate) -> &'static str {
+    match take {
+        TotpFate::TurnedOn => "Two-factor login is turned on with the backup's secret and backup codes: the next login asks for a code from that instance's authenticator.",
+        TotpFate::Replaced => "The backup's secret and backup codes replace this instance's: the next login asks for a code from that instance's authenticator, not yours.",
+        TotpFate::TurnedOff => "Two-factor login is turned off, as in the backup: the next login asks for the password only.",
+        TotpFate::TurnedOffNotCarried => "The backup's two-factor secret cannot be carried over (that needs the other instance's login password): two-factor login is turned off.",
+        TotpFate::Unchanged => "Two-factor login stays as it is now.",
+    }
+}
+
+/// Take the backup's two-factor login, or keep this instance's (the default).
+#[component]
+fn TotpChoiceField(
+    choice: RwSignal<TotpChoice>,
+    /// What taking the backup's two-factor login does.
+    take: TotpFate,
+    on_choose: Callback<TotpChoice>,
+) -> impl IntoView {
+    let option = move |c: TotpChoice, label: &'static str, detail: &'static str| {
+        let id = format!("totp-{}", c.key());
+        let detail_id = format!("{id}-detail");
+        view! {
+            <div class="field check">
+                <input id=id.clone() type="radio" name="totp" value=c.key() aria-describedby=detail_id.clone()
+                    checked=move || choice.get() == c prop:checked=move || choice.get() == c
+                    on:change=move |_| on_choose.run(c)/>
+                <label for=id>{label}<br/><small id=detail_id class="hint">{detail}</small></label>
+            </div>
+        }
+    };
+    view! {
+        <fieldset class="totp-choice" data-testid="totp-choice">
+            <legend>"Two-factor login after the restore"</legend>
+            {take.needs_backup_authenticator().then(|| view! {
+                <p class="notice"><strong>"Taking the backup's two-factor login means the next login needs a code from the authenticator app (or a backup code) of the instance the backup came from."</strong>
+                    " Without it you cannot log in. Keep this instance's unless you have that authenticator."</p>
+            })}
+            {option(TotpChoice::KeepCurrent, "Keep this instance's two-factor login as it is now",
+                "You log in after the restore as you do now.")}
+            {option(TotpChoice::TakeBackup, "Take the backup's two-factor login", take_detail(take))}
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn ReportBody(report: RestoreReport) -> impl IntoView {
+    let dry = report.dry_run;
+    let totp = report.totp.clone();
+    let totp_warn = totp.fate != TotpFate::Unchanged;
+    let totp_off = matches!(totp.fate, TotpFate::TurnedOff | TotpFate::TurnedOffNotCarried);
+    let named = |records: &[NamedRecord]| {
+        records.iter().map(|n| view! { <li data-section=n.section.clone()>{format!("{} “{}”", n.kind, n.name)}</li> }).collect_view()
+    };
+    view! {
+        <p><strong>{if dry { "Will restore, per section (now → after):" } else { "Restored, per section (before → now):" }}</strong></p>
+        <ul class="changes" data-testid="section-counts">
+            {report.restored.iter().map(|c| view! {
+                <li data-section=c.section.clone()>{format!("{}: {} → {}", c.label, c.now, c.count)}</li>
+            }).collect_view()}
+        </ul>
+        {(!report.disappearing.is_empty()).then(|| view! {
+            <p><strong>{if dry { "Will disappear (not in the backup):" } else { "Gone (not in the backup):" }}</strong></p>
+            <ul class="changes" data-testid="disappearing">{named(&report.disappearing)}</ul>
+        })}
+        {(!report.appearing.is_empty()).then(|| view! {
+            <p><strong>{if dry { "Will appear (only in the backup):" } else { "Back from the backup:" }}</strong></p>
+            <ul class="changes" data-testid="appearing">{named(&report.appearing)}</ul>
+        })}
+        {if report.settings_changes.is_empty() {
+            view! { <p data-testid="settings-changes">{if dry { "Settings: none will change." } else { "Settings: none changed." }}</p> }.into_any()
+        } else {
+            view! {
+                <p><strong>{if dry { "Settings that will change (now → after):" } else { "Settings changed (before → now):" }}</strong></p>
+                <ul class="changes" data-testid="settings-changes">
+                    {report.settings_changes.iter().map(|c| view! {
+                        <li data-key=c.key.clone()>{format!("{}: {} → {}", c.label, c.now, c.after)}</li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <p>{format!("Secrets kept: {}. Secrets cleared: {}.", report.secrets_kept, report.secrets_cleared)}
+            {report.same_key.then_some(" (Made by this instance: its secrets are kept as they are.)")}</p>
+        {(!report.cleared.is_empty()).then(|| view! {
+            <ul class="cleared">{report.cleared.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
+        })}
+        {(!report.warnings.is_empty()).then(|| view! {
+            <div class="notice" data-testid="restore-warnings">
+                <ul>{report.warnings.iter().map(|w| view! { <li>{w.clone()}</li> }).collect_view()}</ul>
+            </div>
+        })}
+        <div class:notice=totp_warn data-testid="totp-notice">
+            <p><strong>"Two-factor login: "</strong>{totp.summary.clone()}</p>
+            <p>{totp.backup_codes.clone()}</p>
+            {totp_off.then(|| view! { <p><a href="/settings/security">"Set it up again in Settings → Security"</a>"."</p> })}
+        </div>
+    }
+    .into_any()
+}
