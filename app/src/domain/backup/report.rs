@@ -191,7 +191,7 @@ impl TotpSides {
             ),
             TotpFate::TurnedOff => format!("Two-factor login {will} turned off, as in the backup: the next login asks for the password only."),
             TotpFate::TurnedOffNotCarried => format!(
-                "Two-factor login {will} off: the backup has it on, but its secret could not be carried over (it needs the login password of the instance the backup came from). Set it up again in Settings → Security."
+                "Two-factor login {will} off: the backup has it on, but its secret could not be carried over (it needs the login password of the instance the backup came from). Set it up again in Settings → Security after the restore."
             ),
         };
         let backup_codes = match fate {

@@ -477,6 +477,7 @@ fn ReportBody(report: RestoreReport) -> impl IntoView {
     let dry = report.dry_run;
     let totp = report.totp.clone();
     let totp_warn = totp.fate != TotpFate::Unchanged;
+    // The not-carried summary already says to set it up again; the link is the way there.
     let totp_off = matches!(totp.fate, TotpFate::TurnedOff | TotpFate::TurnedOffNotCarried);
     let named = |records: &[NamedRecord]| {
         records.iter().map(|n| view! { <li data-section=n.section.clone()>{format!("{} “{}”", n.kind, n.name)}</li> }).collect_view()
@@ -519,9 +520,9 @@ fn ReportBody(report: RestoreReport) -> impl IntoView {
             </div>
         })}
         <div class:notice=totp_warn data-testid="totp-notice">
-            <p><strong>"Two-factor login: "</strong>{totp.summary.clone()}</p>
+            <p><strong>{totp.summary.clone()}</strong></p>
             <p>{totp.backup_codes.clone()}</p>
-            {totp_off.then(|| view! { <p><a href="/settings/security">"Set it up again in Settings → Security"</a>"."</p> })}
+            {totp_off.then(|| view! { <p><a href="/settings/security">"Set up two-factor login again (Settings → Security)"</a></p> })}
         </div>
     }
     .into_any()
