@@ -281,7 +281,20 @@ test.describe.serial("Backups page", () => {
   test("the history lists a scheduled backup and verifies it", async ({ page }) => {
     await ensureLoggedIn(page);
     fs.rmSync(STORE, { recursive: true, force: true });
+    // Without a storage path, "run now" says what to set, records nothing, and the message stays.
+    const cleared = await page.request.post("/api/backup/settings", {
+      data: { input: { settings: { schedule_enabled: false, frequency: "daily", retention_count: 14, encrypt: false, storage_path: null } } },
+    });
+    expect(cleared.ok(), await cleared.text()).toBeTruthy();
     await goto(page, "/settings/backups");
+    const rowsBefore = await page.getByTestId("history-row").count();
+    await page.getByRole("button", { name: "Run a scheduled backup now" }).click();
+    const refused = page.getByRole("alert").filter({ hasText: "No storage path is set" });
+    await expect(refused).toBeVisible();
+    await expect(page.getByRole("button", { name: "Run a scheduled backup now" })).toBeEnabled();
+    await expect(refused).toBeVisible();
+    await expect(page.getByTestId("history-row")).toHaveCount(rowsBefore);
+    await expect(page.getByText("The last backup run failed")).toHaveCount(0);
     await page.getByLabel("Scheduled backups").check();
     await expect(page.getByText("Unsaved changes")).toBeVisible();
     await expect(page.getByRole("button", { name: "Export Now" })).toBeDisabled();
@@ -403,6 +416,9 @@ test.describe.serial("Backups page", () => {
     const login = await fresh.newPage();
     await goto(login, "/login");
     await expect(login.getByLabel("Two-factor code")).toHaveCount(0);
+    await login.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await login.getByRole("button", { name: "Log in" }).click();
+    await expect(login.getByRole("heading", { name: "Dashboard" })).toBeVisible();
     await fresh.close();
 
     // Taken: the report is checked again with that choice, and the next login asks for a code.

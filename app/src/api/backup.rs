@@ -1,7 +1,9 @@
 //! Backups: export, restore (upload or stored), dry run, settings, history.
 
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport, TotpChoice, VerifyResult};
+#[cfg(feature = "ssr")]
+use crate::model::backup::TotpChoice;
+use crate::model::backup::{BackupOverview, BackupSettingsInput, FoundFile, HistoryEntry, RestoreReport, VerifyResult};
 use leptos::prelude::*;
 use server_fn::codec::{ByteStream, GetUrl, Json, MultipartData, MultipartFormData, Streaming};
 
@@ -103,7 +105,7 @@ pub async fn restore_stored_backup(
     current_password: String,
     backup_password: Option<String>,
     source_password: Option<String>,
-    #[server(default)] totp: Option<TotpChoice>,
+    #[server(default)] totp: Option<String>,
     dry_run: bool,
 ) -> Result<RestoreReport, AppError> {
     use zeroize::Zeroizing;
@@ -114,7 +116,10 @@ pub async fn restore_stored_backup(
         current_password: Zeroizing::new(current_password),
         backup_password: nonempty(backup_password),
         source_password: nonempty(source_password),
-        totp: totp.unwrap_or_default(),
+        totp: match totp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            None => TotpChoice::default(),
+            Some(t) => TotpChoice::from_key(t).ok_or_else(|| AppError::invalid("totp", TOTP_CHOICE_HELP))?,
+        },
         dry_run,
     };
     Ok(domain::history::restore_stored(&state, req).await?)
@@ -233,11 +238,11 @@ impl From<BackupError> for AppError {
             BackupError::Format(crate::backup_format::FormatError::ReadFailed { .. }) => internal("reading the backup failed", e),
             BackupError::Format(f) => AppError::invalid("file", f.to_string()),
             BackupError::NoStoragePath => AppError::invalid("storage_path", e.to_string()),
-            BackupError::Storage(m) => AppError::new(ErrorKind::Internal, m),
+            BackupError::Storage(m) => server_problem(m),
             BackupError::Io(m) => AppError::invalid("file", m),
             // A kind the sentence cannot explain is a server fault: logged with a reference.
             BackupError::Fs { kind, .. } if !crate::domain::backup::io_kind_is_explained(kind) => internal("a file operation failed", e),
-            BackupError::Fs { .. } => AppError::new(ErrorKind::Internal, e.to_string()),
+            BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
         }

@@ -55,6 +55,17 @@ pub mod ssr {
         AppError::internal(internal_message(context, &reference))
     }
 
+    /// A server-side problem the person can act on (a full disk, a storage path the server may
+    /// not use): a 500 whose sentence is shown, logged under a reference like any server fault.
+    pub fn server_problem(sentence: impl std::fmt::Display) -> AppError {
+        let reference = format!("{:08x}", rand::random::<u32>());
+        let sentence = sentence.to_string();
+        tracing::warn!(reference, "{sentence}");
+        let mut chars = sentence.trim_end_matches('.').chars();
+        let sentence: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        AppError::internal(format!("{sentence}. (Server log reference {reference}.)"))
+    }
+
     pub(crate) fn internal_message(context: &str, reference: &str) -> String {
         let mut chars = context.chars();
         let context: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();

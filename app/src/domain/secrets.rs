@@ -49,10 +49,10 @@ pub enum SecretError {
 pub const INSTANCE_KDF: KdfParams = KdfParams { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 /// The portable wrap travels inside backups, so it is made costlier to attack offline.
 pub const PORTABLE_KDF: KdfParams = KdfParams { memory_kib: 65_536, iterations: 3, parallelism: 1 };
-/// Bounds for parameters read from a backup (untrusted).
-const MAX_MEMORY_KIB: u32 = 262_144;
-const MAX_ITERATIONS: u32 = 16;
-const MAX_PARALLELISM: u32 = 4;
+/// Bounds for parameters read from a backup (untrusted): the key wrap's, defined with the format.
+use crate::backup_format::{
+    KEY_WRAP_MAX_ITERATIONS as MAX_ITERATIONS, KEY_WRAP_MAX_MEMORY_KIB as MAX_MEMORY_KIB, KEY_WRAP_MAX_PARALLELISM as MAX_PARALLELISM,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KdfParams {

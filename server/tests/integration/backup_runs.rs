@@ -95,7 +95,11 @@ async fn run_now_is_recorded_as_manual_with_its_directory_and_retention_counts_i
     let mut files: Vec<String> = std::fs::read_dir(&store).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     files.sort();
     // (The scheduled run's file is gone: a later run in the same second may reuse its name.)
-    assert_eq!(files, vec![manual[1].clone(), manual[2].clone()]);
+    // Sorted both sides: within one second the names are …Z.json then …Z-2.json, which sort the
+    // other way round.
+    let mut want = vec![manual[1].clone(), manual[2].clone()];
+    want.sort();
+    assert_eq!(files, want);
     assert!(rows.iter().all(|r| r.0 != scheduled.history_id));
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM backup_history WHERE trigger_kind = 'scheduled'").fetch_one(&db).await.unwrap();
     assert_eq!(n, 0);

@@ -87,7 +87,7 @@ async fn an_unknown_two_factor_choice_is_refused() {
     let (_, _, bytes) = export(&srv, None).await;
     let before = digest(&srv.data_dir, &[]).await;
     let e = restore(&srv, bytes, "b.json", &[("current_password", PASSWORD), ("totp", "maybe")]).await.unwrap_err();
-    assert_eq!((e.status, e.kind.as_str()), (400, "invalid"));
+    assert_eq!((e.status, e.kind.as_str(), e.field.as_deref()), (400, "invalid", Some("totp")));
     assert!(e.message.contains("keep_current") && e.message.contains("take_backup"), "{}", e.message);
     assert_eq!(digest(&srv.data_dir, &[]).await, before);
 }
@@ -163,7 +163,7 @@ async fn a_wrong_source_password_is_said_before_anything_changes() {
     for dry_run in ["true", "false"] {
         let fields = [("current_password", other), ("source_password", "not the source password"), ("dry_run", dry_run)];
         let e = restore(&dst, bytes.clone(), "b.json", &fields).await.unwrap_err();
-        assert_eq!((e.status, e.kind.as_str()), (400, "invalid"));
+        assert_eq!((e.status, e.kind.as_str(), e.field.as_deref()), (400, "invalid", Some("source_password")));
         assert!(e.message.starts_with("This is not the login password of the instance the backup came from"), "{}", e.message);
         assert_eq!(digest(&dst.data_dir, &[]).await, before, "nothing changed");
     }
@@ -209,9 +209,61 @@ async fn a_damaged_key_wrap_is_refused_not_taken_for_a_wrong_password() {
         let dry_run = if i == 0 { "false" } else { "true" };
         let fields = [("current_password", other), ("source_password", PASSWORD), ("dry_run", dry_run)];
         let e = restore(&dst, file, "b.json", &fields).await.unwrap_err();
-        assert_eq!((e.status, e.kind.as_str()), (400, "invalid"), "{field}");
+        assert_eq!((e.status, e.kind.as_str(), e.field.as_deref()), (400, "invalid", Some("file")), "{field}");
         assert!(e.message.starts_with("The backup's key wrap (the part that opens its secrets) is damaged or forged: "), "{}", e.message);
         assert!(e.message.contains(detail), "{field}: {}", e.message);
         assert_eq!(digest(&dst.data_dir, &[]).await, before, "{field}: nothing changed");
     }
+}
+
+#[tokio::test]
+async fn a_backup_password_that_differs_is_reported_and_a_stored_restore_takes_the_choice() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = filled(&dir, PASSWORD).await; // backup password SECRETS[5]
+    let (_, _, bytes) = export(&srv, None).await;
+    let sealed = srv.state.keys.seal(purpose::BACKUP_PASSWORD, "another backup password").unwrap();
+    sqlx::query("UPDATE app_settings SET backup_password_enc = $1").bind(&sealed).execute(&srv.state.db).await.unwrap();
+    let r = restore(&srv, bytes.clone(), "b.json", &[("current_password", PASSWORD), ("dry_run", "true")]).await.unwrap();
+    assert_eq!(
+        r["settings_changes"],
+        serde_json::json!([{"key": "backup.password", "label": "Backup password", "now": "set", "after": "set (another one)"}])
+    );
+
+    // The stored-restore endpoint takes the same choice, and refuses an unknown one by its field.
+    let r = restore(&srv, bytes, "b.json", &[("current_password", PASSWORD)]).await.unwrap();
+    let id = r["pre_restore_backup"]["id"].as_i64().unwrap();
+    let body = |totp: &str| serde_json::json!({"id": id, "current_password": PASSWORD, "backup_password": null, "source_password": null, "totp": totp, "dry_run": true});
+    let e = srv.call::<Value>("backup/history/restore", body("maybe")).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("totp")), "{}", e.message);
+    let r: Value = srv.call("backup/history/restore", body("take_backup")).await.unwrap();
+    assert_eq!((r["totp"]["choice"].as_str(), r["totp"]["fate"].as_str()), (Some("take_backup"), Some("unchanged")));
+}
+
+/// The messages of issue 12 through the API: the file field, the problem named, nothing changed.
+#[tokio::test]
+async fn bad_files_are_named_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = filled(&dir, PASSWORD).await;
+    let (_, _, plain) = export(&srv, None).await;
+    let (_, _, sealed) = export(&srv, Some("backup password 1")).await;
+    let text = String::from_utf8(plain).unwrap();
+    let created = text.split("\"created_at\":\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let bad_date = text.replacen(&format!("\"created_at\":\"{created}\""), "\"created_at\":\"not-a-date\"", 1).into_bytes();
+    let negative = text.replacen("\"tracker_snapshots\":60", "\"tracker_snapshots\":-5", 1).into_bytes();
+    let cut = sealed[..sealed.len() - 100].to_vec();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.json", Vec::new(), "The backup file is empty"),
+        ("date.json", bad_date, "created_at is \"not-a-date\", which is not a date and time"),
+        ("count.json", negative, "counts.tracker_snapshots is -5"),
+        ("cut.ttbak", cut, "The end of the backup is missing or damaged"),
+    ];
+    let before = digest(&srv.data_dir, &[]).await;
+    for (name, file, expected) in cases {
+        let fields = [("current_password", PASSWORD), ("backup_password", "backup password 1"), ("dry_run", "true")];
+        let e = restore(&srv, file, name, &fields).await.unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (400, Some("file")), "{name}: {}", e.message);
+        assert!(e.message.contains(expected), "{name}: {}", e.message);
+        assert!(!e.message.contains(", record "), "{name}: no innocent record is blamed: {}", e.message);
+    }
+    assert_eq!(digest(&srv.data_dir, &[]).await, before);
 }

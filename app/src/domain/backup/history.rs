@@ -314,7 +314,11 @@ pub async fn prune_pre_restore(state: &AppState) -> Result<Vec<String>, BackupEr
     let mut deleted = Vec::new();
     for r in rows.into_iter().skip(PRE_RESTORE_KEEP) {
         let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { continue };
-        match storage::delete_file_safely(Path::new(dir), name, &managed) {
+        // The app wrote this row and its file: its recorded directory counts too, or a restore
+        // that brought another storage path would leave older undo points there for ever.
+        let mut allowed = managed.clone();
+        allowed.push(PathBuf::from(dir));
+        match storage::delete_file_safely(Path::new(dir), name, &allowed) {
             Ok(true) => {
                 sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
                 deleted.push(name.clone());
@@ -402,7 +406,11 @@ pub async fn import(state: &AppState, file_name: &str, password: Option<Zeroizin
     let checked = match storage::verify_file(&path, None, password).await {
         Ok(c) => c,
         Err(e) if is_wrong_password(&e) => return Err(BackupError::WrongBackupPassword),
-        Err(e) => return Err(refuse(format!("{file_name} was not added: it is not a readable backup ({e})."))),
+        // What is wrong with the file is the person's to know; a server fault stays one.
+        Err(e @ BackupError::Format(_)) if !matches!(e, BackupError::Format(crate::backup_format::FormatError::ReadFailed { .. })) => {
+            return Err(refuse(format!("{file_name} was not added: it is not a readable backup ({e}).")))
+        }
+        Err(e) => return Err(e),
     };
     let now = to_db(state.now());
     // Dated by when the backup was made, not when it was added: its header's creation time, or

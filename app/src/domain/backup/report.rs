@@ -7,9 +7,10 @@ use super::tables;
 use super::BackupError;
 use crate::backup_format::records::SettingsRecord;
 use crate::backup_format::Section;
+use crate::domain::secrets::purpose;
 use crate::model::backup::{NamedRecord, SettingChange, TotpChoice, TotpFate, TotpReport};
 use sqlx::SqlitePool;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// The sections whose records people know by name.
 pub const NAMED: [Section; 4] = [Section::Trackers, Section::DownloadClients, Section::TagGroups, Section::NotificationTargets];
@@ -56,14 +57,26 @@ pub async fn current(db: &SqlitePool) -> Result<Current, BackupError> {
     Ok(Current { settings, counts, names })
 }
 
-/// Records known by name that exist only on one side: (disappearing, appearing).
+/// Records known by name that exist only on one side: (disappearing, appearing). Counted per
+/// name, so one of two trackers with the same name disappearing is listed too.
 pub fn name_changes(now: &[(Section, String)], after: &[(Section, String)]) -> (Vec<NamedRecord>, Vec<NamedRecord>) {
-    let now_set: BTreeSet<(Section, &str)> = now.iter().map(|(s, n)| (*s, n.as_str())).collect();
-    let after_set: BTreeSet<(Section, &str)> = after.iter().map(|(s, n)| (*s, n.as_str())).collect();
-    let named = |set: &BTreeSet<(Section, &str)>, other: &BTreeSet<(Section, &str)>| -> Vec<NamedRecord> {
-        set.difference(other).map(|(s, n)| NamedRecord { section: s.key().into(), kind: kind(*s).into(), name: (*n).into() }).collect()
+    let count = |list: &[(Section, String)]| {
+        let mut m: BTreeMap<(Section, String), usize> = BTreeMap::new();
+        for (s, n) in list {
+            *m.entry((*s, n.clone())).or_default() += 1;
+        }
+        m
     };
-    (named(&now_set, &after_set), named(&after_set, &now_set))
+    let (now, after) = (count(now), count(after));
+    let extra = |a: &BTreeMap<(Section, String), usize>, b: &BTreeMap<(Section, String), usize>| -> Vec<NamedRecord> {
+        a.iter()
+            .flat_map(|((s, n), k)| {
+                let more = k.saturating_sub(b.get(&(*s, n.clone())).copied().unwrap_or(0));
+                std::iter::repeat_n(NamedRecord { section: s.key().into(), kind: kind(*s).into(), name: n.clone() }, more)
+            })
+            .collect()
+    };
+    (extra(&now, &after), extra(&after, &now))
 }
 
 fn on_off(b: bool) -> String {
@@ -72,6 +85,14 @@ fn on_off(b: bool) -> String {
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(|v| v.to_string()).unwrap_or_else(|| "not set".into())
+}
+
+/// A stored secret before and after, by what it opens to: "set", "not set", or "set (another one)".
+fn secret_change(now: &Option<String>, after: &Option<String>, same: bool) -> (String, String) {
+    match (now, after) {
+        (Some(_), Some(_)) if !same => ("set".into(), "set (another one)".into()),
+        (a, b) => (set_or_not(a), set_or_not(b)),
+    }
 }
 
 fn set_or_not<T>(v: &Option<T>) -> String {
@@ -88,20 +109,28 @@ fn frequency(f: &str) -> String {
 }
 
 /// Every setting whose value differs, in the order of the settings pages. Stored secrets are
-/// compared by presence only (their sealed forms differ even for the same value).
-pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord) -> Vec<SettingChange> {
+/// compared by what they open to (`same_secret(purpose, now, after)`: their sealed forms differ
+/// even for the same value). Two-factor login is not among them: its own report says it.
+pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord, same_secret: impl Fn(&'static str, &str, &str) -> bool) -> Vec<SettingChange> {
     let (g0, g1) = (&now.general, &after.general);
     let (s0, s1) = (&now.security, &after.security);
     let (b0, b1) = (&now.backup, &after.backup);
     let retention = |d: &Option<i64>| d.map(|d| format!("{d} days")).unwrap_or_else(|| "forever".into());
+    let same = |p: &'static str, a: &Option<String>, b: &Option<String>| match (a, b) {
+        (Some(a), Some(b)) => same_secret(p, a, b),
+        _ => true,
+    };
+    let backup_pw =
+        secret_change(&now.backup_password, &after.backup_password, same(purpose::BACKUP_PASSWORD, &now.backup_password, &after.backup_password));
+    let proxy_pw =
+        secret_change(&now.proxy_password, &after.proxy_password, same(purpose::PROXY_PASSWORD, &now.proxy_password, &after.proxy_password));
     let rows: Vec<(&str, &str, String, String)> = vec![
         ("backup.schedule_enabled", "Scheduled backups", on_off(b0.schedule_enabled), on_off(b1.schedule_enabled)),
         ("backup.frequency", "Backup frequency", frequency(&b0.frequency), frequency(&b1.frequency)),
         ("backup.retention_count", "Backups to keep", b0.retention_count.to_string(), b1.retention_count.to_string()),
         ("backup.storage_path", "Backup storage path", opt(&b0.storage_path), opt(&b1.storage_path)),
         ("backup.encrypt", "Encrypt backups", on_off(b0.encrypt), on_off(b1.encrypt)),
-        ("backup.password", "Backup password", set_or_not(&now.backup_password), set_or_not(&after.backup_password)),
-        ("totp.enabled", "Two-factor login", on_off(now.totp.enabled), on_off(after.totp.enabled)),
+        ("backup.password", "Backup password", backup_pw.0, backup_pw.1),
         (
             "security.session_timeout_minutes",
             "Session timeout (minutes)",
@@ -117,7 +146,7 @@ pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord) -> Vec<Set
         ("general.proxy_host", "Proxy host", opt(&g0.proxy_host), opt(&g1.proxy_host)),
         ("general.proxy_port", "Proxy port", opt(&g0.proxy_port), opt(&g1.proxy_port)),
         ("general.proxy_username", "Proxy username", opt(&g0.proxy_username), opt(&g1.proxy_username)),
-        ("general.proxy_password", "Proxy password", set_or_not(&now.proxy_password), set_or_not(&after.proxy_password)),
+        ("general.proxy_password", "Proxy password", proxy_pw.0, proxy_pw.1),
         ("general.notifications_enabled", "Notifications", on_off(g0.notifications_enabled), on_off(g1.notifications_enabled)),
         (
             "general.notify_ratio_drop_threshold",
@@ -259,5 +288,9 @@ mod tests {
         let (gone, new) = name_changes(&now, &after);
         assert_eq!(gone, vec![NamedRecord { section: "trackers".into(), kind: "Tracker".into(), name: "A".into() }]);
         assert_eq!(new, vec![NamedRecord { section: "trackers".into(), kind: "Tracker".into(), name: "C".into() }]);
+        // Two of the same name now, one after: one disappears.
+        let twice = vec![(Section::Trackers, "A".to_string()), (Section::Trackers, "A".to_string())];
+        let (gone, new) = name_changes(&twice, &twice[..1]);
+        assert_eq!((gone.len(), new.len()), (1, 0));
     }
 }

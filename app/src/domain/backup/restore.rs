@@ -7,7 +7,7 @@
 use super::report::{self, TotpSides};
 use super::storage::{self, Trigger};
 use super::tables;
-use super::BackupError;
+use super::{BackupError, FsRole};
 use crate::backup_format::check::{Checked, Checker, SecretRef};
 use crate::backup_format::encrypted::TtbakReader;
 use crate::backup_format::plain::{self, Item};
@@ -53,16 +53,17 @@ const CLEARED_CREDENTIALS: &str = "credentials cleared during restore — re-ent
 const CLEARED_TOKEN: &str = "API token missing: cleared during restore — re-enter it and re-activate the tracker";
 
 fn open_reader(path: &Path, password: Option<&Zeroizing<String>>) -> Result<Box<dyn Read + Send>, BackupError> {
+    let fs_err = |e: std::io::Error| BackupError::fs(FsRole::BackupFile, path, &e);
     let mut head = [0u8; 8];
-    let mut f = std::fs::File::open(path)?;
+    let mut f = std::fs::File::open(path).map_err(fs_err)?;
     let mut n = 0;
     while n < head.len() {
-        match f.read(&mut head[n..])? {
+        match f.read(&mut head[n..]).map_err(fs_err)? {
             0 => break,
             k => n += k,
         }
     }
-    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path)?);
+    let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(fs_err)?);
     match FileKind::detect(&head[..n]) {
         FileKind::Plain => Ok(Box::new(file)),
         FileKind::Encrypted => {
@@ -227,7 +228,11 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         secrets_cleared: lost,
         cleared,
         totp_disabled,
-        settings_changes: report::settings_changes(&current.settings, &after),
+        // Both sides are sealed with this instance's key by now (the backup's were translated).
+        settings_changes: report::settings_changes(&current.settings, &after, |p, a, b| match (ours.open(p, a), ours.open(p, b)) {
+            (Ok(a), Ok(b)) => auth::totp::constant_time_eq(&a, &b),
+            _ => false,
+        }),
         totp,
         disappearing,
         appearing,

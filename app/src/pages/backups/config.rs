@@ -28,6 +28,14 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
     // The backup password of the save in flight, for the emergency kit (kept in this page only).
     let typed_pw = RwSignal::new(None::<String>);
     let kit = RwSignal::new(None::<super::kit::Kit>);
+    // After any restore or undo the stored backup password may be another: the kit offer goes.
+    let restored = expect_context::<super::Restored>();
+    Effect::new(move |first: Option<()>| {
+        restored.0.track();
+        if first.is_some() {
+            kit.set(None);
+        }
+    });
 
     // Puts the form back to `s` (after a discard, or when the stored settings changed elsewhere:
     // a restore, an undo).

@@ -36,7 +36,8 @@ pub(super) fn HistorySection(
         if let Some(Ok(m)) = delete.value().get() {
             notice.set(Some(m));
         }
-        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(_))) || run_now.value().get().is_some() {
+        // Not after a refused run-now: the reload re-renders this section, and its message with it.
+        if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(_))) || matches!(run_now.value().get(), Some(Ok(_))) {
             reload.0.update(|n| *n += 1);
         }
         if run_now.value().get().is_some() {

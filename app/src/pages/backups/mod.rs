@@ -23,6 +23,11 @@ use restore::RestoreSection;
 #[derive(Clone, Copy)]
 pub(super) struct Reload(RwSignal<u32>);
 
+/// Bumped by each finished restore (an undo is one too): what the page showed of the settings
+/// before may no longer be true (the emergency kit, for one, was for a password typed earlier).
+#[derive(Clone, Copy)]
+pub(super) struct Restored(pub(super) RwSignal<u32>);
+
 /// Where a restore reads from.
 #[derive(Clone, PartialEq)]
 pub(super) enum Source {
@@ -69,6 +74,7 @@ fn Sections(
 ) -> impl IntoView {
     let ov = RwSignal::new(initial);
     provide_context(ov);
+    provide_context(Restored(RwSignal::new(0)));
     // The configuration form reports here whether it has unsaved changes (export waits for it).
     let dirty = RwSignal::new(false);
     let restore_source = RwSignal::new(None::<Source>);
@@ -99,7 +105,7 @@ fn LastFailure() -> impl IntoView {
         ov.get().last_failure.map(|reason| {
             view! {
                 <div class="notice" role="alert">
-                    <strong>"The last scheduled backup failed: "</strong>{reason}
+                    <strong>"The last backup run failed: "</strong>{reason}
                     <p class="hint">"Fix the cause below, then use “Run a scheduled backup now” to check. Targets that opt in to “Backup failed” were notified."</p>
                 </div>
             }

@@ -1,6 +1,6 @@
 //! Restore: from an uploaded file (previewed in the browser first) or a stored backup, with a dry run.
 
-use super::{refresh, Reload, Source};
+use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
 use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Picked, Preview};
@@ -56,6 +56,9 @@ fn field_input(field: &str, source: Option<&Source>, step: &Step) -> Option<&'st
 #[component]
 pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
+    let restored = expect_context::<Restored>();
+    // An undo repeats the 2FA choice of the restore it undoes (taken: the earlier 2FA comes back).
+    let undo_choice = RwSignal::new(None::<TotpChoice>);
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let overview = ov.get_untracked();
     let step = RwSignal::new(Step::Choose);
@@ -106,7 +109,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
         confirm.set(String::new());
         backup_pw.set(String::new());
         upload_progress.set(None);
-        totp_choice.set(TotpChoice::default());
+        totp_choice.set(undo_choice.try_update(Option::take).flatten().unwrap_or_default());
         announce.set(String::new());
     };
 
@@ -210,6 +213,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 announce.set("Restore complete.".into());
                 browser::focus("#restore-result");
                 reload.0.update(|n| *n += 1);
+                restored.0.update(|n| *n += 1);
                 refresh(ov);
             }
             Err(e) => fail(e.into()),
@@ -260,7 +264,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                     current_password: current_pw.get_untracked(),
                     backup_password: Some(backup_pw.get_untracked()).filter(|p| !p.is_empty()),
                     source_password: Some(source_pw.get_untracked()).filter(|p| !p.is_empty()),
-                    totp: Some(choice),
+                    totp: Some(choice.key().to_string()),
                     dry_run,
                 });
             }
@@ -405,7 +409,9 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                         let encrypted_note = pre.encrypted.then_some(
                             " It is encrypted with the backup password stored before this restore: if the restore brought another one, type the earlier one.",
                         );
+                        let choice = r.totp.choice;
                         let undo = move |_| {
+                            undo_choice.set(Some(choice));
                             restore_source.set(Some(Source::Stored { id: pre.id, name: pre.file_name.clone(), encrypted: pre.encrypted }));
                             if let Some(b) = check_button.get_untracked() {
                                 let _ = b.focus();

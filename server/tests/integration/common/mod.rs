@@ -31,6 +31,8 @@ pub struct CallError {
     pub status: u16,
     pub kind: String,
     pub message: String,
+    /// The form field the error is about, when there is one.
+    pub field: Option<String>,
 }
 
 pub fn settings_for(data_dir: &Path) -> Settings {
@@ -94,6 +96,7 @@ impl TestServer {
                 status,
                 kind: v["kind"].as_str().unwrap_or("").to_string(),
                 message: v["message"].as_str().unwrap_or(&text).to_string(),
+                field: v["field"].as_str().map(str::to_string),
             });
         }
         Ok(serde_json::from_str(&text).unwrap_or_else(|e| panic!("bad JSON {text:?}: {e}")))
