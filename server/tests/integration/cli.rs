@@ -43,6 +43,13 @@ async fn inspect_prints_counts_and_refuses_damaged_files() {
     assert_eq!(code, 1);
     assert!(stderr.contains("download_clients, record 0 (id 1)") && stderr.contains("70000"), "{stderr}");
 
+    // A key wrap out of bounds is a damaged file here too, named before any key derivation.
+    let forged = dir.path().join("forged.json");
+    std::fs::write(&forged, text.replacen("\"memory_kib\":65536", "\"memory_kib\":4194304", 1)).unwrap();
+    let (code, _, stderr) = inspect(&forged, None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("key wrap") && stderr.contains("4194304 KiB"), "{stderr}");
+
     let (code, _, stderr) = inspect(&dir.path().join("missing.json"), None);
     assert_eq!(code, 1);
     assert!(stderr.contains("cannot open"), "{stderr}");
