@@ -25,4 +25,12 @@ test("phone width: each page starts near the top, tables are cards, nothing scro
   await expect(cell).toBeVisible();
   expect(await cell.evaluate((el) => getComputedStyle(el).display)).toBe("block");
   expect(await cell.evaluate((el) => getComputedStyle(el, "::before").content)).not.toBe("none");
+
+  // The tracker chart (drawn by 02-trackers) fits the screen and its labels stay readable.
+  await page.getByRole("link", { name: "E2E Tracker" }).first().click();
+  const chart = page.getByTestId("upload-chart");
+  await expect(chart).toBeVisible();
+  expect((await chart.boundingBox())!.width, "the chart fits the screen").toBeLessThanOrEqual(390);
+  const label = chart.locator("text").first();
+  expect((await label.boundingBox())!.height, "its axis labels are drawn at least 9 px tall").toBeGreaterThanOrEqual(9);
 });
