@@ -276,23 +276,28 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
     let keep = keep.max(1) as usize;
     let mut deleted = Vec::new();
     for r in rows.into_iter().skip(keep) {
-        let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { continue };
-        let in_storage = Path::new(dir).canonicalize().ok().is_some_and(|d| Some(d) == storage_canon);
-        if !in_storage {
-            continue;
-        }
-        // One file that cannot be deleted (permissions, a busy share) leaves the rest to do; the
-        // backup that was just written stays good either way.
-        match storage::delete_file_safely(Path::new(dir), name, &managed) {
-            Ok(true) => {
-                sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
-                deleted.push(name.clone());
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!("backup retention could not delete {name} in {dir}: {e}"),
+        let in_storage = r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon);
+        if in_storage {
+            delete_stored(state, &r, &managed, "backup retention", &mut deleted).await?;
         }
     }
     Ok(deleted)
+}
+
+/// Deletes a stored backup's file (only as storage::delete_file_safely allows) and then its row.
+/// One file that cannot be deleted (permissions, a busy share) is logged and kept, and the rest
+/// still are; the backup just written stays good either way.
+async fn delete_stored(state: &AppState, r: &Row, allowed: &[PathBuf], what: &str, deleted: &mut Vec<String>) -> Result<(), BackupError> {
+    let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { return Ok(()) };
+    match storage::delete_file_safely(Path::new(dir), name, allowed) {
+        Ok(true) => {
+            sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
+            deleted.push(name.clone());
+        }
+        Ok(false) => {}
+        Err(e) => tracing::warn!("{what} could not delete {name} in {dir}: {e}"),
+    }
+    Ok(())
 }
 
 /// Pre-restore backups kept: older ones are deleted after each restore, so undo points do not
@@ -313,19 +318,11 @@ pub async fn prune_pre_restore(state: &AppState) -> Result<Vec<String>, BackupEr
         .await?;
     let mut deleted = Vec::new();
     for r in rows.into_iter().skip(PRE_RESTORE_KEEP) {
-        let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else { continue };
         // The app wrote this row and its file: its recorded directory counts too, or a restore
         // that brought another storage path would leave older undo points there for ever.
         let mut allowed = managed.clone();
-        allowed.push(PathBuf::from(dir));
-        match storage::delete_file_safely(Path::new(dir), name, &allowed) {
-            Ok(true) => {
-                sqlx::query("DELETE FROM backup_history WHERE id = $1").bind(r.id).execute(&state.db).await?;
-                deleted.push(name.clone());
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!("could not delete the old pre-restore backup {name} in {dir}: {e}"),
-        }
+        allowed.extend(r.directory.as_deref().map(PathBuf::from));
+        delete_stored(state, &r, &allowed, "pruning old pre-restore backups", &mut deleted).await?;
     }
     Ok(deleted)
 }
