@@ -1,21 +1,21 @@
-//! Tracker Tracker: the Leptos UI, the server functions, shared types, and the backup format.
+//! Tracker Tracker: the Leptos UI and the server functions.
 //!
-//! - `backup_format`, `model`, `validate`: shared by the server and the browser.
 //! - `api`: the server functions (thin; bodies run on the server only).
-//! - `domain` (feature "ssr"): the logic and the store, testable without HTTP.
 //! - `pages`, `components`: the UI.
+//! - `backup_format`, `model`, `validate`: re-exported from the shared core (`crates/core`).
+//! - `domain` (feature "ssr"): re-exported from `crates/domain`, the logic and the store.
 
 pub mod api;
-pub mod backup_format;
 pub mod browser;
 pub mod components;
 pub mod error;
-pub mod model;
 pub mod pages;
-pub mod validate;
 
+// The shared core (crates/core) and the server-side domain (crates/domain), under the paths the
+// UI and the server functions use.
+pub use tt_core::{backup_format, model, secret_purpose, validate};
 #[cfg(feature = "ssr")]
-pub mod domain;
+pub use tt_domain as domain;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -74,18 +74,4 @@ pub fn App() -> impl IntoView {
             </Routes>
         </Router>
     }
-}
-
-/// The associated-data labels of sealed columns. They are part of the backup format (a value is
-/// opened with the label it was sealed with), so they live where both builds can see them.
-pub mod secret_purpose {
-    pub const TRACKER_API_TOKEN: &str = "trackers.api_token";
-    pub const CLIENT_USERNAME: &str = "download_clients.username";
-    pub const CLIENT_PASSWORD: &str = "download_clients.password";
-    pub const PROXY_PASSWORD: &str = "app_settings.proxy_password";
-    pub const NOTIFICATION_CONFIG: &str = "notification_targets.config";
-    pub const TOTP_SECRET: &str = "app_settings.totp_secret";
-    pub const TOTP_PENDING_SECRET: &str = "app_settings.totp_pending_secret";
-    pub const TOTP_BACKUP_CODES: &str = "app_settings.totp_backup_codes";
-    pub const BACKUP_PASSWORD: &str = "app_settings.backup_password";
 }

@@ -82,25 +82,23 @@ pub mod ssr {
                 AuthError::Locked { .. } => AppError::new(ErrorKind::Locked, e.to_string()),
                 AuthError::Unauthenticated => AppError::unauthenticated(),
                 AuthError::Totp(_) => AppError::invalid("code", e.to_string()),
-                AuthError::Secret(s) => s.into_app_error(),
+                AuthError::Secret(s) => secret_error(s),
                 AuthError::Db(db) => internal("database error", db),
                 AuthError::Internal(m) => internal("internal error", m),
             }
         }
     }
 
-    impl SecretError {
-        pub fn into_app_error(&self) -> AppError {
-            match self {
-                SecretError::Locked => AppError::new(ErrorKind::Conflict, self.to_string()),
-                _ => internal("secret handling failed", self),
-            }
+    fn secret_error(e: &SecretError) -> AppError {
+        match e {
+            SecretError::Locked => AppError::new(ErrorKind::Conflict, e.to_string()),
+            _ => internal("secret handling failed", e),
         }
     }
 
     impl From<SecretError> for AppError {
         fn from(e: SecretError) -> Self {
-            e.into_app_error()
+            secret_error(&e)
         }
     }
 

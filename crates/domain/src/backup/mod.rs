@@ -1,0 +1,201 @@
+//! Backups: export, restore, storage on disk, history, schedule (see docs/backup-format.md).
+
+pub mod export;
+pub mod history;
+pub mod report;
+pub mod restore;
+pub mod schedule;
+pub mod settings;
+pub mod storage;
+pub mod tables;
+pub mod upload;
+
+#[cfg(test)]
+mod tests;
+
+#[cfg(test)]
+mod schedule_tests;
+
+#[cfg(test)]
+mod scheduled_tests;
+
+use tt_core::backup_format::FormatError;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    #[error(transparent)]
+    Table(#[from] tables::TableError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Secret(#[from] crate::secrets::SecretError),
+    #[error(transparent)]
+    Auth(#[from] crate::auth::AuthError),
+    #[error("{0}")]
+    Io(String),
+    /// A file or directory the server works with failed: the kind stays typed, and the message
+    /// names the path and what to do (never the OS's own text, "… (os error 2)").
+    #[error("{}", io_problem(*kind, *role, path.as_deref()))]
+    Fs { role: FsRole, path: Option<PathBuf>, kind: std::io::ErrorKind },
+    #[error("{0}")]
+    Invalid(#[from] tt_core::validate::Invalid),
+    #[error("{0}")]
+    Storage(String),
+    /// Asked for before anything is written: a configuration to fix, not a failed run.
+    #[error("No storage path is set, so there is nowhere to write the backup. Set “Storage path” (a directory on the server) in Settings → Backups and save, then run it again.")]
+    NoStoragePath,
+    #[error("The backup password is wrong, or the file is damaged.")]
+    WrongBackupPassword,
+    #[error("This is not the login password of the instance the backup came from: it does not open the backup's key. Check it, or leave the field empty to restore without the backup's secrets (they are then cleared and their owners disabled).")]
+    WrongSourcePassword,
+    #[error("This backup is encrypted: enter its backup password.")]
+    BackupPasswordNeeded,
+    #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server (keeping its name), add it under “Found in the storage directory” on the Backups page, and restore it from there.")]
+    TooLarge { limit: String },
+    #[error("No stored backup with id {0}.")]
+    NotFound(i64),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl BackupError {
+    pub fn fs(role: FsRole, path: &Path, e: &std::io::Error) -> BackupError {
+        BackupError::Fs { role, path: Some(path.to_path_buf()), kind: e.kind() }
+    }
+
+    /// The same failure, now that the caller knows the path (an error from a writer that did not).
+    pub fn at(self, role: FsRole, path: &Path) -> BackupError {
+        match self {
+            BackupError::Fs { kind, path: None, .. } => BackupError::Fs { role, path: Some(path.to_path_buf()), kind },
+            other => other,
+        }
+    }
+}
+
+/// For `?` on an io::Error where the path is not at hand; callers that know it use
+/// [`BackupError::fs`].
+impl From<std::io::Error> for BackupError {
+    fn from(e: std::io::Error) -> Self {
+        BackupError::Fs { role: FsRole::File, path: None, kind: e.kind() }
+    }
+}
+
+/// What a path is to the app, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsRole {
+    /// The configured backup directory (or `<data dir>/backups`).
+    StoragePath,
+    /// A backup file being written or read.
+    BackupFile,
+    /// Where uploads wait while they are checked.
+    UploadDir,
+    File,
+}
+
+impl FsRole {
+    fn name(self) -> &'static str {
+        match self {
+            FsRole::StoragePath => "the storage path",
+            FsRole::BackupFile => "the backup file",
+            FsRole::UploadDir => "the upload folder",
+            FsRole::File => "a file",
+        }
+    }
+}
+
+/// The kinds [`io_problem`] explains with what to do; any other is an unexpected server fault.
+pub fn io_kind_is_explained(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        kind,
+        K::NotFound
+            | K::PermissionDenied
+            | K::StorageFull
+            | K::QuotaExceeded
+            | K::ReadOnlyFilesystem
+            | K::AlreadyExists
+            | K::NotADirectory
+            | K::IsADirectory
+            | K::Interrupted
+            | K::TimedOut
+            | K::StaleNetworkFileHandle
+            | K::ResourceBusy
+    )
+}
+
+/// A sentence for a failed file operation: what failed, where, and what to do. Chosen by
+/// `io::ErrorKind`, so it reads the same on every system and in every locale.
+pub fn io_problem(kind: std::io::ErrorKind, role: FsRole, path: Option<&Path>) -> String {
+    use std::io::ErrorKind as K;
+    let what = match path {
+        Some(p) => format!("{} {}", role.name(), p.display()),
+        None => role.name().to_string(),
+    };
+    match kind {
+        K::NotFound if matches!(role, FsRole::StoragePath | FsRole::UploadDir) => format!("{what} does not exist (check the path, or create it)"),
+        K::NotFound => format!("{what} does not exist (check the path)"),
+        K::PermissionDenied => {
+            format!("the server is not allowed to use {what}: give the user it runs as read and write access to it, or choose another place")
+        }
+        K::StorageFull => format!("the disk holding {what} is full: free some space, or choose a place on another disk"),
+        K::QuotaExceeded => format!("the disk quota for {what} is used up: free some space, or raise the quota"),
+        K::ReadOnlyFilesystem => format!("{what} is on a read-only filesystem: mount it read-write, or choose another place"),
+        K::AlreadyExists => format!("{what} exists but is not a directory: choose another path"),
+        K::NotADirectory => format!("{what} could not be created: part of it is a file, not a directory; choose another path"),
+        K::IsADirectory => format!("{what} is a directory, not a file"),
+        K::Interrupted | K::TimedOut | K::StaleNetworkFileHandle | K::ResourceBusy => {
+            format!("{what} was busy or went away while it was used (a network share?): try again")
+        }
+        other => format!("{what} could not be used (the system reported: {other})"),
+    }
+}
+
+#[cfg(test)]
+mod io_problem_tests {
+    use super::*;
+    use std::io::ErrorKind as K;
+
+    #[test]
+    fn file_errors_are_sentences_that_name_the_path() {
+        let p = Path::new("/srv/backups");
+        let cases = [
+            (K::NotFound, "the storage path /srv/backups does not exist (check the path, or create it)"),
+            (
+                K::PermissionDenied,
+                "the server is not allowed to use the storage path /srv/backups: give the user it runs as read and write access to it, or choose another place",
+            ),
+            (K::StorageFull, "the disk holding the storage path /srv/backups is full: free some space, or choose a place on another disk"),
+            (K::ReadOnlyFilesystem, "the storage path /srv/backups is on a read-only filesystem: mount it read-write, or choose another place"),
+            (K::AlreadyExists, "the storage path /srv/backups exists but is not a directory: choose another path"),
+            (K::NotADirectory, "the storage path /srv/backups could not be created: part of it is a file, not a directory; choose another path"),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(io_problem(kind, FsRole::StoragePath, Some(p)), expected);
+            assert!(io_kind_is_explained(kind));
+        }
+        assert_eq!(io_problem(K::NotFound, FsRole::BackupFile, None), "the backup file does not exist (check the path)");
+        // From an io::Error: the kind is kept, the OS's text is not used.
+        let e = BackupError::fs(FsRole::BackupFile, Path::new("/x/b.json"), &std::io::Error::from_raw_os_error(2));
+        assert_eq!(e.to_string(), "the backup file /x/b.json does not exist (check the path)");
+        let e = BackupError::from(std::io::Error::new(K::StorageFull, "No space left on device (os error 28)")).at(FsRole::StoragePath, p);
+        assert_eq!(e.to_string(), "the disk holding the storage path /srv/backups is full: free some space, or choose a place on another disk");
+        assert!(!io_kind_is_explained(K::Other));
+    }
+
+    #[tokio::test]
+    async fn saving_a_storage_path_under_a_file_says_why_it_cannot_be_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"x").unwrap();
+        let e = settings::check_storage_dir(&file.join("sub")).await.unwrap_err();
+        assert_eq!(e.field, "storage_path");
+        // Once "… could not be created: Not a directory (os error 20)."
+        let shown = file.join("sub").display().to_string();
+        assert_eq!(e.message, format!("The storage path {shown} could not be created: part of it is a file, not a directory; choose another path."));
+        let e = settings::check_storage_dir(&file).await.unwrap_err();
+        assert_eq!(e.message, format!("The storage path {} exists but is not a directory: choose another path.", file.display()));
+    }
+}
