@@ -5,10 +5,10 @@
 use super::secrets::{purpose, SecretError};
 use super::time::{from_db, to_db};
 use super::AppState;
+use chrono::{DateTime, Utc};
 use tt_core::model::clients::{ClientConfig, ClientInput, ClientSnapshot, ClientView, SnapshotPage, TagStat};
 use tt_core::model::SecretUpdate;
 use tt_core::validate::Invalid;
-use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
 #[derive(Debug, thiserror::Error)]

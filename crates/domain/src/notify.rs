@@ -13,10 +13,10 @@
 use super::notifications::{self, NotificationError, StoredTarget};
 use super::time::to_db;
 use super::AppState;
-use tt_core::model::notifications::{Delivery, TargetConfig};
 use chrono::{DateTime, Utc};
 use reqwest::Url;
 use std::time::Duration;
+use tt_core::model::notifications::{Delivery, TargetConfig};
 
 /// How long one delivery may take, connection included.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -380,9 +380,9 @@ fn describe_send_error(e: &reqwest::Error, url: &Url, secrets: &[String]) -> Str
 mod tests {
     use super::*;
     use crate::testing;
-    use tt_core::model::notifications::{TargetInput, TargetSettings, Thresholds};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
+    use tt_core::model::notifications::{TargetInput, TargetSettings, Thresholds};
 
     /// A one-request HTTP receiver: answers `status` with `body`, hands back the raw request.
     async fn receiver(status: u16, body: &'static str) -> (String, tokio::task::JoinHandle<String>) {

@@ -4,8 +4,8 @@
 use super::time::to_db;
 use super::trackers::TrackerError;
 use super::AppState;
-use tt_core::model::trackers::{ManualSnapshotInput, RoleInput, SeriesPoint, Snapshot, TrackerRole, TrackerSnapshotPage};
 use chrono::{DateTime, Utc};
+use tt_core::model::trackers::{ManualSnapshotInput, RoleInput, SeriesPoint, Snapshot, TrackerRole, TrackerSnapshotPage};
 
 /// Most snapshots one page may hold, and points the chart gets.
 pub const MAX_PAGE: i64 = 500;

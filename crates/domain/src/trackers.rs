@@ -6,9 +6,9 @@ use super::clients::apply_secret;
 use super::secrets::{purpose, SecretError};
 use super::time::to_db;
 use super::AppState;
+use chrono::{DateTime, NaiveDate, Utc};
 use tt_core::model::trackers::{Snapshot, TrackerConfig, TrackerInput, TrackerView};
 use tt_core::validate::Invalid;
-use chrono::{DateTime, NaiveDate, Utc};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TrackerError {

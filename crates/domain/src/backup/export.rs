@@ -3,14 +3,14 @@
 
 use super::tables::{count_sql, decode, select_sql};
 use super::{BackupError, FsRole};
-use tt_core::backup_format::encrypted::{KdfParams, TtbakWriter};
-use tt_core::backup_format::plain::PlainWriter;
-use tt_core::backup_format::records::Record;
-use tt_core::backup_format::{Counts, FileKind, FormatError, Header, Section};
 use crate::{auth, AppState};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::io::Write;
+use tt_core::backup_format::encrypted::{KdfParams, TtbakWriter};
+use tt_core::backup_format::plain::PlainWriter;
+use tt_core::backup_format::records::Record;
+use tt_core::backup_format::{Counts, FileKind, FormatError, Header, Section};
 use zeroize::Zeroizing;
 
 /// Output is handed over in chunks of about this size.

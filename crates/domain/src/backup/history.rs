@@ -7,10 +7,10 @@ use super::{BackupError, FsRole};
 use crate::settings;
 use crate::time::to_db;
 use crate::AppState;
-use tt_core::model::backup::{FoundFile, HistoryEntry, RestoreReport, VerifyResult};
-use tt_core::validate::invalid;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
+use tt_core::model::backup::{FoundFile, HistoryEntry, RestoreReport, VerifyResult};
+use tt_core::validate::invalid;
 use zeroize::Zeroizing;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -19,8 +19,8 @@ mod schedule_tests;
 #[cfg(test)]
 mod scheduled_tests;
 
-use tt_core::backup_format::FormatError;
 use std::path::{Path, PathBuf};
+use tt_core::backup_format::FormatError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {

@@ -5,12 +5,12 @@
 
 use super::tables;
 use super::BackupError;
-use tt_core::backup_format::records::SettingsRecord;
-use tt_core::backup_format::Section;
 use crate::secrets::purpose;
-use tt_core::model::backup::{NamedRecord, SettingChange, TotpChoice, TotpFate, TotpReport};
 use sqlx::SqlitePool;
 use std::collections::BTreeMap;
+use tt_core::backup_format::records::SettingsRecord;
+use tt_core::backup_format::Section;
+use tt_core::model::backup::{NamedRecord, SettingChange, TotpChoice, TotpFate, TotpReport};
 
 /// The sections whose records people know by name.
 pub const NAMED: [Section; 4] = [Section::Trackers, Section::DownloadClients, Section::TagGroups, Section::NotificationTargets];

@@ -8,20 +8,20 @@ use super::report::{self, TotpSides};
 use super::storage::{self, Trigger};
 use super::tables;
 use super::{BackupError, FsRole};
+use crate::auth;
+use crate::secrets::{purpose, DataKey, KeyWrapCrypto};
+use crate::AppState;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tt_core::backup_format::check::{Checked, Checker, SecretRef};
 use tt_core::backup_format::encrypted::TtbakReader;
 use tt_core::backup_format::plain::{self, Item};
 use tt_core::backup_format::records::{Record, SettingsRecord};
 use tt_core::backup_format::Counts;
 use tt_core::backup_format::{FileKind, FormatError, Section};
-use crate::auth;
-use crate::secrets::{purpose, DataKey, KeyWrapCrypto};
-use crate::AppState;
 use tt_core::model::backup::{PreRestoreBackup, RestoreReport, SectionCount, TotpChoice, TotpFate};
-use std::collections::HashMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use zeroize::Zeroizing;
 
 pub struct RestoreRequest {

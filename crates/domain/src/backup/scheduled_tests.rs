@@ -7,13 +7,13 @@ use super::{history, restore, settings as backup_settings};
 use crate::clock::ManualClock;
 use crate::testing::{self, PASSWORD};
 use crate::{sample, AppState};
-use tt_core::model::backup::BackupSettingsInput;
-use tt_core::model::settings::BackupSettings;
-use tt_core::model::SecretUpdate;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::Berlin;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tt_core::model::backup::BackupSettingsInput;
+use tt_core::model::settings::BackupSettings;
+use tt_core::model::SecretUpdate;
 use zeroize::Zeroizing;
 
 fn utc(s: &str) -> DateTime<Utc> {

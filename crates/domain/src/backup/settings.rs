@@ -6,10 +6,10 @@ use super::{BackupError, FsRole};
 use crate::secrets::purpose;
 use crate::time::to_db;
 use crate::{settings, AppState};
+use std::path::Path;
 use tt_core::model::backup::{BackupOverview, BackupSettingsInput};
 use tt_core::model::settings::BackupSettings;
 use tt_core::validate::invalid;
-use std::path::Path;
 
 pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
     let s = settings::load(&state.db).await?;

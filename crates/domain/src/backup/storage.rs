@@ -5,13 +5,13 @@
 use super::export::export;
 use super::history;
 use super::{BackupError, FsRole};
-use tt_core::backup_format::{check, encrypted::TtbakReader, FileKind, Header};
 use crate::secrets::purpose;
 use crate::settings::{self, SettingsRow};
 use crate::AppState;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use tt_core::backup_format::{check, encrypted::TtbakReader, FileKind, Header};
 use zeroize::Zeroizing;
 
 /// Free and total bytes of a filesystem.

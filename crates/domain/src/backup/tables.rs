@@ -2,17 +2,17 @@
 //! configuration and history — never runtime state), the row → record decoding, and the batched
 //! INSERT that restores it. The one place to change when a table gains a column.
 
+use crate::time::to_db;
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 use tt_core::backup_format::records::*;
 use tt_core::backup_format::Section;
-use crate::time::to_db;
 use tt_core::model::auth::SecuritySettings;
 use tt_core::model::clients::{ClientConfig, ClientSnapshot, UptimeBucket};
 use tt_core::model::notifications::{DismissedAlert, TargetSettings, Thresholds};
 use tt_core::model::settings::{BackupSettings, GeneralSettings};
 use tt_core::model::tags::{TagGroupConfig, TagMember};
 use tt_core::model::trackers::{Snapshot, TrackerConfig, TrackerRole};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 pub fn table(section: Section) -> &'static str {
     match section {

@@ -3,11 +3,11 @@
 use super::export::export;
 use super::history::{self, StoredRestore};
 use super::restore::{restore, RestoreRequest};
+use crate::testing::{state, PASSWORD};
+use crate::{sample, AppState};
 use tt_core::backup_format::plain::{self, Item};
 use tt_core::backup_format::records::Record;
 use tt_core::backup_format::{check, FormatError, Section};
-use crate::testing::{state, PASSWORD};
-use crate::{sample, AppState};
 use zeroize::Zeroizing;
 
 async fn export_plain(s: &AppState) -> Vec<u8> {
