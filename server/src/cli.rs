@@ -65,10 +65,10 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
             let reader = TtbakReader::new(file, pw.as_bytes()).map_err(|e| damaged(e.into()))?;
             let h = reader.header();
             let kdf = h.kdf_params();
+            let memory = if kdf.memory_kib % 1024 == 0 { format!("{} MiB", kdf.memory_kib / 1024) } else { format!("{} KiB", kdf.memory_kib) };
             let line = format!(
-                "AES-256-GCM STREAM, {} KiB chunks; key from Argon2id m={} MiB t={} p={}",
+                "AES-256-GCM STREAM, {} KiB chunks; key from Argon2id m={memory} t={} p={}",
                 h.chunk_size() / 1024,
-                kdf.memory_kib / 1024,
                 kdf.iterations,
                 kdf.parallelism
             );

@@ -1,6 +1,7 @@
 //! Runtime configuration the domain needs. The `tracker-tracker` binary fills it from the
 //! environment (server/src/config.rs); tests build it directly.
 
+use crate::secrets::KdfCosts;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -13,13 +14,22 @@ pub struct Config {
     pub upload_limit_bytes: u64,
     /// Send the session cookie with the `Secure` attribute (when served over https).
     pub secure_cookies: bool,
+    /// Argon2id costs for new key material: always `PRODUCTION` in the binary; tests may choose
+    /// `KdfCosts::CHEAP` (see there).
+    pub kdf: KdfCosts,
 }
 
 impl Config {
     pub const DEFAULT_UPLOAD_LIMIT: u64 = 1024 * 1024 * 1024;
 
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
-        Config { data_dir: data_dir.into(), base_url: None, upload_limit_bytes: Self::DEFAULT_UPLOAD_LIMIT, secure_cookies: false }
+        Config {
+            data_dir: data_dir.into(),
+            base_url: None,
+            upload_limit_bytes: Self::DEFAULT_UPLOAD_LIMIT,
+            secure_cookies: false,
+            kdf: KdfCosts::PRODUCTION,
+        }
     }
 
     pub fn server_key_path(&self) -> PathBuf {

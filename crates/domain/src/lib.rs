@@ -22,7 +22,8 @@ pub mod trackers;
 
 pub use state::AppState;
 
-/// A fresh, set-up instance in a temp dir (for integration tests and benchmarks).
+/// A fresh, set-up instance in a temp dir (for integration tests and benchmarks), with the
+/// production key-derivation costs.
 pub async fn testing_state() -> (AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = store::connect(&store::sqlite_url(&dir.path().join("tracker-tracker.db"))).await.expect("db");
@@ -34,12 +35,14 @@ pub async fn testing_state() -> (AppState, tempfile::TempDir) {
 /// Helpers for tests: a real SQLite file in a temp dir, set up and unlocked.
 #[cfg(test)]
 pub mod testing {
-    use super::{auth, clock::SystemClock, config::Config, store, AppState};
+    use super::{auth, clock::SystemClock, config::Config, secrets::KdfCosts, store, AppState};
     use std::sync::Arc;
 
     pub const PASSWORD: &str = "test password 123";
 
-    /// A fresh instance, set up with `PASSWORD`, keys unlocked. Keep the TempDir alive.
+    /// A fresh instance, set up with `PASSWORD`, keys unlocked, with the cheap test KDF costs
+    /// (the tests that are about the costs use `KdfCosts::PRODUCTION` themselves). Keep the
+    /// TempDir alive.
     pub async fn state() -> (AppState, tempfile::TempDir) {
         state_with_clock(Arc::new(SystemClock)).await
     }
@@ -55,7 +58,7 @@ pub mod testing {
     /// Opens the instance in `dir` as a freshly started server would (no login).
     pub async fn open(dir: &std::path::Path, clock: Arc<dyn super::clock::Clock>) -> AppState {
         let db = store::connect(&store::sqlite_url(&dir.join("tracker-tracker.db"))).await.expect("db");
-        let state = AppState::new(db, Config::for_data_dir(dir), clock);
+        let state = AppState::new(db, Config { kdf: KdfCosts::CHEAP, ..Config::for_data_dir(dir) }, clock);
         auth::unlock_at_startup(&state).await.expect("unlock");
         state
     }

@@ -49,6 +49,43 @@ pub enum SecretError {
 pub const INSTANCE_KDF: KdfParams = KdfParams { memory_kib: 19_456, iterations: 2, parallelism: 1 };
 /// The portable wrap travels inside backups, so it is made costlier to attack offline.
 pub const PORTABLE_KDF: KdfParams = KdfParams { memory_kib: 65_536, iterations: 3, parallelism: 1 };
+/// Argon2id costs of the password hash (the PHC string carries its own parameters when verified).
+pub const LOGIN_HASH_KDF: KdfParams = KdfParams { memory_kib: 19_456, iterations: 2, parallelism: 1 };
+
+/// The costs an instance pays when it makes key material from a password: the login hash, the
+/// password-sealed data key, the portable wrap copied into backups, and encrypted backup files.
+/// Every derived value records the parameters it was made with, so verifying and opening do not
+/// depend on these. `PRODUCTION` is what the binary uses (config.rs has no way to choose another);
+/// `CHEAP` exists for tests that make dozens of instances, each of which would otherwise pay about
+/// a quarter of a second of Argon2id. Never for a real instance: an offline attack on its
+/// backups would be cheap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfCosts {
+    pub login_hash: KdfParams,
+    pub instance: KdfParams,
+    pub portable: KdfParams,
+    pub backup_file: tt_core::backup_format::encrypted::KdfParams,
+}
+
+impl KdfCosts {
+    pub const PRODUCTION: KdfCosts = KdfCosts {
+        login_hash: LOGIN_HASH_KDF,
+        instance: INSTANCE_KDF,
+        portable: PORTABLE_KDF,
+        backup_file: tt_core::backup_format::encrypted::KdfParams { memory_kib: 64 * 1024, iterations: 3, parallelism: 1 },
+    };
+    /// The smallest costs the readers accept (8 KiB, one pass): for tests only.
+    pub const CHEAP: KdfCosts = {
+        const MIN: KdfParams = KdfParams { memory_kib: 8, iterations: 1, parallelism: 1 };
+        KdfCosts {
+            login_hash: MIN,
+            instance: MIN,
+            portable: MIN,
+            backup_file: tt_core::backup_format::encrypted::KdfParams { memory_kib: 8, iterations: 1, parallelism: 1 },
+        }
+    };
+}
+
 /// Bounds for parameters read from a backup (untrusted): the key wrap's, defined with the format.
 use tt_core::backup_format::{
     KEY_WRAP_MAX_ITERATIONS as MAX_ITERATIONS, KEY_WRAP_MAX_MEMORY_KIB as MAX_MEMORY_KIB, KEY_WRAP_MAX_PARALLELISM as MAX_PARALLELISM,
@@ -180,19 +217,19 @@ pub const PORTABLE_ALGORITHM: &str = tt_core::backup_format::KEY_WRAP_ALGORITHM;
 /// Making and opening a key wrap needs the KDF and the data key, which live here (the wrap's
 /// fields are defined with the format in `tt_core`).
 pub trait KeyWrapCrypto: Sized {
-    fn create(password: &str, key: &DataKey) -> Result<Self, SecretError>;
+    fn create(password: &str, key: &DataKey, costs: KdfParams) -> Result<Self, SecretError>;
     fn open(&self, password: &str) -> Result<DataKey, SecretError>;
 }
 
 impl KeyWrapCrypto for PortableKeyWrap {
-    fn create(password: &str, key: &DataKey) -> Result<Self, SecretError> {
+    fn create(password: &str, key: &DataKey, costs: KdfParams) -> Result<Self, SecretError> {
         let salt = random_salt();
-        let kek = derive_kek(password, &salt, PORTABLE_KDF)?;
+        let kek = derive_kek(password, &salt, costs)?;
         Ok(PortableKeyWrap {
             algorithm: PORTABLE_ALGORITHM.to_string(),
-            memory_kib: PORTABLE_KDF.memory_kib,
-            iterations: PORTABLE_KDF.iterations,
-            parallelism: PORTABLE_KDF.parallelism,
+            memory_kib: costs.memory_kib,
+            iterations: costs.iterations,
+            parallelism: costs.parallelism,
             salt: STANDARD.encode(&salt),
             sealed_key: STANDARD.encode(key.wrap(&kek)),
             key_id: key.key_id(),
@@ -365,7 +402,7 @@ mod tests {
     #[test]
     fn portable_wrap_opens_with_the_password_only() {
         let key = DataKey::generate();
-        let wrap = PortableKeyWrap::create("pass phrase one", &key).unwrap();
+        let wrap = PortableKeyWrap::create("pass phrase one", &key, PORTABLE_KDF).unwrap();
         assert_eq!(wrap.open("pass phrase one").unwrap().key_id(), key.key_id());
         assert!(matches!(wrap.open("pass phrase two"), Err(SecretError::WrongKey)));
     }
@@ -373,7 +410,7 @@ mod tests {
     #[test]
     fn portable_wrap_refuses_absurd_parameters_before_deriving() {
         let key = DataKey::generate();
-        let mut wrap = PortableKeyWrap::create("pw-pw-pw-pw", &key).unwrap();
+        let mut wrap = PortableKeyWrap::create("pw-pw-pw-pw", &key, PORTABLE_KDF).unwrap();
         wrap.memory_kib = 4 * 1024 * 1024;
         assert!(matches!(wrap.open("pw-pw-pw-pw"), Err(SecretError::BadParams(_))));
     }

@@ -8,7 +8,8 @@ use serde_json::json;
 #[tokio::test]
 async fn setup_login_logout_and_unauthenticated_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let mut srv = TestServer::start(&dir).await;
+    // The one real login: production key-derivation costs.
+    let mut srv = TestServer::start_production(&dir).await;
 
     let status: serde_json::Value = srv.get("auth/status").await.unwrap();
     assert_eq!(status["set_up"], false);

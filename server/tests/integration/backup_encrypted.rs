@@ -134,7 +134,7 @@ async fn damaged_encrypted_backups_are_refused_and_change_nothing() {
     // A header asking for 4 GiB of memory, with a correct checksum (so only the bound stops it).
     let absurd = {
         let text = String::from_utf8_lossy(&file[12..start - 64]).to_string();
-        let big = text.replacen("\"memory_kib\":65536", "\"memory_kib\":4194304", 1);
+        let big = text.replacen(&format!("\"memory_kib\":{},", COSTS.backup_file.memory_kib), "\"memory_kib\":4194304,", 1);
         assert_ne!(big, text);
         let mut f = b"\x89TTBAK\r\n".to_vec();
         f.extend_from_slice(&(big.len() as u32).to_be_bytes());
@@ -194,7 +194,8 @@ async fn inspect_decrypts_and_verifies_a_ttbak() {
     let out = run(Some(&pw), &path);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("encrypted .ttbak") && stdout.contains("Argon2id m=64 MiB t=3 p=1"), "{stdout}");
+    // The test server's cheap costs (8 KiB, one pass); production files say "m=64 MiB t=3 p=1".
+    assert!(stdout.contains("encrypted .ttbak") && stdout.contains("Argon2id m=8 KiB t=1 p=1"), "{stdout}");
     assert!(stdout.contains("40060") && stdout.contains("every encrypted chunk authenticated"), "{stdout}");
     let out = run(None, &path);
     assert!(!out.status.success());

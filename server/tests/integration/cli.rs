@@ -45,7 +45,9 @@ async fn inspect_prints_counts_and_refuses_damaged_files() {
 
     // A key wrap out of bounds is a damaged file here too, named before any key derivation.
     let forged = dir.path().join("forged.json");
-    std::fs::write(&forged, text.replacen("\"memory_kib\":65536", "\"memory_kib\":4194304", 1)).unwrap();
+    let asked = format!("\"memory_kib\":{},", COSTS.portable.memory_kib);
+    assert!(text.contains(&asked), "the key wrap is where the test expects it");
+    std::fs::write(&forged, text.replacen(&asked, "\"memory_kib\":4194304,", 1)).unwrap();
     let (code, _, stderr) = inspect(&forged, None);
     assert_eq!(code, 1);
     assert!(stderr.contains("key wrap") && stderr.contains("4194304 KiB"), "{stderr}");

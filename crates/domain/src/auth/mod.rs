@@ -4,7 +4,7 @@ pub mod password;
 pub mod session;
 pub mod totp;
 
-use super::secrets::{self, derive_kek, random_salt, DataKey, KeyWrapCrypto, PortableKeyWrap, SecretError, INSTANCE_KDF};
+use super::secrets::{self, derive_kek, random_salt, DataKey, KdfCosts, KdfParams, KeyWrapCrypto, PortableKeyWrap, SecretError, INSTANCE_KDF};
 use super::settings;
 use super::state::AppState;
 use super::time::{from_db, to_db};
@@ -40,13 +40,17 @@ struct InstanceRow {
     password_hash: String,
     instance_salt: Vec<u8>,
     dek_wrapped_password: Vec<u8>,
+    /// JSON KdfParams; NULL for instances made before the column (production parameters).
+    instance_kdf: Option<String>,
     locked_until: Option<String>,
 }
 
 async fn instance(state: &AppState) -> Result<Option<InstanceRow>, AuthError> {
-    Ok(sqlx::query_as::<_, InstanceRow>("SELECT password_hash, instance_salt, dek_wrapped_password, locked_until FROM instance WHERE id = 1")
-        .fetch_optional(&state.db)
-        .await?)
+    Ok(sqlx::query_as::<_, InstanceRow>(
+        "SELECT password_hash, instance_salt, dek_wrapped_password, instance_kdf, locked_until FROM instance WHERE id = 1",
+    )
+    .fetch_optional(&state.db)
+    .await?)
 }
 
 pub async fn is_set_up(state: &AppState) -> Result<bool, AuthError> {
@@ -58,17 +62,28 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(|e| AuthError::Internal(e.to_string()))
 }
 
-/// Key material made from a password: the hash, the sealed data key, the portable wrap.
+/// Key material made from a password: the hash, the sealed data key (and the parameters it was
+/// sealed with), the portable wrap.
 struct PasswordKeys {
     hash: String,
     dek_wrapped_password: Vec<u8>,
+    instance_kdf: String,
     portable: PortableKeyWrap,
 }
 
-fn password_keys(password: &str, salt: &[u8], key: &DataKey) -> Result<PasswordKeys, AuthError> {
-    let hash = password::hash(password).map_err(|e| AuthError::Internal(e.to_string()))?;
-    let kek = derive_kek(password, salt, INSTANCE_KDF)?;
-    Ok(PasswordKeys { hash, dek_wrapped_password: key.wrap(&kek), portable: PortableKeyWrap::create(password, key)? })
+fn password_keys(password: &str, salt: &[u8], key: &DataKey, costs: KdfCosts) -> Result<PasswordKeys, AuthError> {
+    let hash = password::hash(password, costs.login_hash).map_err(|e| AuthError::Internal(e.to_string()))?;
+    let kek = derive_kek(password, salt, costs.instance)?;
+    let instance_kdf = serde_json::to_string(&costs.instance).map_err(|e| AuthError::Internal(e.to_string()))?;
+    Ok(PasswordKeys { hash, dek_wrapped_password: key.wrap(&kek), instance_kdf, portable: PortableKeyWrap::create(password, key, costs.portable)? })
+}
+
+/// The parameters the password-sealed data key was made with (stored beside it).
+fn instance_kdf(row: &InstanceRow) -> Result<KdfParams, AuthError> {
+    match &row.instance_kdf {
+        None => Ok(INSTANCE_KDF),
+        Some(json) => serde_json::from_str(json).map_err(|e| AuthError::Internal(format!("instance key parameters unreadable: {e}"))),
+    }
 }
 
 /// First run: sets the login password and creates the instance's salt and data key.
@@ -79,10 +94,11 @@ pub async fn setup(state: &AppState, new_password: &str, confirm: &str) -> Resul
     }
     let server_key = state.keys.load_or_create_server_key()?;
     let pw = new_password.to_string();
+    let costs = state.config.kdf;
     let (salt, key, keys) = blocking(move || {
         let salt = random_salt();
         let key = DataKey::generate();
-        let keys = password_keys(&pw, &salt, &key);
+        let keys = password_keys(&pw, &salt, &key, costs);
         (salt, key, keys)
     })
     .await?;
@@ -90,13 +106,14 @@ pub async fn setup(state: &AppState, new_password: &str, confirm: &str) -> Resul
     let portable = serde_json::to_string(&keys.portable).map_err(|e| AuthError::Internal(e.to_string()))?;
     // The primary-key CHECK (id = 1) makes a concurrent second setup fail here rather than win.
     let inserted = sqlx::query(
-        "INSERT INTO instance (id, created_at, password_hash, instance_salt, dek_wrapped_password, dek_wrapped_server, portable_key_wrap, key_id)
-         VALUES (1, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO instance (id, created_at, password_hash, instance_salt, dek_wrapped_password, instance_kdf, dek_wrapped_server, portable_key_wrap, key_id)
+         VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
     )
     .bind(to_db(state.now()))
     .bind(&keys.hash)
     .bind(&salt)
     .bind(&keys.dek_wrapped_password)
+    .bind(&keys.instance_kdf)
     .bind(key.wrap(&server_key))
     .bind(portable)
     .bind(key.key_id())
@@ -214,8 +231,9 @@ pub async fn login(state: &AppState, pw: &str, code: Option<&str>) -> Result<Str
 /// again under the current server key, so later restarts need no login.
 async fn unlock_with_password(state: &AppState, pw: &str, row: &InstanceRow) -> Result<(), AuthError> {
     let (pw, salt, wrapped) = (pw.to_string(), row.instance_salt.clone(), row.dek_wrapped_password.clone());
+    let params = instance_kdf(row)?;
     let key = blocking(move || -> Result<DataKey, SecretError> {
-        let kek = derive_kek(&pw, &salt, INSTANCE_KDF)?;
+        let kek = derive_kek(&pw, &salt, params)?;
         DataKey::unwrap(&kek, &wrapped)
     })
     .await??;
@@ -245,11 +263,13 @@ pub async fn change_password(state: &AppState, current_token: &str, current: &st
     let key = state.keys.get()?;
     let (pw, salt) = (new_password.to_string(), row.instance_salt.clone());
     let key_for_task = key.clone();
-    let keys = blocking(move || password_keys(&pw, &salt, &key_for_task)).await??;
+    let costs = state.config.kdf;
+    let keys = blocking(move || password_keys(&pw, &salt, &key_for_task, costs)).await??;
     let portable = serde_json::to_string(&keys.portable).map_err(|e| AuthError::Internal(e.to_string()))?;
-    sqlx::query("UPDATE instance SET password_hash = $1, dek_wrapped_password = $2, portable_key_wrap = $3 WHERE id = 1")
+    sqlx::query("UPDATE instance SET password_hash = $1, dek_wrapped_password = $2, instance_kdf = $3, portable_key_wrap = $4 WHERE id = 1")
         .bind(&keys.hash)
         .bind(&keys.dek_wrapped_password)
+        .bind(&keys.instance_kdf)
         .bind(portable)
         .execute(&state.db)
         .await?;

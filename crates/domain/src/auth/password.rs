@@ -1,21 +1,19 @@
-//! Login password hashing: Argon2id, PHC string, OWASP minimum parameters (m = 19 MiB, t = 2, p = 1).
+//! Login password hashing: Argon2id, PHC string; in production the OWASP minimum parameters
+//! (m = 19 MiB, t = 2, p = 1: `secrets::LOGIN_HASH_KDF`).
 
+use crate::secrets::KdfParams;
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-
-fn hasher() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).expect("constant Argon2 parameters are valid");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
 
 /// Checks a new password against the rules; returns the message to show when it fails.
 pub fn check_new(password: &str, confirm: &str) -> Result<(), String> {
     tt_core::validate::password_rules(password, confirm)
 }
 
-pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+pub fn hash(password: &str, costs: KdfParams) -> Result<String, argon2::password_hash::Error> {
+    let params = Params::new(costs.memory_kib, costs.iterations, costs.parallelism, None)?;
     let salt = SaltString::generate(&mut OsRng);
-    Ok(hasher().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params).hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 /// Verifies against a stored PHC string (parameters are read from the string itself).
@@ -32,7 +30,7 @@ mod tests {
 
     #[test]
     fn hash_is_argon2id_phc_with_owasp_parameters() {
-        let phc = hash("a long enough password").unwrap();
+        let phc = hash("a long enough password", crate::secrets::LOGIN_HASH_KDF).unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
         assert!(verify("a long enough password", &phc));
         assert!(!verify("another password", &phc));

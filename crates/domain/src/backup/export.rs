@@ -7,7 +7,7 @@ use crate::{auth, AppState};
 use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use tt_core::backup_format::encrypted::{KdfParams, TtbakWriter};
+use tt_core::backup_format::encrypted::TtbakWriter;
 use tt_core::backup_format::plain::PlainWriter;
 use tt_core::backup_format::records::Record;
 use tt_core::backup_format::{Counts, FileKind, FormatError, Header, Section};
@@ -135,8 +135,9 @@ pub async fn export<O: ExportOutput>(
     let sink = match password {
         None => Sink::Plain(Vec::with_capacity(CHUNK * 2)),
         Some(pw) => {
+            let costs = state.config.kdf.backup_file;
             // Argon2id takes a moment: keep it off the async workers.
-            let w = tokio::task::spawn_blocking(move || TtbakWriter::new(Vec::with_capacity(CHUNK * 2), pw.as_bytes(), KdfParams::default()))
+            let w = tokio::task::spawn_blocking(move || TtbakWriter::new(Vec::with_capacity(CHUNK * 2), pw.as_bytes(), costs))
                 .await
                 .map_err(|e| BackupError::Internal(e.to_string()))?
                 .map_err(FormatError::from)?;

@@ -346,6 +346,9 @@ async fn write_all(
                     }
                 } else {
                     tables::insert_batch(&mut tx, section, &records).await?;
+                    if section == Section::TrackerSnapshots {
+                        test_hold_point().await;
+                    }
                 }
             }
             Msg::Done(second) => {
@@ -375,6 +378,18 @@ async fn write_all(
     sqlx::query("UPDATE instance SET failed_login_attempts = 0, locked_until = NULL WHERE id = 1").execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A test's handle on the middle of a restore, in debug builds only: with `TT_TEST_HOLD_RESTORE`
+/// set, the restore stops inside its transaction after its first tracker snapshots are written
+/// and waits to be killed, so restore_crash kills it there every time instead of racing a big
+/// table. Release builds have no such hook.
+async fn test_hold_point() {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("TT_TEST_HOLD_RESTORE").is_some() {
+        tracing::warn!("restore: held inside its transaction (TT_TEST_HOLD_RESTORE), waiting to be killed");
+        std::future::pending::<()>().await;
+    }
 }
 
 fn send_batch(tx: &tokio::sync::mpsc::Sender<Msg>, section: Option<Section>, batch: &mut Vec<Record>) -> Result<(), FormatError> {

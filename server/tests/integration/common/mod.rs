@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use app::domain::config::Config;
+use app::domain::secrets::KdfCosts;
 use app::domain::AppState;
 use leptos::prelude::LeptosOptions;
 use serde::de::DeserializeOwned;
@@ -35,9 +36,15 @@ pub struct CallError {
     pub field: Option<String>,
 }
 
+/// The key-derivation costs of test servers: the cheapest the readers accept, so that the many
+/// instances the tests make do not each pay production Argon2id. `start_production` and the
+/// spawned binary (restore_crash, cli) use the production costs.
+pub const COSTS: KdfCosts = KdfCosts::CHEAP;
+
 pub fn settings_for(data_dir: &Path) -> Settings {
     let mut app = Config::for_data_dir(data_dir);
     app.base_url = Some("https://tt.example".into());
+    app.kdf = COSTS;
     Settings { database_url: app::domain::store::sqlite_url(&data_dir.join("tracker-tracker.db")), app }
 }
 
@@ -45,6 +52,13 @@ impl TestServer {
     /// Starts a server on a fresh data dir.
     pub async fn start(dir: &tempfile::TempDir) -> TestServer {
         Self::start_with(settings_for(dir.path())).await
+    }
+
+    /// Starts a server on a fresh data dir with the production key-derivation costs.
+    pub async fn start_production(dir: &tempfile::TempDir) -> TestServer {
+        let mut settings = settings_for(dir.path());
+        settings.app.kdf = KdfCosts::PRODUCTION;
+        Self::start_with(settings).await
     }
 
     /// Starts a server on an existing data dir (a "restart").
