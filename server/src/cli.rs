@@ -4,7 +4,6 @@ use app::backup_format::encrypted::TtbakReader;
 use app::backup_format::{check, FileKind, FormatError, Section};
 use app::domain::backup::{io_problem, FsRole};
 use clap::Subcommand;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use zeroize::Zeroizing;
 
@@ -53,10 +52,8 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
     // A sentence by kind, not the OS's "No such file or directory (os error 2)".
     let cannot_open = |e: std::io::Error| format!("cannot open {}: {}.", path.display(), io_problem(e.kind(), FsRole::BackupFile, None));
     let meta = std::fs::metadata(path).map_err(cannot_open)?;
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(cannot_open)?;
-    let kind = FileKind::detect(&head[..n]);
     let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(cannot_open)?);
+    let (kind, file) = app::backup_format::open(file).map_err(cannot_open)?;
     let (checked, encryption) = match kind {
         FileKind::Plain => (check::check_all(file).map_err(damaged)?, None),
         FileKind::Encrypted => {

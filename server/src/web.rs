@@ -56,13 +56,13 @@ pub async fn serve() -> ServeResult<()> {
     let addr = leptos_options.site_addr;
     let (state, router) = build(&settings, leptos_options).await?;
     app::domain::backup::upload::clean_leftovers(&state);
-    match app::domain::backup::history::close_interrupted_runs(&state).await {
+    match app::domain::backup::run::close_interrupted_runs(&state).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!("{n} backup run(s) were cut off by the last stop; recorded as failed"),
         Err(e) => tracing::warn!("could not close interrupted backup runs: {e}"),
     }
     // Scheduled backups run in the background, logged in or not.
-    tokio::spawn(app::domain::backup::schedule::run_forever(state.clone()));
+    tokio::spawn(app::domain::backup::scheduler::run_forever(state.clone()));
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     tracing::info!("Tracker Tracker listening on http://{addr} (data in {})", settings.app.data_dir.display());
     axum::serve(listener, router.into_make_service()).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| format!("server error: {e}"))?;

@@ -31,7 +31,7 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
             }
             Some(Zeroizing::new(p))
         }
-        None => domain::storage::backup_password(&state, &s)?,
+        None => domain::destination::backup_password(&state, &s)?,
     };
     let now = state.now();
     let kind = if password.is_some() { crate::backup_format::FileKind::Encrypted } else { crate::backup_format::FileKind::Plain };
@@ -111,7 +111,7 @@ pub async fn restore_stored_backup(
     use zeroize::Zeroizing;
     let (state, _) = require_auth().await?;
     let nonempty = |v: Option<String>| v.filter(|p| !p.is_empty()).map(Zeroizing::new);
-    let req = domain::history::StoredRestore {
+    let req = domain::stored::StoredRestore {
         id,
         current_password: Zeroizing::new(current_password),
         backup_password: nonempty(backup_password),
@@ -122,7 +122,7 @@ pub async fn restore_stored_backup(
         },
         dry_run,
     };
-    Ok(domain::history::restore_stored(&state, req).await?)
+    Ok(domain::stored::restore_stored(&state, req).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup/overview", input = GetUrl)]
@@ -144,7 +144,7 @@ pub async fn save_backup_settings(input: BackupSettingsInput) -> Result<BackupOv
 #[server(prefix = "/api", endpoint = "backup/run-now", input = Json)]
 pub async fn run_backup_now() -> Result<HistoryEntry, AppError> {
     let (state, _) = require_auth().await?;
-    let outcome = domain::schedule::run_now(&state).await?;
+    let outcome = domain::run::run_now(&state).await?;
     let entries = domain::history::list(&state).await?;
     let newest = entries.into_iter().max_by_key(|e| e.id).ok_or_else(|| AppError::internal("the run left no history entry"))?;
     match outcome {
@@ -163,20 +163,20 @@ pub async fn list_backup_history() -> Result<Vec<HistoryEntry>, AppError> {
 #[server(prefix = "/api", endpoint = "backup/history/found", input = GetUrl)]
 pub async fn list_found_backups() -> Result<Vec<FoundFile>, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::found_files(&state).await?)
+    Ok(domain::stored::found_files(&state).await?)
 }
 
 /// Checks a found file whole and adds it to the history (trigger "imported").
 #[server(prefix = "/api", endpoint = "backup/history/import", input = Json)]
 pub async fn import_found_backup(file_name: String, backup_password: Option<String>) -> Result<HistoryEntry, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::import(&state, &file_name, given_password(backup_password)).await?)
+    Ok(domain::stored::import(&state, &file_name, given_password(backup_password)).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup/history/verify", input = Json)]
 pub async fn verify_stored_backup(id: i64, backup_password: Option<String>) -> Result<VerifyResult, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::verify(&state, id, given_password(backup_password)).await?)
+    Ok(domain::stored::verify(&state, id, given_password(backup_password)).await?)
 }
 
 /// An optional password field: empty means "use the stored one".
@@ -188,7 +188,7 @@ fn given_password(p: Option<String>) -> Option<zeroize::Zeroizing<String>> {
 #[server(prefix = "/api", endpoint = "backup/history/delete", input = Json)]
 pub async fn delete_stored_backup(id: i64) -> Result<String, AppError> {
     let (state, _) = require_auth().await?;
-    Ok(domain::history::delete(&state, id).await?)
+    Ok(domain::stored::delete(&state, id).await?)
 }
 
 /// Downloads a stored backup file (GET, so a plain link works).
@@ -196,7 +196,7 @@ pub async fn delete_stored_backup(id: i64) -> Result<String, AppError> {
 pub async fn download_stored_backup(id: i64) -> Result<ByteStream<AppError>, AppError> {
     use futures::StreamExt;
     let (state, _) = require_auth().await?;
-    let (path, name) = domain::history::file_of(&state, id).await?;
+    let (path, name) = domain::stored::file_of(&state, id).await?;
     let file = tokio::fs::File::open(&path).await.map_err(|e| AppError::from(BackupError::fs(domain::FsRole::BackupFile, &path, &e)))?;
     let len = file.metadata().await.map(|m| m.len()).ok();
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {

@@ -24,6 +24,20 @@ impl From<domain::TrackerError> for AppError {
             E::Secret(s) => s.into(),
             E::Corrupt(m) => internal("stored tracker data is damaged", m),
             E::Db(db) => db.into(),
+            E::Snapshot(s) => s.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<snapshots::SnapshotError> for AppError {
+    fn from(e: snapshots::SnapshotError) -> Self {
+        use crate::error::ErrorKind;
+        use snapshots::SnapshotError as E;
+        match e {
+            E::NotFound(_) => AppError::new(ErrorKind::NotFound, e.to_string()),
+            E::Invalid(i) => i.into(),
+            E::Db(db) => db.into(),
         }
     }
 }

@@ -2,7 +2,6 @@
 //! `TargetConfig` under `purpose::NOTIFICATION_CONFIG`) and the delivery history. Sending lives in
 //! `domain::notify`.
 
-use super::notify::redact_url;
 use super::secrets::{purpose, SecretError};
 use super::time::{from_db, to_db};
 use super::AppState;
@@ -322,6 +321,20 @@ pub async fn record_delivery(state: &AppState, target_id: i64, event: &str, erro
         sent_at: from_db(&to_db(now)).unwrap_or(now),
         error: error.map(str::to_string),
     })
+}
+
+/// Scheme and host (and an explicit port) of a web address: what may be shown or logged.
+pub fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url.trim()) {
+        Ok(u) => {
+            let host = u.host_str().unwrap_or("");
+            match u.port() {
+                Some(p) => format!("{}://{host}:{p}", u.scheme()),
+                None => format!("{}://{host}", u.scheme()),
+            }
+        }
+        Err(_) => "(an invalid web address)".to_string(),
+    }
 }
 
 #[cfg(test)]

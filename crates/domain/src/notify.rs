@@ -10,7 +10,7 @@
 //! - Gotify: `POST {url}/message` with the app token in `X-Gotify-Key`, JSON `{title,message,priority}`;
 //! - ntfy: `POST {url}/{topic}`, the message as the body, `Title` header, optional Bearer token.
 
-use super::notifications::{self, NotificationError, StoredTarget};
+use super::notifications::{self, redact_url, NotificationError, StoredTarget};
 use super::time::to_db;
 use super::AppState;
 use chrono::{DateTime, Utc};
@@ -164,20 +164,6 @@ fn http_client() -> Result<reqwest::Client, String> {
         .user_agent(concat!("tracker-tracker/", env!("CARGO_PKG_VERSION")))
         .build()
         .map_err(|e| format!("the HTTP client could not start ({})", e.without_url()))
-}
-
-/// Scheme and host (and an explicit port) of a web address: what may be shown or logged.
-pub fn redact_url(url: &str) -> String {
-    match Url::parse(url.trim()) {
-        Ok(u) => {
-            let host = u.host_str().unwrap_or("");
-            match u.port() {
-                Some(p) => format!("{}://{host}:{p}", u.scheme()),
-                None => format!("{}://{host}", u.scheme()),
-            }
-        }
-        Err(_) => "(an invalid web address)".to_string(),
-    }
 }
 
 fn host_port(u: &Url) -> String {

@@ -2,10 +2,22 @@
 //! roles (class history). Tables hold 30,000+ rows per tracker: nothing here loads them all.
 
 use super::time::to_db;
-use super::trackers::TrackerError;
 use super::AppState;
 use chrono::{DateTime, Utc};
 use tt_core::model::trackers::{ManualSnapshotInput, RoleInput, SeriesPoint, Snapshot, TrackerRole, TrackerSnapshotPage};
+use tt_core::validate::Invalid;
+
+/// What can go wrong with a tracker's history (its own type: trackers use this module, not the
+/// other way round).
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("There is no tracker with id {0}.")]
+    NotFound(i64),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
 
 /// Most snapshots one page may hold, and points the chart gets.
 pub const MAX_PAGE: i64 = 500;
@@ -59,12 +71,12 @@ impl From<SnapshotRow> for Snapshot {
 const COLUMNS: &str = "id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count, leeching_count,
     seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual";
 
-async fn ensure_tracker(state: &AppState, id: i64) -> Result<(), TrackerError> {
+async fn ensure_tracker(state: &AppState, id: i64) -> Result<(), SnapshotError> {
     let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM trackers WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
-    found.map(|_| ()).ok_or(TrackerError::NotFound(id))
+    found.map(|_| ()).ok_or(SnapshotError::NotFound(id))
 }
 
-pub async fn latest(state: &AppState, tracker_id: i64) -> Result<Option<Snapshot>, TrackerError> {
+pub async fn latest(state: &AppState, tracker_id: i64) -> Result<Option<Snapshot>, SnapshotError> {
     let row = sqlx::query_as::<_, SnapshotRow>(&format!(
         "SELECT {COLUMNS} FROM tracker_snapshots WHERE tracker_id = $1 ORDER BY polled_at DESC, id DESC LIMIT 1"
     ))
@@ -75,7 +87,7 @@ pub async fn latest(state: &AppState, tracker_id: i64) -> Result<Option<Snapshot
 }
 
 /// One page, newest first.
-pub async fn page(state: &AppState, tracker_id: i64, offset: i64, limit: i64) -> Result<TrackerSnapshotPage, TrackerError> {
+pub async fn page(state: &AppState, tracker_id: i64, offset: i64, limit: i64) -> Result<TrackerSnapshotPage, SnapshotError> {
     ensure_tracker(state, tracker_id).await?;
     let limit = limit.clamp(1, MAX_PAGE);
     let offset = offset.max(0);
@@ -94,7 +106,7 @@ pub async fn page(state: &AppState, tracker_id: i64, offset: i64, limit: i64) ->
 
 /// At most `CHART_POINTS` evenly spaced snapshots over the whole history (first and last
 /// included), chosen by the database.
-pub async fn series(state: &AppState, tracker_id: i64) -> Result<Vec<SeriesPoint>, TrackerError> {
+pub async fn series(state: &AppState, tracker_id: i64) -> Result<Vec<SeriesPoint>, SnapshotError> {
     ensure_tracker(state, tracker_id).await?;
     let (total,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM tracker_snapshots WHERE tracker_id = $1").bind(tracker_id).fetch_one(&state.db).await?;
@@ -113,7 +125,7 @@ pub async fn series(state: &AppState, tracker_id: i64) -> Result<Vec<SeriesPoint
     Ok(rows.into_iter().map(|(at, uploaded_bytes, downloaded_bytes)| SeriesPoint { at, uploaded_bytes, downloaded_bytes }).collect())
 }
 
-pub async fn add_manual(state: &AppState, input: &ManualSnapshotInput) -> Result<Snapshot, TrackerError> {
+pub async fn add_manual(state: &AppState, input: &ManualSnapshotInput) -> Result<Snapshot, SnapshotError> {
     let mut s = input.to_snapshot(state.now())?;
     s.polled_at = super::time::whole_seconds(s.polled_at);
     ensure_tracker(state, s.tracker_id).await?;
@@ -142,7 +154,7 @@ pub async fn add_manual(state: &AppState, input: &ManualSnapshotInput) -> Result
     Ok(Snapshot { id, ..s })
 }
 
-pub async fn delete(state: &AppState, id: i64) -> Result<(), TrackerError> {
+pub async fn delete(state: &AppState, id: i64) -> Result<(), SnapshotError> {
     let done = sqlx::query("DELETE FROM tracker_snapshots WHERE id = $1").bind(id).execute(&state.db).await?;
     if done.rows_affected() == 0 {
         return Err(tt_core::validate::invalid("id", format!("There is no snapshot with id {id}.")).into());
@@ -150,7 +162,7 @@ pub async fn delete(state: &AppState, id: i64) -> Result<(), TrackerError> {
     Ok(())
 }
 
-pub async fn roles(state: &AppState, tracker_id: i64) -> Result<Vec<TrackerRole>, TrackerError> {
+pub async fn roles(state: &AppState, tracker_id: i64) -> Result<Vec<TrackerRole>, SnapshotError> {
     ensure_tracker(state, tracker_id).await?;
     type RoleRow = (i64, i64, String, DateTime<Utc>, Option<String>);
     let rows: Vec<RoleRow> =
@@ -164,7 +176,7 @@ pub async fn roles(state: &AppState, tracker_id: i64) -> Result<Vec<TrackerRole>
         .collect())
 }
 
-pub async fn add_role(state: &AppState, input: &RoleInput) -> Result<TrackerRole, TrackerError> {
+pub async fn add_role(state: &AppState, input: &RoleInput) -> Result<TrackerRole, SnapshotError> {
     let mut role = TrackerRole {
         id: 0,
         tracker_id: input.tracker_id,
@@ -185,7 +197,7 @@ pub async fn add_role(state: &AppState, input: &RoleInput) -> Result<TrackerRole
     Ok(role)
 }
 
-pub async fn delete_role(state: &AppState, id: i64) -> Result<(), TrackerError> {
+pub async fn delete_role(state: &AppState, id: i64) -> Result<(), SnapshotError> {
     sqlx::query("DELETE FROM tracker_roles WHERE id = $1").bind(id).execute(&state.db).await?;
     Ok(())
 }
@@ -234,8 +246,8 @@ mod tests {
         assert_eq!(p.snapshots[0].uploaded_bytes, 9_007_199_254_740_993, "exact beyond 2^53");
         let mut bad = manual(t);
         bad.seeding_count = Some(-1);
-        assert!(matches!(add_manual(&s, &bad).await, Err(TrackerError::Invalid(_))));
-        assert!(matches!(add_manual(&s, &manual(999)).await, Err(TrackerError::NotFound(999))));
+        assert!(matches!(add_manual(&s, &bad).await, Err(SnapshotError::Invalid(_))));
+        assert!(matches!(add_manual(&s, &manual(999)).await, Err(SnapshotError::NotFound(999))));
         assert_eq!(page(&s, t, 0, 10).await.unwrap().total, 1);
         // 2,000 rows → at most 500 chart points, first and last included.
         sqlx::query(

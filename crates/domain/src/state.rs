@@ -1,6 +1,6 @@
 //! Everything a request or a job needs, cloned cheaply into each.
 
-use super::backup::storage::{Disk, RealDisk};
+use super::backup::disk::{Disk, RealDisk};
 use super::{clock::Clock, config::Config, secrets::KeyStore, store::Db};
 use std::sync::Arc;
 use tokio::sync::{Mutex, Notify};

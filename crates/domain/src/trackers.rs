@@ -22,6 +22,8 @@ pub enum TrackerError {
     Corrupt(String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Snapshot(#[from] super::snapshots::SnapshotError),
 }
 
 #[derive(Debug, sqlx::FromRow)]

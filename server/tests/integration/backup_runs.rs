@@ -78,7 +78,7 @@ async fn run_now_is_recorded_as_manual_with_its_directory_and_retention_counts_i
     save_backup_settings(&srv, Some(store.to_str().unwrap()), 2).await;
     let db = raw_db(&srv.data_dir).await;
     // A 03:00 run written before (the schedule's own trigger), then three runs by hand.
-    let scheduled = app::domain::backup::schedule::run_scheduled_backup(&srv.state).await.unwrap().unwrap();
+    let scheduled = app::domain::backup::run::run_scheduled_backup(&srv.state).await.unwrap().unwrap();
     let mut manual = Vec::new();
     for _ in 0..3 {
         let entry: Value = srv.call("backup/run-now", json!({})).await.unwrap();
@@ -157,7 +157,7 @@ async fn pre_restore_backups_are_bounded_and_the_latest_undo_point_stays() {
     }
     let rows = history_rows(&srv).await;
     let kept: Vec<(i64, String)> = rows.iter().map(|r| (r.0, r.3.clone().unwrap())).collect();
-    assert_eq!(kept, undo_points[2..].to_vec(), "the newest {} remain", app::domain::backup::history::PRE_RESTORE_KEEP);
+    assert_eq!(kept, undo_points[2..].to_vec(), "the newest {} remain", app::domain::backup::run::PRE_RESTORE_KEEP);
     assert!(rows.iter().all(|r| r.1 == "pre_restore" && r.2 == "completed"));
     let mut files: Vec<String> = std::fs::read_dir(&backups).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
     files.sort();

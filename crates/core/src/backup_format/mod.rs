@@ -12,6 +12,8 @@ pub mod check;
 /// The encrypted container lives in its own crate, `crates/ttbak`; re-exported under its old name
 /// so `backup_format::encrypted::…` paths keep working.
 pub use ttbak as encrypted;
+pub mod name;
+pub mod open;
 pub mod plain;
 pub mod preview;
 pub mod records;
@@ -277,10 +279,8 @@ impl FileKind {
     }
 }
 
-/// `tracker-tracker-backup-20261124T030000Z.json` / `.ttbak`.
-pub fn file_name(created_at: chrono::DateTime<chrono::Utc>, kind: FileKind) -> String {
-    format!("tracker-tracker-backup-{}.{}", created_at.format("%Y%m%dT%H%M%SZ"), kind.extension())
-}
+pub use name::file_name;
+pub use open::open;
 
 /// Why a backup file was refused. Messages are for people.
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,6 @@
 //! Login: first-run setup, password check with lockout, TOTP, sessions, password change.
 
+pub mod error;
 pub mod password;
 pub mod session;
 pub mod totp;
@@ -8,32 +9,10 @@ use super::secrets::{self, derive_kek, random_salt, DataKey, KdfCosts, KdfParams
 use super::settings;
 use super::state::AppState;
 use super::time::{from_db, to_db};
+// The error has a file of its own so that auth's submodules can use it without importing this one.
 use chrono::{DateTime, Duration, Utc};
+pub use error::AuthError;
 use zeroize::Zeroizing;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("Tracker Tracker is already set up. Log in instead.")]
-    AlreadySetUp,
-    #[error("Tracker Tracker is not set up yet. Choose a password first.")]
-    NotSetUp,
-    #[error("{0}")]
-    BadNewPassword(String),
-    #[error("Incorrect password or code.")]
-    WrongCredentials,
-    #[error("Too many failed attempts. Logging in is locked until {until} (about {minutes} minute(s)).")]
-    Locked { until: String, minutes: i64 },
-    #[error("You are not logged in, or your session has expired. Log in again.")]
-    Unauthenticated,
-    #[error("{0}")]
-    Totp(String),
-    #[error(transparent)]
-    Secret(#[from] SecretError),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 struct InstanceRow {

@@ -1,12 +1,16 @@
 //! Backups: export, restore, storage on disk, history, schedule (see docs/backup-format.md).
 
+pub mod destination;
+pub mod disk;
 pub mod export;
 pub mod history;
 pub mod report;
 pub mod restore;
+pub mod run;
 pub mod schedule;
+pub mod scheduler;
 pub mod settings;
-pub mod storage;
+pub mod stored;
 pub mod tables;
 pub mod upload;
 
@@ -19,6 +23,8 @@ mod schedule_tests;
 #[cfg(test)]
 mod scheduled_tests;
 
+// File roles and their sentences live with the disk operations (below everything else).
+pub use disk::{io_kind_is_explained, io_problem, FsRole};
 use std::path::{Path, PathBuf};
 use tt_core::backup_format::FormatError;
 
@@ -75,81 +81,22 @@ impl BackupError {
     }
 }
 
+impl From<disk::VerifyError> for BackupError {
+    fn from(e: disk::VerifyError) -> Self {
+        match e {
+            disk::VerifyError::Fs { path, kind } => BackupError::Fs { role: FsRole::BackupFile, path: Some(path), kind },
+            disk::VerifyError::Changed { .. } => BackupError::Storage(e.to_string()),
+            disk::VerifyError::Format(f) => BackupError::Format(f),
+            disk::VerifyError::Internal(m) => BackupError::Internal(m),
+        }
+    }
+}
+
 /// For `?` on an io::Error where the path is not at hand; callers that know it use
 /// [`BackupError::fs`].
 impl From<std::io::Error> for BackupError {
     fn from(e: std::io::Error) -> Self {
         BackupError::Fs { role: FsRole::File, path: None, kind: e.kind() }
-    }
-}
-
-/// What a path is to the app, for messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsRole {
-    /// The configured backup directory (or `<data dir>/backups`).
-    StoragePath,
-    /// A backup file being written or read.
-    BackupFile,
-    /// Where uploads wait while they are checked.
-    UploadDir,
-    File,
-}
-
-impl FsRole {
-    fn name(self) -> &'static str {
-        match self {
-            FsRole::StoragePath => "the storage path",
-            FsRole::BackupFile => "the backup file",
-            FsRole::UploadDir => "the upload folder",
-            FsRole::File => "a file",
-        }
-    }
-}
-
-/// The kinds [`io_problem`] explains with what to do; any other is an unexpected server fault.
-pub fn io_kind_is_explained(kind: std::io::ErrorKind) -> bool {
-    use std::io::ErrorKind as K;
-    matches!(
-        kind,
-        K::NotFound
-            | K::PermissionDenied
-            | K::StorageFull
-            | K::QuotaExceeded
-            | K::ReadOnlyFilesystem
-            | K::AlreadyExists
-            | K::NotADirectory
-            | K::IsADirectory
-            | K::Interrupted
-            | K::TimedOut
-            | K::StaleNetworkFileHandle
-            | K::ResourceBusy
-    )
-}
-
-/// A sentence for a failed file operation: what failed, where, and what to do. Chosen by
-/// `io::ErrorKind`, so it reads the same on every system and in every locale.
-pub fn io_problem(kind: std::io::ErrorKind, role: FsRole, path: Option<&Path>) -> String {
-    use std::io::ErrorKind as K;
-    let what = match path {
-        Some(p) => format!("{} {}", role.name(), p.display()),
-        None => role.name().to_string(),
-    };
-    match kind {
-        K::NotFound if matches!(role, FsRole::StoragePath | FsRole::UploadDir) => format!("{what} does not exist (check the path, or create it)"),
-        K::NotFound => format!("{what} does not exist (check the path)"),
-        K::PermissionDenied => {
-            format!("the server is not allowed to use {what}: give the user it runs as read and write access to it, or choose another place")
-        }
-        K::StorageFull => format!("the disk holding {what} is full: free some space, or choose a place on another disk"),
-        K::QuotaExceeded => format!("the disk quota for {what} is used up: free some space, or raise the quota"),
-        K::ReadOnlyFilesystem => format!("{what} is on a read-only filesystem: mount it read-write, or choose another place"),
-        K::AlreadyExists => format!("{what} exists but is not a directory: choose another path"),
-        K::NotADirectory => format!("{what} could not be created: part of it is a file, not a directory; choose another path"),
-        K::IsADirectory => format!("{what} is a directory, not a file"),
-        K::Interrupted | K::TimedOut | K::StaleNetworkFileHandle | K::ResourceBusy => {
-            format!("{what} was busy or went away while it was used (a network share?): try again")
-        }
-        other => format!("{what} could not be used (the system reported: {other})"),
     }
 }
 

@@ -4,8 +4,9 @@
 //! sessions stay; so does two-factor login unless the person chooses the backup's. A dry run
 //! stops after validation and returns the same report (see `report` for what it compares).
 
+use super::history::Trigger;
 use super::report::{self, TotpSides};
-use super::storage::{self, Trigger};
+use super::run;
 use super::tables;
 use super::{BackupError, FsRole};
 use crate::auth;
@@ -54,22 +55,12 @@ const CLEARED_TOKEN: &str = "API token missing: cleared during restore — re-en
 
 fn open_reader(path: &Path, password: Option<&Zeroizing<String>>) -> Result<Box<dyn Read + Send>, BackupError> {
     let fs_err = |e: std::io::Error| BackupError::fs(FsRole::BackupFile, path, &e);
-    let mut head = [0u8; 8];
-    let mut f = std::fs::File::open(path).map_err(fs_err)?;
-    let mut n = 0;
-    while n < head.len() {
-        match f.read(&mut head[n..]).map_err(fs_err)? {
-            0 => break,
-            k => n += k,
-        }
-    }
     let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(fs_err)?);
-    match FileKind::detect(&head[..n]) {
-        FileKind::Plain => Ok(Box::new(file)),
-        FileKind::Encrypted => {
+    match tt_core::backup_format::open(file).map_err(fs_err)? {
+        (FileKind::Plain, reader) => Ok(Box::new(reader)),
+        (FileKind::Encrypted, reader) => {
             let pw = password.ok_or(BackupError::BackupPasswordNeeded)?;
-            let reader = TtbakReader::new(file, pw.as_bytes()).map_err(FormatError::from)?;
-            Ok(Box::new(reader))
+            Ok(Box::new(TtbakReader::new(reader, pw.as_bytes()).map_err(FormatError::from)?))
         }
     }
 }
@@ -247,7 +238,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     }
 
     // Undo point: the current data, saved and verified before anything is deleted.
-    let saved = storage::write_backup(state, Trigger::PreRestore)
+    let saved = run::write_backup(state, Trigger::PreRestore)
         .await
         .map_err(|e| BackupError::Storage(format!("the current data could not be saved before restoring, so nothing was changed: {e}")))?;
     report.pre_restore_backup = Some(PreRestoreBackup { id: saved.history_id, file_name: saved.file_name, encrypted: saved.encrypted });
@@ -255,14 +246,14 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     let before = crate::settings::load(&state.db).await?;
     write_all(state, &req, &checked.counts, Arc::new(translations), totp_disabled).await?;
     // Undo points do not pile up: the oldest go, never this restore's.
-    match super::history::prune_pre_restore(state).await {
+    match run::prune_pre_restore(state).await {
         Ok(gone) if !gone.is_empty() => tracing::info!("removed {} old pre-restore backup(s)", gone.len()),
         Ok(_) => {}
         Err(e) => tracing::warn!("old pre-restore backups could not be pruned: {e}"),
     }
     // A backup whose schedule is on must not start a run the moment it is restored. The data is
     // committed by now: a failure here is logged, not reported as a failed restore.
-    if let Err(e) = super::schedule::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await {
+    if let Err(e) = super::scheduler::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await {
         tracing::warn!("after the restore, the backup schedule could not be updated: {e}");
     }
     tracing::info!(

@@ -1,9 +1,9 @@
 //! Whole scheduled runs with an injected clock: writing, restoring what was written after a
 //! restart with nobody logged in, missed runs, retention, failures, verification.
 
-use super::schedule::{tick, Tick};
-use super::storage::{Disk, Space};
-use super::{history, restore, settings as backup_settings};
+use super::disk::{Disk, Space};
+use super::scheduler::{tick, Tick};
+use super::{history, restore, run, settings as backup_settings, stored};
 use crate::clock::ManualClock;
 use crate::testing::{self, PASSWORD};
 use crate::{sample, AppState};
@@ -40,7 +40,7 @@ fn backups_in(dir: &Path) -> Vec<String> {
     v
 }
 
-async fn run(state: &AppState) -> Result<super::storage::Written, String> {
+async fn run(state: &AppState) -> Result<super::run::Written, String> {
     match tick(state, &Berlin).await.unwrap() {
         Tick::Ran(r) => *r,
         Tick::Idle(next) => panic!("nothing ran (next: {next:?})"),
@@ -107,10 +107,10 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
     let current_password = || Zeroizing::new(PASSWORD.to_string());
 
     // Written before the path changed: still verified, downloaded and restored from where it is.
-    let v = history::verify(&state, in_a.history_id, None).await.unwrap();
+    let v = stored::verify(&state, in_a.history_id, None).await.unwrap();
     assert!(v.ok, "{}", v.message);
-    assert_eq!(history::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
-    let req = |id| history::StoredRestore {
+    assert_eq!(stored::file_of(&state, in_a.history_id).await.unwrap().0, in_a.path.canonicalize().unwrap());
+    let req = |id| stored::StoredRestore {
         id,
         current_password: current_password(),
         backup_password: None,
@@ -118,7 +118,7 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
         totp: Default::default(),
         dry_run: false,
     };
-    let report = history::restore_stored(&state, req(in_a.history_id)).await.unwrap();
+    let report = stored::restore_stored(&state, req(in_a.history_id)).await.unwrap();
     let settings = crate::settings::load(&state.db).await.unwrap();
     assert_eq!(settings.backup_storage_path.as_deref(), Some(store_a.to_str().unwrap()), "the backup's settings came back");
 
@@ -126,17 +126,17 @@ async fn stored_backups_stay_usable_after_the_storage_path_changes() {
     // must still restore, or the restore could not be undone.
     let pre = report.pre_restore_backup.expect("pre-restore backup");
     assert!(store_b.join(&pre.file_name).is_file());
-    history::restore_stored(&state, req(pre.id)).await.unwrap();
+    stored::restore_stored(&state, req(pre.id)).await.unwrap();
     let settings = crate::settings::load(&state.db).await.unwrap();
     assert_eq!(settings.backup_storage_path.as_deref(), Some(store_b.to_str().unwrap()), "undone");
 
     // Deleting a backup outside the current storage directory removes its row, not its file.
-    let message = history::delete(&state, in_a.history_id).await.unwrap();
+    let message = stored::delete(&state, in_a.history_id).await.unwrap();
     assert!(message.contains("stays in"), "{message}");
     assert!(in_a.path.is_file());
     assert!(history::list(&state).await.unwrap().iter().all(|r| r.id != in_a.history_id));
     // Inside it, both go.
-    let message = history::delete(&state, pre.id).await.unwrap();
+    let message = stored::delete(&state, pre.id).await.unwrap();
     assert_eq!(message, format!("Deleted {}.", pre.file_name));
     assert!(!store_b.join(&pre.file_name).exists());
 }
@@ -266,7 +266,7 @@ async fn failures_are_recorded_leave_no_partial_file_and_keep_older_backups() {
     assert_eq!(backups_in(&store), vec![good.clone()]);
 
     // 3. The storage path is not a writable directory.
-    state.disk = Arc::new(super::storage::RealDisk);
+    state.disk = Arc::new(super::disk::RealDisk);
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, b"x").unwrap();
     sqlx::query("UPDATE app_settings SET backup_storage_path = $1").bind(blocker.join("sub").display().to_string()).execute(&state.db).await.unwrap();
@@ -289,13 +289,13 @@ async fn verify_detects_a_flipped_byte() {
     schedule(&state, &store, 14, None).await;
     clock.set(utc("2026-03-11T02:30:00Z"));
     let w = run(&state).await.unwrap();
-    let ok = history::verify(&state, w.history_id, None).await.unwrap();
+    let ok = stored::verify(&state, w.history_id, None).await.unwrap();
     assert!(ok.ok, "{}", ok.message);
     let mut bytes = std::fs::read(&w.path).unwrap();
     let i = bytes.len() / 2;
     bytes[i] ^= 0x01;
     std::fs::write(&w.path, bytes).unwrap();
-    let bad = history::verify(&state, w.history_id, None).await.unwrap();
+    let bad = stored::verify(&state, w.history_id, None).await.unwrap();
     assert!(!bad.ok);
     assert!(bad.message.contains("SHA-256"), "{}", bad.message);
     let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == w.history_id).unwrap();
@@ -314,7 +314,7 @@ async fn an_encrypted_scheduled_run_after_a_restart_restores_with_its_password()
     assert!(w.file_name.ends_with(".ttbak") && w.encrypted);
     assert!(std::fs::read(&w.path).unwrap().starts_with(b"\x89TTBAK\r\n"));
     // Verify decrypts it with the stored backup password.
-    let v = history::verify(&state, w.history_id, None).await.unwrap();
+    let v = stored::verify(&state, w.history_id, None).await.unwrap();
     assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
     let (fresh, _d2) = testing::state().await;
     let report = restore::restore(
@@ -421,8 +421,8 @@ async fn two_backups_in_the_same_second_each_get_their_own_file() {
     clock.set(utc("2026-03-11T02:30:00Z"));
     // Run now and the undo point of a restore at the same moment (the clock does not move).
     let (a, b) = tokio::join!(
-        super::storage::write_backup(&state, super::storage::Trigger::Scheduled),
-        super::storage::write_backup(&state, super::storage::Trigger::PreRestore)
+        super::run::write_backup(&state, super::history::Trigger::Scheduled),
+        super::run::write_backup(&state, super::history::Trigger::PreRestore)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_ne!(a.file_name, b.file_name);
@@ -432,7 +432,7 @@ async fn two_backups_in_the_same_second_each_get_their_own_file() {
         v
     });
     for w in [a, b] {
-        assert!(history::verify(&state, w.history_id, None).await.unwrap().ok);
+        assert!(stored::verify(&state, w.history_id, None).await.unwrap().ok);
     }
 }
 
@@ -442,11 +442,11 @@ async fn retention_keeps_the_last_written_even_after_the_clock_was_ahead() {
     schedule(&state, &store, 2, None).await;
     // The server clock was once years ahead when a backup was made, then corrected.
     clock.set(utc("2030-01-01T02:30:00Z"));
-    let ahead = super::schedule::run_scheduled_backup(&state).await.unwrap().unwrap().file_name;
+    let ahead = super::run::run_scheduled_backup(&state).await.unwrap().unwrap().file_name;
     let mut newer = Vec::new();
     for day in 11..=12 {
         clock.set(utc(&format!("2026-03-{day}T02:30:00Z")));
-        newer.push(super::schedule::run_scheduled_backup(&state).await.unwrap().unwrap().file_name);
+        newer.push(super::run::run_scheduled_backup(&state).await.unwrap().unwrap().file_name);
     }
     assert_eq!(backups_in(&store), newer, "the two last written are kept; {ahead} (dated 2030) is pruned");
 }
@@ -471,7 +471,7 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
     let theirs = store.join(".tracker-tracker-backup-20260312T050000Z.json.partial");
     std::fs::write(&theirs, b"{\"busy").unwrap();
 
-    assert_eq!(history::close_interrupted_runs(&state).await.unwrap(), 1);
+    assert_eq!(run::close_interrupted_runs(&state).await.unwrap(), 1);
     assert!(!partial.exists());
     assert!(store.join(".someone-elses.partial").exists(), "only files named like ours are removed");
     assert!(theirs.exists(), "only the .partial of a run that was cut off");
@@ -480,7 +480,7 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
         sqlx::query_as("SELECT status, error FROM backup_history WHERE created_at = '2026-03-12T02:30:00Z'").fetch_one(&state.db).await.unwrap();
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("server stopped"));
-    assert_eq!(history::close_interrupted_runs(&state).await.unwrap(), 0);
+    assert_eq!(run::close_interrupted_runs(&state).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -520,18 +520,18 @@ async fn a_ttbak_written_with_another_password_is_verified_and_added_with_that_p
     schedule(&state, &store, 14, Some("the new backup pw")).await;
 
     // The stored (new) password does not open it: said to the person, not recorded as a failure.
-    let e = history::verify(&state, old.history_id, None).await.unwrap_err();
+    let e = stored::verify(&state, old.history_id, None).await.unwrap_err();
     assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
     let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == old.history_id).unwrap();
     assert_eq!(row.verify_status.as_deref(), Some("ok"), "the earlier verification stands");
-    let e = history::import(&state, copied, Some(Zeroizing::new("a wrong one".into()))).await.unwrap_err();
+    let e = stored::import(&state, copied, Some(Zeroizing::new("a wrong one".into()))).await.unwrap_err();
     assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
     assert!(history::list(&state).await.unwrap().iter().all(|r| r.file_name.as_deref() != Some(copied)), "not added");
 
     // With its own password: decrypted and checked whole.
-    let v = history::verify(&state, old.history_id, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
+    let v = stored::verify(&state, old.history_id, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
     assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
-    let added = history::import(&state, copied, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
+    let added = stored::import(&state, copied, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
     assert_eq!(added.trigger, "imported");
     assert!(added.verify_message.unwrap().contains("every encrypted chunk authenticated"));
 }

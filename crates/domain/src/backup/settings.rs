@@ -1,7 +1,7 @@
 //! Settings → Backups: read and save (validated; the storage directory is created and tested for
 //! writing when saved; the backup password is sealed and never returned).
 
-use super::{schedule, storage};
+use super::{history, schedule, scheduler};
 use super::{BackupError, FsRole};
 use crate::secrets::purpose;
 use crate::time::to_db;
@@ -14,13 +14,8 @@ use tt_core::validate::invalid;
 pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
     let s = settings::load(&state.db).await?;
     let tz = schedule::server_tz();
-    let next = schedule::next_scheduled(state, &tz).await?;
-    let last_failure: Option<(String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT status, error FROM backup_history WHERE trigger_kind IN {} ORDER BY id DESC LIMIT 1",
-        storage::SCHEDULE_TRIGGERS
-    ))
-    .fetch_optional(&state.db)
-    .await?;
+    let next = scheduler::next_scheduled(state, &tz).await?;
+    let last_failure = history::last_scheduled_outcome(state).await?;
     Ok(BackupOverview {
         settings: BackupSettings {
             schedule_enabled: s.backup_schedule_enabled,
@@ -110,5 +105,5 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
     .bind(to_db(state.now()))
     .execute(&state.db)
     .await?;
-    schedule::settings_changed(state, current.backup_schedule_enabled, &current.backup_frequency).await
+    scheduler::settings_changed(state, current.backup_schedule_enabled, &current.backup_frequency).await
 }

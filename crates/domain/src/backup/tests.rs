@@ -1,8 +1,8 @@
 //! Export → restore round trips at the domain level, on real SQLite files.
 
 use super::export::export;
-use super::history::{self, StoredRestore};
 use super::restore::{restore, RestoreRequest};
+use super::stored::{self, StoredRestore};
 use crate::testing::{state, PASSWORD};
 use crate::{sample, AppState};
 use tt_core::backup_format::plain::{self, Item};
@@ -98,7 +98,7 @@ async fn same_instance_round_trip_restores_every_row() {
         totp: Default::default(),
         dry_run: false,
     };
-    let undone = history::restore_stored(&s, undo).await.unwrap();
+    let undone = stored::restore_stored(&s, undo).await.unwrap();
     assert_eq!(records(&export_plain(&s).await), records(&changed));
     assert_ne!(undone.pre_restore_backup.map(|p| p.id), Some(pre.id), "the undo saved its own undo point");
 }

@@ -2,7 +2,7 @@
 //! (never held in memory), with the size limit enforced while it arrives; the small text fields
 //! (passwords, flags) are kept in zeroizing strings.
 
-use super::storage::human;
+use super::disk::human;
 use super::{BackupError, FsRole};
 use crate::AppState;
 use std::collections::HashMap;
