@@ -13,7 +13,7 @@ pub mod pages;
 
 // The shared core (crates/core) and the server-side domain (crates/domain), under the paths the
 // UI and the server functions use.
-pub use tt_core::{backup_format, model, secret_purpose, validate};
+pub use tt_core::{backup_format, model, rules, secret_purpose, validate};
 #[cfg(feature = "ssr")]
 pub use tt_domain as domain;
 

@@ -23,12 +23,7 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
     let s = crate::domain::settings::load(&state.db).await?;
     let password = match password.filter(|p| !p.is_empty()) {
         Some(p) => {
-            if p.chars().count() < crate::model::backup::BACKUP_PASSWORD_MIN_LEN {
-                return Err(AppError::invalid(
-                    "password",
-                    format!("Use at least {} characters for the backup password.", crate::model::backup::BACKUP_PASSWORD_MIN_LEN),
-                ));
-            }
+            crate::rules::check_backup_password(&p, crate::rules::PasswordName::Backup).map_err(|e| AppError::invalid("password", e.to_string()))?;
             Some(Zeroizing::new(p))
         }
         None => domain::destination::backup_password(&state, &s)?,
@@ -226,7 +221,7 @@ impl From<BackupError> for AppError {
             BackupError::Invalid(i) => i.into(),
             BackupError::Secret(s) => s.into(),
             BackupError::Db(d) => d.into(),
-            BackupError::TooLarge { .. } => AppError::new(ErrorKind::TooLarge, e.to_string()),
+            BackupError::TooLarge(_) => AppError::new(ErrorKind::TooLarge, e.to_string()),
             BackupError::NotFound(_) => AppError::new(ErrorKind::NotFound, e.to_string()),
             BackupError::BackupPasswordNeeded => AppError::invalid("backup_password", e.to_string()),
             BackupError::WrongBackupPassword => AppError::invalid("backup_password", e.to_string()),

@@ -5,11 +5,14 @@
 //! - `validate`: the field rules (`text`, `http_url`, …).
 //! - `backup_format`: the plain backup format (reader, writer, checker, preview) and the
 //!   encrypted container re-exported from the `ttbak` crate.
+//! - `rules`: what the Backups page and the server both check (backup-password minimum,
+//!   instance-URL comparison, upload-limit advice), once.
 //! - `secret_purpose`: the associated-data labels of sealed columns.
 #![forbid(unsafe_code)]
 
 pub mod backup_format;
 pub mod model;
+pub mod rules;
 pub mod validate;
 
 /// The associated-data labels of sealed columns. They are part of the backup format (a value is

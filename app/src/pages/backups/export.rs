@@ -83,10 +83,10 @@ pub(super) fn ExportSection(dirty: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// Empty means "use the settings": only a password that is typed must be long enough.
 fn check_one_off(p: &str) -> Result<(), String> {
-    let min = crate::model::backup::BACKUP_PASSWORD_MIN_LEN;
-    if !p.is_empty() && p.chars().count() < min {
-        return Err(format!("Use at least {min} characters for the one-off backup password."));
+    if p.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    crate::rules::check_backup_password(p, crate::rules::PasswordName::OneOffBackup).map_err(|e| e.to_string())
 }

@@ -6,6 +6,7 @@ mod export;
 mod history;
 mod kit;
 mod restore;
+mod restore_flow;
 
 use crate::api::backup::{get_backup_overview, list_backup_history, list_found_backups};
 use crate::browser::Picked;

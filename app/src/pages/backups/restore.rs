@@ -1,23 +1,15 @@
 //! Restore: from an uploaded file (previewed in the browser first) or a stored backup, with a dry run.
 
+use super::restore_flow::{Answer, RestoreFlow, RestoreInputs, Step};
 use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
 use crate::backup_format::{FileKind, Header, Section};
-use crate::browser::{self, Picked, Preview};
+use crate::browser::{self, Picked};
 use crate::components::{human_bytes, ErrorNotice, FormError, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, NamedRecord, RestoreReport, TotpChoice, TotpFate};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-
-/// The steps of a restore, in order.
-#[derive(Clone, PartialEq)]
-enum Step {
-    Choose,
-    NeedPassword,
-    Decrypting(f64),
-    Ready(Preview),
-}
 
 #[component]
 /// `chunks`: for a .ttbak, how many encrypted chunks the browser decrypted and authenticated;
@@ -41,104 +33,73 @@ fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
     .into_any()
 }
 
-/// The restore fields that show their own errors, by the server's field name, with the input
-/// that takes the focus when the error is about it.
-fn field_input(field: &str, source: Option<&Source>, step: &Step) -> Option<&'static str> {
-    match (field, source) {
-        ("current_password", Some(_)) => Some("restore-current-password"),
-        ("source_password", Some(_)) => Some("restore-source-password"),
-        ("backup_password", Some(Source::Upload(_))) if matches!(step, Step::NeedPassword) => Some("preview-password"),
-        ("backup_password", Some(Source::Stored { encrypted: true, .. })) => Some("restore-backup-password"),
-        _ => None,
-    }
-}
-
 #[component]
 pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let reload = expect_context::<Reload>();
     let restored = expect_context::<Restored>();
-    // An undo repeats the 2FA choice of the restore it undoes (taken: the earlier 2FA comes back).
-    let undo_choice = RwSignal::new(None::<TotpChoice>);
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let overview = ov.get_untracked();
-    let step = RwSignal::new(Step::Choose);
-    let error = RwSignal::new(None::<FormError>);
-    let backup_pw = RwSignal::new(String::new());
-    let current_pw = RwSignal::new(String::new());
-    let source_pw = RwSignal::new(String::new());
-    let confirm = RwSignal::new(String::new());
-    let dry = RwSignal::new(None::<RestoreReport>);
-    let result = RwSignal::new(None::<RestoreReport>);
-    let busy = RwSignal::new(None::<String>);
-    let upload_progress = RwSignal::new(None::<f64>);
+    let flow = RwSignal::new(RestoreFlow::default());
+    let inputs = RestoreInputs::new();
     let drag = RwSignal::new(false);
-    // What to do about two-factor login; sent with the dry run and the restore.
-    let totp_choice = RwSignal::new(TotpChoice::default());
-    // A short sentence for screen readers after each step (the result itself takes the focus).
-    let announce = RwSignal::new(String::new());
     let limit = overview.upload_limit_bytes;
     let instance_url = overview.instance_url.clone();
     let stored_restore = ServerAction::<RestoreStoredBackup>::new();
     let check_button = NodeRef::<leptos::html::Button>::new();
 
-    // The error, when it is about no field shown now (else it sits next to that field).
-    let field_of_error = Memo::new(move |_| {
-        error.with(|e| {
-            e.as_ref().and_then(|e| e.field.as_deref()).and_then(|f| restore_source.with(|s| step.with(|st| field_input(f, s.as_ref(), st))))
-        })
-    });
+    // Slices of the flow, so that each part of the view re-renders only when its own part changes
+    // (the upload progress, for one, must not re-create the report that has the focus).
+    let step = Memo::new(move |_| flow.with(|f| f.step.clone()));
+    let dry = Memo::new(move |_| flow.with(|f| f.dry_run.clone()));
+    let result = Memo::new(move |_| flow.with(|f| f.result.clone()));
+    let request = Memo::new(move |_| flow.with(|f| f.request));
+    let busy = Memo::new(move |_| request.with(Option::is_some));
+    let announce = Memo::new(move |_| flow.with(|f| f.announce.clone()));
+    let totp_choice = Memo::new(move |_| flow.with(|f| f.totp_choice));
+    let error = Memo::new(move |_| flow.with(|f| f.error.clone()));
+    // The input the error sits next to; None when it is about no field shown now.
+    let field_of_error = Memo::new(move |_| restore_source.with(|s| flow.with(|f| f.error_input(s.as_ref()))));
     let error_at_field = move |input: &'static str| {
         Signal::derive(move || (field_of_error.get() == Some(input)).then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten())
     };
     let general_error =
         Signal::derive(move || field_of_error.get().is_none().then(|| error.with(|e| e.as_ref().map(|e| e.message.clone()))).flatten());
+    let url_differs = Memo::new(move |_| flow.with(|f| f.comes_from_another_instance(instance_url.as_deref())));
+    let can_check = Memo::new(move |_| restore_source.with(|s| flow.with(|f| f.can_check(s.as_ref()))));
+    let take_fate = Memo::new(move |_| flow.with(RestoreFlow::take_fate));
+    let report_current = Memo::new(move |_| flow.with(RestoreFlow::report_current));
+
+    let focus_id = |id: &str| browser::focus(&format!("#{id}"));
     // Shows an error and moves the focus to its field, or to the message itself.
     let fail = move |e: FormError| {
-        error.set(Some(e));
-        announce.set(String::new());
-        match field_of_error.get_untracked() {
-            Some(input) => browser::focus(&format!("#{input}")),
-            None => browser::focus("#restore-error"),
+        if let Some(id) = restore_source.with_untracked(|s| flow.try_update(|f| f.fail(e, s.as_ref()))) {
+            focus_id(id);
         }
     };
-
-    let reset_after_source = move || {
-        error.set(None);
-        dry.set(None);
-        result.set(None);
-        confirm.set(String::new());
-        backup_pw.set(String::new());
-        upload_progress.set(None);
-        totp_choice.set(undo_choice.try_update(Option::take).flatten().unwrap_or_default());
-        announce.set(String::new());
+    let chosen = move || {
+        flow.update(RestoreFlow::chosen);
+        inputs.chosen();
     };
 
     // A stored backup chosen in the history: read on the server, nothing to preview here.
     Effect::new(move |_| {
         if let Some(Source::Stored { .. }) = restore_source.get() {
-            reset_after_source();
-            step.set(Step::Choose);
+            chosen();
         }
     });
-    let stored_dry_run = RwSignal::new(true);
-    // Whether the answer of the request in flight moves the focus (not for a re-check after
-    // the two-factor choice changed: the focus stays on that choice).
-    let move_focus = RwSignal::new(true);
 
     let pick = move |p: Picked| {
-        reset_after_source();
+        chosen();
         restore_source.set(Some(Source::Upload(p.clone())));
-        step.set(Step::Choose);
         spawn_local(async move {
             match browser::kind_of(&p).await {
                 Ok(FileKind::Encrypted) => {
-                    step.set(Step::NeedPassword);
+                    flow.update(RestoreFlow::needs_password);
                     browser::focus("#preview-password");
                 }
                 Ok(FileKind::Plain) => match browser::preview_plain(&p).await {
                     Ok(pv) => {
-                        step.set(Step::Ready(pv));
-                        announce.set("The backup was read: what it holds is shown below.".into());
+                        flow.update(|f| f.previewed(pv));
                         browser::focus("#restore-preview");
                     }
                     Err(e) => fail(FormError::general(e)),
@@ -171,150 +132,84 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
 
     let decrypt = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.set(None);
-        let Some(Source::Upload(p)) = restore_source.get_untracked() else { return };
-        let pw = backup_pw.get_untracked();
-        if pw.is_empty() {
-            fail(FormError::at("backup_password", "Enter the backup password of this file."));
+        let Some(Source::Upload(p)) = restore_source.get_untracked() else {
+            flow.update(|f| f.error = None);
+            return;
+        };
+        let pw = inputs.backup_password.get_untracked();
+        if let Some(Err(e)) = flow.try_update(|f| f.begin_decrypt(&pw)) {
+            fail(e);
             return;
         }
-        step.set(Step::Decrypting(0.0));
         spawn_local(async move {
-            match browser::preview_encrypted(&p, &pw, move |f| step.set(Step::Decrypting(f))).await {
+            match browser::preview_encrypted(&p, &pw, move |x| flow.update(|f| f.decrypting(x))).await {
                 Ok(pv) => {
-                    step.set(Step::Ready(pv));
-                    announce.set("The backup was decrypted and checked: what it holds is shown below.".into());
+                    flow.update(|f| f.previewed(pv));
                     browser::focus("#restore-preview");
                 }
                 Err(e) => {
-                    step.set(Step::NeedPassword);
-                    fail(e);
+                    if let Some(id) = restore_source.with_untracked(|s| flow.try_update(|f| f.decrypt_failed(e, s.as_ref()))) {
+                        focus_id(id);
+                    }
                 }
             }
         });
     };
 
     // What a dry run or a restore answered.
-    let finish = move |outcome: Result<RestoreReport, AppError>, dry_run: bool| {
-        let focus = move_focus.get_untracked();
-        match outcome {
-            Ok(r) if dry_run => {
-                dry.set(Some(r));
-                if focus {
-                    announce.set("Dry run done: nothing changed yet. What the restore will do is shown below.".into());
-                    browser::focus("#dry-run-report");
-                } else {
-                    announce.set("Checked again with the two-factor choice: the report below is up to date.".into());
-                }
-            }
-            Ok(r) => {
-                dry.set(None);
-                result.set(Some(r));
-                announce.set("Restore complete.".into());
+    let finish = move |outcome: Result<RestoreReport, AppError>| {
+        let outcome = outcome.map_err(FormError::from);
+        match restore_source.with_untracked(|s| flow.try_update(|f| f.finished(outcome, s.as_ref()))).flatten() {
+            Some(Answer::Checked { focus: true }) => browser::focus("#dry-run-report"),
+            Some(Answer::Checked { focus: false }) | None => {}
+            Some(Answer::Restored) => {
                 browser::focus("#restore-result");
                 reload.0.update(|n| *n += 1);
                 restored.0.update(|n| *n += 1);
                 refresh(ov);
             }
-            Err(e) => fail(e.into()),
+            Some(Answer::Failed(id)) => focus_id(id),
         }
     };
 
     // Runs the dry run or the restore, from the upload or the stored backup.
     let run = move |dry_run: bool, focus_after: bool| {
-        error.set(None);
-        let Some(source) = restore_source.get_untracked() else { return };
-        if current_pw.get_untracked().is_empty() {
-            fail(FormError::at("current_password", "Enter your current login password."));
+        let Some(source) = restore_source.get_untracked() else {
+            flow.update(|f| f.error = None);
+            return;
+        };
+        let current = inputs.current_password.get_untracked();
+        if let Some(Err(e)) = flow.try_update(|f| f.begin(&source, dry_run, focus_after, &current, limit)) {
+            fail(e);
             return;
         }
-        move_focus.set(focus_after);
-        let choice = totp_choice.get_untracked();
+        let choice = flow.with_untracked(|f| f.totp_choice);
         match source {
             Source::Upload(p) => {
-                if p.size > limit as f64 {
-                    fail(FormError::general(format!(
-                        "This file is {}, larger than the upload limit of {}. Copy it into the backup storage directory on the server (keeping its name): it then appears on this page under “Found in the storage directory”, to be checked, added and restored from there.",
-                        human_bytes(p.size as i64),
-                        human_bytes(limit as i64)
-                    )));
-                    return;
-                }
-                let fields = [
-                    ("current_password", current_pw.get_untracked()),
-                    ("backup_password", backup_pw.get_untracked()),
-                    ("source_password", source_pw.get_untracked()),
-                    ("totp", choice.key().to_string()),
-                    ("dry_run", dry_run.to_string()),
-                ];
-                busy.set(Some(if dry_run { "Checking the backup…".into() } else { "Restoring…".into() }));
-                upload_progress.set(Some(0.0));
+                let fields = inputs.upload_fields(dry_run, choice);
                 spawn_local(async move {
-                    let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.clone())).collect();
-                    let outcome = browser::upload_restore(&p, &fields, move |f| upload_progress.set(Some(f))).await;
-                    busy.set(None);
-                    finish(outcome, dry_run);
+                    let outcome = browser::upload_restore(&p, &fields, move |x| flow.update(|f| f.uploaded(x))).await;
+                    finish(outcome);
                 });
             }
             Source::Stored { id, .. } => {
-                busy.set(Some(if dry_run { "Checking the backup…".into() } else { "Restoring…".into() }));
-                stored_dry_run.set(dry_run);
-                stored_restore.dispatch(RestoreStoredBackup {
-                    id,
-                    current_password: current_pw.get_untracked(),
-                    backup_password: Some(backup_pw.get_untracked()).filter(|p| !p.is_empty()),
-                    source_password: Some(source_pw.get_untracked()).filter(|p| !p.is_empty()),
-                    totp: Some(choice.key().to_string()),
-                    dry_run,
-                });
+                stored_restore.dispatch(inputs.stored_request(id, dry_run, choice));
             }
         }
     };
     Effect::new(move |_| {
         if let Some(outcome) = stored_restore.value().get() {
-            busy.set(None);
-            finish(outcome, stored_dry_run.get_untracked());
+            finish(outcome);
         }
     });
     // The two-factor choice changed after a dry run: check again, so that the report always
     // says what "Restore now" will do.
     let choose_totp = move |c: TotpChoice| {
-        totp_choice.set(c);
-        if dry.with_untracked(|d| d.as_ref().is_some_and(|r| r.totp.choice != c)) && busy.get_untracked().is_none() {
+        if flow.try_update(|f| f.choose_totp(c)) == Some(true) {
             run(true, false);
         }
     };
-
-    let url_differs = move || {
-        let from_file = match step.get() {
-            Step::Ready(p) => p.header.instance_url,
-            _ => dry.get().and_then(|d| d.header.instance_url),
-        };
-        from_file.is_some_and(|u| Some(u.trim_end_matches('/')) != instance_url.as_deref().map(|i| i.trim_end_matches('/')))
-    };
-    let can_check = move || {
-        busy.get().is_none()
-            && match restore_source.get() {
-                Some(Source::Upload(_)) => matches!(step.get(), Step::Ready(_)),
-                Some(Source::Stored { .. }) => true,
-                None => false,
-            }
-    };
-    // What taking the backup's two-factor login would do, when that differs from keeping this
-    // instance's: then the page asks (it always warns when the next login would need another
-    // authenticator than the one in use now).
-    let take_fate = Memo::new(move |_| {
-        dry.with(|d| {
-            d.as_ref().and_then(|r| {
-                let t = &r.totp;
-                let take = if t.choice == TotpChoice::TakeBackup { t.fate } else { t.fate_other_choice };
-                let turns_off = t.enabled_now && matches!(take, TotpFate::TurnedOff | TotpFate::TurnedOffNotCarried);
-                (take.needs_backup_authenticator() || turns_off).then_some(take)
-            })
-        })
-    });
-    // The report was made with the choice shown (else "Restore now" waits for the re-check).
-    let report_current = move || dry.with(|d| d.as_ref().is_some_and(|r| r.totp.choice == totp_choice.get()));
+    let (backup_pw, current_pw, source_pw, confirm) = (inputs.backup_password, inputs.current_password, inputs.source_password, inputs.confirm);
 
     view! {
         <section class="card" aria-labelledby="restore-title">
@@ -353,7 +248,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 }.into_any(),
                 Step::Choose => ().into_any(),
             }}
-            {view! { <Show when=move || url_differs()>
+            {view! { <Show when=move || url_differs.get()>
                 <div class="notice" role="note">
                     <strong>"This backup comes from another instance"</strong>
                     " (its URL differs from this one's). Secrets it holds can only be carried over with the login password of that instance — enter it below; otherwise they are cleared and their owners disabled."
@@ -371,15 +266,15 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                         error=error_at_field("restore-backup-password")/>
                 </Show>
                 <div class="actions">
-                    <button class="btn" type="button" node_ref=check_button disabled=move || !can_check() on:click=move |_| run(true, true)>"Check (dry run)"</button>
+                    <button class="btn" type="button" node_ref=check_button disabled=move || !can_check.get() on:click=move |_| run(true, true)>"Check (dry run)"</button>
                 </div>
             </Show> }.into_any()}
             {view! { <div id="restore-error" tabindex="-1">
                 <ErrorNotice error=general_error/>
             </div> }.into_any()}
-            {move || busy.get().map(|b| view! {
-                <p role="status">{b}</p>
-                {upload_progress.get().map(|f| view! {
+            {move || request.get().map(|r| view! {
+                <p role="status">{r.label()}</p>
+                {r.upload.map(|f| view! {
                     <label for="upload-progress">"Upload"</label>
                     <progress id="upload-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
                 })}
@@ -389,12 +284,12 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                     <h3 id="dry-run-title">"Dry run: what the restore will do"</h3>
                     {move || dry.get().map(|r| view! { <ReportBody report=r/> })}
                     <Show when=move || take_fate.get().is_some()>
-                        <TotpChoiceField choice=totp_choice take=take_fate.get_untracked().unwrap_or(TotpFate::Unchanged) on_choose=Callback::new(choose_totp)/>
+                        <TotpChoiceField choice=totp_choice.into() take=take_fate.get_untracked().unwrap_or(TotpFate::Unchanged) on_choose=Callback::new(choose_totp)/>
                     </Show>
-                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); if confirm.get() == "RESTORE" && report_current() { run(false, true); } }>
+                    <form on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); if confirm.get() == "RESTORE" && report_current.get() { run(false, true); } }>
                         <TextField id="restore-confirm" label="Type RESTORE to replace all current data with this backup" value=confirm autocomplete="off"/>
-                        <button class="btn btn-danger" type="submit" disabled=move || confirm.get() != "RESTORE" || busy.get().is_some() || !report_current()>"Restore now"</button>
-                        <Show when=move || busy.get().is_none() && !report_current()>
+                        <button class="btn btn-danger" type="submit" disabled=move || confirm.get() != "RESTORE" || busy.get() || !report_current.get()>"Restore now"</button>
+                        <Show when=move || !busy.get() && !report_current.get()>
                             <p class="hint">"The two-factor choice changed since this report: press “Check (dry run)” again."</p>
                         </Show>
                     </form>
@@ -411,7 +306,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                         );
                         let choice = r.totp.choice;
                         let undo = move |_| {
-                            undo_choice.set(Some(choice));
+                            flow.update(|f| f.undo(choice));
                             restore_source.set(Some(Source::Stored { id: pre.id, name: pre.file_name.clone(), encrypted: pre.encrypted }));
                             if let Some(b) = check_button.get_untracked() {
                                 let _ = b.focus();
@@ -446,7 +341,7 @@ fn take_detail(take: TotpFate) -> &'static str {
 /// Take the backup's two-factor login, or keep this instance's (the default).
 #[component]
 fn TotpChoiceField(
-    choice: RwSignal<TotpChoice>,
+    choice: Signal<TotpChoice>,
     /// What taking the backup's two-factor login does.
     take: TotpFate,
     on_choose: Callback<TotpChoice>,

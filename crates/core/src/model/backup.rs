@@ -216,19 +216,14 @@ pub struct BackupSettingsInput {
     pub backup_password: super::SecretUpdate,
 }
 
-/// A backup password must be at least this long.
-pub const BACKUP_PASSWORD_MIN_LEN: usize = 8;
+pub use crate::rules::BACKUP_PASSWORD_MIN_LEN;
 
 impl BackupSettingsInput {
     /// Field rules; `stored_password` tells whether a backup password is stored now.
     pub fn validate(&self, stored_password: bool) -> crate::validate::Checked<super::settings::BackupSettings> {
         if let Some(pw) = self.backup_password.new_value() {
-            if pw.chars().count() < BACKUP_PASSWORD_MIN_LEN {
-                return Err(crate::validate::invalid(
-                    "backup_password",
-                    format!("Use at least {BACKUP_PASSWORD_MIN_LEN} characters for the backup password."),
-                ));
-            }
+            crate::rules::check_backup_password(pw, crate::rules::PasswordName::Backup)
+                .map_err(|e| crate::validate::invalid("backup_password", e.to_string()))?;
         }
         let will_have = self.backup_password.new_value().is_some() || (stored_password && !self.backup_password.clear);
         self.settings.validate(will_have)

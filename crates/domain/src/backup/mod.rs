@@ -59,8 +59,8 @@ pub enum BackupError {
     WrongSourcePassword,
     #[error("This backup is encrypted: enter its backup password.")]
     BackupPasswordNeeded,
-    #[error("The backup is larger than the upload limit of {limit}. Copy it into the backup storage directory on the server (keeping its name), add it under “Found in the storage directory” on the Backups page, and restore it from there.")]
-    TooLarge { limit: String },
+    #[error("{0}")]
+    TooLarge(tt_core::rules::TooLargeForUpload),
     #[error("No stored backup with id {0}.")]
     NotFound(i64),
     #[error("internal error: {0}")]

@@ -228,8 +228,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         disappearing,
         appearing,
         same_key: matches!(source, KeySource::Same),
-        instance_url_differs: checked.header.instance_url.as_deref().map(|u| u.trim_end_matches('/'))
-            != state.config.base_url.as_deref().map(|u| u.trim_end_matches('/')),
+        instance_url_differs: tt_core::rules::instance_urls_differ(checked.header.instance_url.as_deref(), state.config.base_url.as_deref()),
         warnings,
         pre_restore_backup: None,
     };

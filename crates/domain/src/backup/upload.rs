@@ -2,7 +2,6 @@
 //! (never held in memory), with the size limit enforced while it arrives; the small text fields
 //! (passwords, flags) are kept in zeroizing strings.
 
-use super::disk::human;
 use super::{BackupError, FsRole};
 use crate::AppState;
 use std::collections::HashMap;
@@ -40,7 +39,7 @@ pub fn clean_leftovers(state: &AppState) {
 
 pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: multer::Multipart<'static>) -> Result<Upload, BackupError> {
     let limit = state.config.upload_limit_bytes;
-    let too_large = || BackupError::TooLarge { limit: human(limit) };
+    let too_large = || BackupError::TooLarge(tt_core::rules::TooLargeForUpload::Upload { limit });
     // The whole request may carry a few small fields besides the file.
     if content_length.is_some_and(|n| n > limit + 64 * 1024) {
         return Err(too_large());
@@ -62,7 +61,7 @@ pub async fn receive(state: &AppState, content_length: Option<u64>, mut mp: mult
             let mut size = 0u64;
             while let Some(chunk) = field.chunk().await.map_err(|e| BackupError::Io(format!("the upload was interrupted: {e}")))? {
                 size += chunk.len() as u64;
-                if size > limit {
+                if tt_core::rules::over_upload_limit(size, limit) {
                     return Err(too_large());
                 }
                 out.write_all(&chunk).await.map_err(fs)?;
