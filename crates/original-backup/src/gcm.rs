@@ -6,21 +6,22 @@
 //! - the original's `decrypt` refuses anything shorter than 29 bytes (an empty plaintext);
 //!   this crate accepts 28 (an empty plaintext) and refuses less.
 //!
-//! Small sealed values (instance secrets) open in one call through the `aes-gcm` crate.
 //! A `.ttbak` payload is one GCM message of up to hundreds of megabytes, so it is decrypted
-//! by [`StreamingDecryptor`], built from the RustCrypto parts of GCM (NIST SP 800-38D with a
+//! by [`StreamingDecryptor`], built from the RustCrypto parts of GCM (`aes`, `ctr`, `ghash`;
+//! no random number generator is needed, so nothing here pulls one into the wasm32 build) (NIST SP 800-38D with a
 //! 96-bit IV): `H = AES_K(0¹²⁸)`, `J0 = IV ‖ 0³¹1`, the keystream is AES-CTR with a 32-bit
 //! big-endian counter starting at `inc32(J0)`, the tag is
 //! `GHASH_H(C ‖ pad ‖ len64(A)=0 ‖ len64(C)) ⊕ AES_K(J0)`. Because the tag precedes the
 //! ciphertext in the original's layout, it is known before the first ciphertext byte, and the
 //! check at the end needs no look-ahead. The comparison is constant-time. Unverified
 //! plaintext is handed out as it is produced; a caller must not trust it until
-//! [`StreamingDecryptor::verify`] returns true (see `envelope`).
+//! [`StreamingDecryptor::verify`] returns true (see `envelope`). Small sealed values
+//! (instance secrets) go through the same code in one call ([`open_sealed`], which returns
+//! the plaintext only after the tag matched). The tests check both directions against the
+//! `aes-gcm` crate (a dev-dependency) at many lengths and chunkings.
 
 use aes::cipher::{BlockEncrypt, KeyInit, KeyIvInit, StreamCipher};
 use aes::Aes256;
-use aes_gcm::aead::AeadInPlace;
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
 use subtle::ConstantTimeEq;
@@ -42,44 +43,45 @@ pub fn open_sealed(key: &Key, sealed: &[u8]) -> Option<Vec<u8>> {
     if sealed.len() < MIN_SEALED_LEN {
         return None;
     }
-    let (iv, rest) = sealed.split_at(IV_LEN);
-    let (tag, ct) = rest.split_at(TAG_LEN);
-    let cipher = Aes256Gcm::new_from_slice(key.as_bytes()).expect("32-byte key");
-    let mut buf = ct.to_vec();
-    match cipher.decrypt_in_place_detached(Nonce::from_slice(iv), b"", &mut buf, Tag::from_slice(tag)) {
-        Ok(()) => Some(buf),
-        Err(_) => {
-            buf.zeroize();
-            None
-        }
+    let iv: [u8; IV_LEN] = sealed[..IV_LEN].try_into().expect("12 bytes");
+    let tag: [u8; TAG_LEN] = sealed[IV_LEN..MIN_SEALED_LEN].try_into().expect("16 bytes");
+    let mut d = StreamingDecryptor::new(key, &iv, &tag);
+    let mut buf = sealed[MIN_SEALED_LEN..].to_vec();
+    if d.update(&mut buf) && d.verify() {
+        Some(buf)
+    } else {
+        buf.zeroize();
+        None
     }
 }
 
-/// Seals `plaintext` as the original does, with the given IV: `iv ‖ tag ‖ ciphertext`.
+/// Seals `plaintext` as the original's `encrypt` does, with the given IV:
+/// `iv ‖ tag ‖ ciphertext`.
 pub fn seal(key: &Key, iv: &[u8; IV_LEN], plaintext: &[u8]) -> Vec<u8> {
-    let cipher = Aes256Gcm::new_from_slice(key.as_bytes()).expect("32-byte key");
-    let mut buf = plaintext.to_vec();
-    let tag = cipher.encrypt_in_place_detached(Nonce::from_slice(iv), b"", &mut buf).expect("message within GCM's limit");
-    let mut out = Vec::with_capacity(MIN_SEALED_LEN + buf.len());
+    let mut core = Core::new(key, iv);
+    let mut ct = plaintext.to_vec();
+    core.ctr.apply_keystream(&mut ct);
+    core.absorb(&ct);
+    let tag = core.tag();
+    let mut out = Vec::with_capacity(MIN_SEALED_LEN + ct.len());
     out.extend_from_slice(iv);
     out.extend_from_slice(&tag);
-    out.extend_from_slice(&buf);
+    out.extend_from_slice(&ct);
     out
 }
 
-/// AES-256-GCM decryption of one message fed in pieces of any size, with the tag known first.
-pub struct StreamingDecryptor {
+/// The GCM state shared by both directions: the CTR keystream, GHASH over the ciphertext.
+struct Core {
     ctr: Ctr,
     ghash: GHash,
     tag_mask: [u8; 16],
-    expected_tag: [u8; 16],
     partial: [u8; 16],
     partial_len: usize,
     ct_len: u64,
 }
 
-impl StreamingDecryptor {
-    pub fn new(key: &Key, iv: &[u8; IV_LEN], expected_tag: &[u8; TAG_LEN]) -> Self {
+impl Core {
+    fn new(key: &Key, iv: &[u8; IV_LEN]) -> Self {
         let aes = Aes256::new_from_slice(key.as_bytes()).expect("32-byte key");
         let mut h = aes::Block::default();
         aes.encrypt_block(&mut h);
@@ -92,26 +94,12 @@ impl StreamingDecryptor {
         // The first keystream block is AES_K(J0), the tag mask; data starts at inc32(J0).
         let mut tag_mask = [0u8; 16];
         ctr.apply_keystream(&mut tag_mask);
-        StreamingDecryptor { ctr, ghash, tag_mask, expected_tag: *expected_tag, partial: [0; 16], partial_len: 0, ct_len: 0 }
+        Core { ctr, ghash, tag_mask, partial: [0; 16], partial_len: 0, ct_len: 0 }
     }
 
-    /// Bytes of ciphertext processed so far.
-    pub fn len(&self) -> u64 {
-        self.ct_len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ct_len == 0
-    }
-
-    /// Authenticates and decrypts `data` in place. Returns false (and changes nothing) if the
-    /// message would exceed GCM's length limit.
-    pub fn update(&mut self, data: &mut [u8]) -> bool {
-        if self.ct_len + data.len() as u64 > MAX_CIPHERTEXT_LEN {
-            return false;
-        }
-        self.ct_len += data.len() as u64;
-        let mut rest: &[u8] = data;
+    /// GHASH over ciphertext bytes, in pieces of any size.
+    fn absorb(&mut self, mut rest: &[u8]) {
+        self.ct_len += rest.len() as u64;
         if self.partial_len > 0 {
             let take = rest.len().min(16 - self.partial_len);
             self.partial[self.partial_len..self.partial_len + take].copy_from_slice(&rest[..take]);
@@ -131,12 +119,10 @@ impl StreamingDecryptor {
             self.partial[..tail.len()].copy_from_slice(tail);
             self.partial_len = tail.len();
         }
-        self.ctr.apply_keystream(data);
-        true
     }
 
-    /// True if the whole message fed so far matches the tag.
-    pub fn verify(mut self) -> bool {
+    /// The tag of everything absorbed.
+    fn tag(mut self) -> [u8; 16] {
         if self.partial_len > 0 {
             let mut last = [0u8; 16];
             last[..self.partial_len].copy_from_slice(&self.partial[..self.partial_len]);
@@ -149,10 +135,48 @@ impl StreamingDecryptor {
         for (t, m) in tag.iter_mut().zip(self.tag_mask.iter()) {
             *t ^= m;
         }
-        let ok = tag.ct_eq(&self.expected_tag).into();
-        tag.zeroize();
         self.tag_mask.zeroize();
         self.partial.zeroize();
+        tag
+    }
+}
+
+/// AES-256-GCM decryption of one message fed in pieces of any size, with the tag known first.
+pub struct StreamingDecryptor {
+    core: Core,
+    expected_tag: [u8; 16],
+}
+
+impl StreamingDecryptor {
+    pub fn new(key: &Key, iv: &[u8; IV_LEN], expected_tag: &[u8; TAG_LEN]) -> Self {
+        StreamingDecryptor { core: Core::new(key, iv), expected_tag: *expected_tag }
+    }
+
+    /// Bytes of ciphertext processed so far.
+    pub fn len(&self) -> u64 {
+        self.core.ct_len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.core.ct_len == 0
+    }
+
+    /// Authenticates and decrypts `data` in place. Returns false (and changes nothing) if the
+    /// message would exceed GCM's length limit.
+    pub fn update(&mut self, data: &mut [u8]) -> bool {
+        if self.core.ct_len + data.len() as u64 > MAX_CIPHERTEXT_LEN {
+            return false;
+        }
+        self.core.absorb(data);
+        self.core.ctr.apply_keystream(data);
+        true
+    }
+
+    /// True if the whole message fed so far matches the tag (compared in constant time).
+    pub fn verify(self) -> bool {
+        let mut tag = self.core.tag();
+        let ok = tag.ct_eq(&self.expected_tag).into();
+        tag.zeroize();
         ok
     }
 }
@@ -205,6 +229,25 @@ mod tests {
             let mut bad_tag = sealed.clone();
             bad_tag[12] ^= 0x80;
             assert!(!stream_open(&key, &bad_tag, 16).1);
+        }
+    }
+
+    #[test]
+    fn both_directions_agree_with_the_aes_gcm_crate() {
+        use aes_gcm::aead::AeadInPlace;
+        use aes_gcm::{Aes256Gcm, Nonce};
+        let key = Key::from_bytes([0x42; 32]);
+        let theirs = Aes256Gcm::new_from_slice(key.as_bytes()).unwrap();
+        let mut seed = 7u64;
+        for len in [0usize, 1, 16, 29, 257, 3000] {
+            let plain: Vec<u8> = (0..len).map(|_| rng(&mut seed) as u8).collect();
+            let iv = [len as u8; 12];
+            let mut buf = plain.clone();
+            let tag = theirs.encrypt_in_place_detached(Nonce::from_slice(&iv), b"", &mut buf).unwrap();
+            let mut expected = iv.to_vec();
+            expected.extend_from_slice(&tag);
+            expected.extend_from_slice(&buf);
+            assert_eq!(seal(&key, &iv, &plain), expected, "len {len}");
         }
     }
 
