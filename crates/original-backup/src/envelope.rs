@@ -274,7 +274,6 @@ pub struct EnvelopeDecryptor {
     head: Vec<u8>,
     header: Option<EnvelopeHeader>,
     carry: Vec<u8>,
-    padding: usize,
     decoded: Vec<u8>,
     sealed_head: Vec<u8>,
     gcm: Option<StreamingDecryptor>,
@@ -314,7 +313,6 @@ impl EnvelopeDecryptor {
             head: Vec::new(),
             header: None,
             carry: Vec::with_capacity(4),
-            padding: 0,
             decoded: Vec::new(),
             sealed_head: Vec::with_capacity(MIN_SEALED_LEN),
             gcm: None,
@@ -387,64 +385,41 @@ impl EnvelopeDecryptor {
             Some(q) => (&data[..q], Some(&data[q + 1..])),
             None => (data, None),
         };
-        // Validate: the alphabet, then at most two `=` and only at the very end.
-        for (i, &b) in chars.iter().enumerate() {
-            let ok = if self.padding > 0 { b == b'=' } else { b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' };
-            if !ok {
-                let what = if b == b'\\' { "an escaped character".to_string() } else { format!("the byte 0x{b:02x}") };
-                return Err(Error::Damaged {
-                    reason: format!("its encrypted data holds {what} at byte {}, which is not base64", self.bytes_in_at(data, i)),
-                });
-            }
-            if b == b'=' {
-                self.padding += 1;
-                if self.padding > 2 {
-                    return Err(Error::Damaged { reason: "its encrypted data has too much base64 padding".into() });
-                }
-            }
-        }
-        // Decode whole groups of 4 that hold no padding; keep the rest.
+        // Decode whole groups of 4. Until the closing quote the last group is held back (it
+        // may be the padded final one), so padding anywhere but at the very end, and any byte
+        // outside the alphabet, is an error of the decoder (the base64 crate: canonical,
+        // padded, standard alphabet).
         let mut all = std::mem::take(&mut self.carry);
         all.extend_from_slice(chars);
-        let keep = if self.padding > 0 || after.is_some() { 0 } else { all.len() % 4 };
-        let whole_end = if after.is_some() {
-            all.len()
-        } else if self.padding > 0 {
-            // Groups before the one that holds the padding.
-            let pad_start = all.iter().position(|&b| b == b'=').unwrap_or(all.len());
-            pad_start / 4 * 4
-        } else {
-            all.len() - keep
+        let now_len = match after {
+            Some(_) => all.len(),
+            None => all.len().saturating_sub(1) / 4 * 4,
         };
-        let (now, later) = all.split_at(whole_end);
-        self.carry = later.to_vec();
-        if !now.is_empty() {
+        if now_len > 0 {
             self.decoded.clear();
-            base64::engine::general_purpose::STANDARD.decode_vec(now, &mut self.decoded).map_err(|e| {
-                if after.is_some() && now.len() % 4 != 0 {
-                    Error::Damaged { reason: "its encrypted data is not a whole number of base64 groups (part of it is missing)".into() }
-                } else {
-                    Error::Damaged { reason: format!("its encrypted data is not valid base64 ({e})") }
-                }
-            })?;
+            let decoded = base64::engine::general_purpose::STANDARD.decode_vec(&all[..now_len], &mut self.decoded);
+            if let Err(e) = decoded {
+                let reason = match e {
+                    base64::DecodeError::InvalidByte(_, b'\\') => "it holds an escaped character, which is not base64".to_string(),
+                    base64::DecodeError::InvalidByte(_, b'=') | base64::DecodeError::InvalidPadding => "its base64 padding is misplaced".to_string(),
+                    base64::DecodeError::InvalidByte(_, b) => format!("it holds the byte 0x{b:02x}, which is not base64"),
+                    base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidLastSymbol(_, _) => {
+                        "it is not a whole number of base64 groups (part of it is missing)".to_string()
+                    }
+                };
+                return Err(Error::Damaged { reason: format!("its encrypted data is not valid: {reason}") });
+            }
             let decoded = std::mem::take(&mut self.decoded);
             let r = self.sealed(&decoded, out);
             self.decoded = decoded;
             r?;
         }
+        self.carry = all[now_len..].to_vec();
         if let Some(after) = after {
-            if !self.carry.is_empty() {
-                return Err(Error::Damaged { reason: "its encrypted data ends in the middle of a base64 group".into() });
-            }
             self.state = State::Trailer(false);
             return self.trailer(after);
         }
         Ok(())
-    }
-
-    fn bytes_in_at(&self, data: &[u8], i: usize) -> u64 {
-        // `data` is the tail of what was pushed so far.
-        self.bytes_in - (data.len() - i) as u64
     }
 
     fn sealed<W: Write>(&mut self, mut bytes: &[u8], out: &mut W) -> Result<()> {

@@ -111,9 +111,8 @@ impl Core {
             }
         }
         let whole = rest.len() / 16 * 16;
-        for block in rest[..whole].chunks_exact(16) {
-            self.ghash.update(&[*ghash::Block::from_slice(block)]);
-        }
+        // Whole blocks in one call (`update_padded` pads nothing when the length is a multiple of 16).
+        self.ghash.update_padded(&rest[..whole]);
         let tail = &rest[whole..];
         if !tail.is_empty() {
             self.partial[..tail.len()].copy_from_slice(tail);

@@ -179,3 +179,33 @@ fn fail_not_json() {
     assert!(matches!(read(&file[..], &mut Discard), Err(Error::Json { .. })));
     assert!(matches!(decrypt_chunked(&file, "x", 64), Err((Error::EnvelopeMalformed { .. }, _))));
 }
+
+#[test]
+fn envelope_strictness() {
+    let whole = String::from_utf8(vector("envelope.ttbak")).unwrap();
+    let ct_at = whole.find("\"ciphertext\": \"").unwrap() + 15 + 200;
+    let damaged = |s: String| -> Error { decrypt_chunked(s.as_bytes(), "backup-pass-1", 37).unwrap_err().0 };
+    // An escape, a byte outside the alphabet, padding in the middle: damaged.
+    for bad in ["\\/", "*", "=="] {
+        let mut s = whole.clone();
+        s.replace_range(ct_at..ct_at + bad.len(), bad);
+        assert!(matches!(damaged(s), Error::Damaged { .. }), "{bad}");
+    }
+    // One base64 character missing: damaged (not a whole number of groups).
+    let mut s = whole.clone();
+    s.remove(ct_at);
+    assert!(matches!(damaged(s), Error::Damaged { .. }));
+    // Header rules.
+    let v2 = whole.replace("\"version\": 1", "\"version\": 2");
+    assert!(matches!(damaged(v2), Error::UnsupportedVersion { what: "envelope", .. }));
+    let short_salt = whole.replace("ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100", "ffeeddcc");
+    assert!(matches!(damaged(short_salt), Error::BadSalt { which: "envelope" }));
+    // `ciphertext` must be last, and nothing may follow the object.
+    let mut s = whole.clone();
+    s.insert_str(s.len() - 1, ", \"extra\": 1");
+    assert!(matches!(damaged(s), Error::EnvelopeMalformed { .. }));
+    assert!(matches!(damaged(format!("{whole}x")), Error::EnvelopeMalformed { .. }));
+    // Whitespace after it is fine (a file saved by an editor).
+    let (_, out) = decrypt_chunked(format!("{whole}\n").as_bytes(), "backup-pass-1", 37).unwrap();
+    assert!(out.starts_with(b"{\"manifest\":"));
+}
