@@ -144,6 +144,9 @@ impl<'de, S: Sink> Visitor<'de> for Top<'_, S> {
                 "manifest" => {
                     let v: Value = map.next_value()?;
                     let m = Manifest::from_value(v).map_err(|e| self.st.fail(e))?;
+                    for k in m.unknown.keys() {
+                        *self.st.unknown_fields.entry(("manifest".into(), k.clone())).or_default() += 1;
+                    }
                     self.sink.manifest(&m).map_err(|e| self.st.fail(e))?;
                     self.st.manifest = Some(m);
                 }
@@ -195,8 +198,8 @@ impl<'de, S: Sink> Visitor<'de> for Array<'_, S> {
         let mut i: u64 = 0;
         while let Some(v) = seq.next_element::<Value>()? {
             let rec = Record::from_value(self.section, v, i).map_err(|e| self.st.fail(e))?;
-            for k in rec.unknown().keys() {
-                *self.st.unknown_fields.entry((self.section.name().into(), k.clone())).or_default() += 1;
+            for k in rec.unknown_names() {
+                *self.st.unknown_fields.entry((self.section.name().into(), k)).or_default() += 1;
             }
             self.sink.record(rec).map_err(|e| self.st.fail(e))?;
             i += 1;
@@ -206,15 +209,17 @@ impl<'de, S: Sink> Visitor<'de> for Array<'_, S> {
     }
 }
 
-struct Counting<R> {
+struct Counting<R, P> {
     inner: R,
     n: u64,
+    progress: P,
 }
 
-impl<R: Read> Read for Counting<R> {
+impl<R: Read, P: FnMut(u64)> Read for Counting<R, P> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.n += n as u64;
+        (self.progress)(self.n);
         Ok(n)
     }
 }
@@ -222,7 +227,12 @@ impl<R: Read> Read for Counting<R> {
 /// Reads a whole plain payload from `input`, handing its contents to `sink` one record at a
 /// time, and checks it as described in the module comment.
 pub fn read<R: Read, S: Sink>(input: R, sink: &mut S) -> Result<ReadReport> {
-    let mut counting = Counting { inner: input, n: 0 };
+    read_with_progress(input, sink, |_| {})
+}
+
+/// [`read`], calling `progress(bytes read so far)` after each read from `input` (every 64 KiB).
+pub fn read_with_progress<R: Read, S: Sink>(input: R, sink: &mut S, progress: impl FnMut(u64)) -> Result<ReadReport> {
+    let mut counting = Counting { inner: input, n: 0, progress };
     let mut st = State {
         error: None,
         manifest: None,
@@ -330,6 +340,19 @@ mod tests {
     fn unknown_top_level_keys_are_reported_not_fatal() {
         let r = read(minimal(r#","futureSection":[{"a":[1,{"b":2}]}]"#).as_bytes(), &mut Discard).unwrap();
         assert_eq!(r.unknown_top_level_keys, vec!["futureSection".to_string()]);
+    }
+
+    #[test]
+    fn nested_and_manifest_unknown_fields_are_counted() {
+        let s = minimal(
+            r#","notificationTargets":[{"id":1,"name":"n","type":"discord","encryptedConfig":"","thresholds":{"ratioDropDelta":0.2,"newLimit":3}}]"#,
+        )
+        .replace(r#""encrypted":false,"#, r#""encrypted":false,"signedBy":"x","#);
+        let mut seen = Vec::new();
+        let r = read_with_progress(s.as_bytes(), &mut Discard, |n| seen.push(n)).unwrap();
+        assert_eq!(r.unknown_fields[&("notificationTargets".to_string(), "thresholds.newLimit".to_string())], 1);
+        assert_eq!(r.unknown_fields[&("manifest".to_string(), "signedBy".to_string())], 1);
+        assert_eq!(seen.last().copied(), Some(s.len() as u64));
     }
 
     #[test]

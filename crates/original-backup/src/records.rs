@@ -1134,6 +1134,29 @@ impl Record {
         }
     }
 
+    /// The sealed secret fields of this record that are set (not `""`), by JSON name, to open
+    /// with [`crate::secrets::InstanceKey`].
+    pub fn secrets(&self) -> Vec<(&'static str, &str)> {
+        let all: Vec<(&'static str, &str)> = match self {
+            Record::Tracker(t) => vec![("encryptedApiToken", &t.encrypted_api_token)],
+            Record::DownloadClient(c) => {
+                vec![("encryptedUsername", &c.encrypted_username), ("encryptedPassword", &c.encrypted_password)]
+            }
+            Record::NotificationTarget(n) => vec![("encryptedConfig", &n.encrypted_config)],
+            _ => vec![],
+        };
+        all.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+    }
+
+    /// The names of the fields the reader did not recognise, nested ones as `thresholds.x`.
+    pub fn unknown_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.unknown().keys().cloned().collect();
+        if let Record::NotificationTarget(NotificationTarget { thresholds: Some(t), .. }) = self {
+            names.extend(t.unknown.keys().map(|k| format!("thresholds.{k}")));
+        }
+        names
+    }
+
     /// The keys of this record that the reader did not recognise.
     pub fn unknown(&self) -> &Unknown {
         match self {

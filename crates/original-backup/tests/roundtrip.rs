@@ -100,6 +100,18 @@ fn every_vintage_round_trips_plain_and_encrypted() {
         assert_eq!(report.bytes_read, file.len() as u64);
         let key = InstanceKey::derive(LOGIN, &c.settings.as_ref().unwrap().encryption_salt).unwrap();
         assert!(key.check(c.settings.as_ref().unwrap().secrets().into_iter().map(|(_, s)| s)).unwrap());
+        // Every sealed field of every record opens with the confirmed key.
+        let mut sealed = 0;
+        for r in &c.records {
+            for (field, secret) in r.secrets() {
+                key.open_after_check(secret, &format!("{}.{field}", r.section().name())).unwrap();
+                sealed += 1;
+            }
+        }
+        let expected_sealed = inst.trackers.iter().filter(|t| !t.encrypted_api_token.is_empty()).count()
+            + 2 // the first client's username and password
+            + inst.notification_targets.len();
+        assert_eq!(sealed, expected_sealed, "{v:?}");
         let back = opened(c, &key);
         assert_eq!(back, inst, "{v:?}");
 
