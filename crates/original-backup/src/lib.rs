@@ -36,5 +36,5 @@ pub use envelope::{decrypt, Decrypted, EnvelopeDecryptor, EnvelopeHeader};
 pub use error::{Error, Location, Result};
 pub use read::{read, read_with_progress, CountMismatch, ReadReport, Sink};
 pub use records::{Record, Section};
-pub use secrets::InstanceKey;
+pub use secrets::{BackupCodes, InstanceKey};
 pub use sniff::{sniff, Sniffed};

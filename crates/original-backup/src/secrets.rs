@@ -15,8 +15,17 @@
 //! non-empty secret so a caller can ask for the password again before the restore. Once one
 //! secret of a file has opened, the key is right and a later failure means that one secret is
 //! damaged ([`InstanceKey::open_after_check`] reports it as [`Error::SecretMalformed`]).
+//!
+//! TOTP backup codes (src/lib/totp.ts): the plaintext of `settings.totpBackupCodes` is a JSON
+//! array of `{hash, salt, used}`; a code is 8 hex digits shown as `XXXX-XXXX`; `salt` is 16
+//! random bytes as 32 hex characters; `hash = sha256hex(code without dashes, uppercased ‖ salt)`
+//! (the salt as text). [`BackupCodes`] parses them and checks a typed code, so an importer can
+//! keep them usable.
 
 use base64::Engine;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -95,9 +104,64 @@ impl InstanceKey {
     }
 }
 
+/// One stored TOTP backup code of the original.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BackupCode {
+    /// sha256 hex of the normalised code followed by `salt`.
+    pub hash: String,
+    pub salt: String,
+    pub used: bool,
+}
+
+/// The original's TOTP backup codes (the opened `totpBackupCodes`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupCodes(pub Vec<BackupCode>);
+
+impl BackupCodes {
+    /// Parses the opened `totpBackupCodes` plaintext.
+    pub fn parse(plaintext: &str) -> Result<Self> {
+        serde_json::from_str::<Vec<BackupCode>>(plaintext).map(BackupCodes).map_err(|e| Error::SecretMalformed {
+            at: " (settings.totpBackupCodes)".into(),
+            reason: format!("it is not the original's list of backup codes ({e})"),
+        })
+    }
+
+    /// How many are still unused.
+    pub fn unused(&self) -> usize {
+        self.0.iter().filter(|c| !c.used).count()
+    }
+
+    /// The index of the unused code `code` matches (dashes ignored, any case), as the
+    /// original's `verifyBackupCode` (which compares in constant time too).
+    pub fn find(&self, code: &str) -> Option<usize> {
+        let normalized: String = code.chars().filter(|&c| c != '-').collect::<String>().to_uppercase();
+        self.0.iter().position(|entry| {
+            if entry.used {
+                return false;
+            }
+            let digest = hex::encode(Sha256::digest(format!("{normalized}{}", entry.salt).as_bytes()));
+            digest.as_bytes().ct_eq(entry.hash.to_ascii_lowercase().as_bytes()).into()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backup_codes_check_like_the_original() {
+        // hash = sha256hex("A1B2C3D4" + salt), computed with Python's hashlib.
+        let salt = "00112233445566778899aabbccddeeff";
+        let hash = "f4c4e50d5bd457fb2442708545b854b581937f5de9db743495f991e521d09afb";
+        let json = format!(r#"[{{"hash":"{hash}","salt":"{salt}","used":false}},{{"hash":"{hash}","salt":"{salt}","used":true}}]"#);
+        let codes = BackupCodes::parse(&json).unwrap();
+        assert_eq!(codes.unused(), 1);
+        assert_eq!(codes.find("a1b2-c3d4"), Some(0));
+        assert_eq!(codes.find("A1B2C3D4"), Some(0));
+        assert_eq!(codes.find("A1B2-C3D5"), None);
+        assert!(BackupCodes::parse("{}").is_err());
+    }
 
     const SALT: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     const VECTOR: &str = "AAECAwQFBgcICQoLdKOgrYTOJOoGcUg0hI97fIAPsVV4q7FKxgXk91CNWld910c=";

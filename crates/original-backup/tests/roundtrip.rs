@@ -250,6 +250,11 @@ fn totp_backup_codes_are_stored_like_the_original() {
     assert_eq!(first["hash"], json!(expect));
     assert_eq!(first["used"], json!(true));
     assert_eq!(codes.as_array().unwrap().len(), 8);
+    // And the reading side checks them: the first is used, the others match.
+    let parsed = original_backup::BackupCodes::parse(inst.settings.totp_backup_codes.as_ref().unwrap()).unwrap();
+    assert_eq!(parsed.unused(), 7);
+    assert_eq!(parsed.find(writer::TEST_BACKUP_CODES[0]), None);
+    assert_eq!(parsed.find(&writer::TEST_BACKUP_CODES[3].to_lowercase()), Some(3));
 }
 
 #[test]
