@@ -180,6 +180,28 @@ impl StreamingDecryptor {
     }
 }
 
+/// AES-256-GCM encryption of one message fed in pieces (the test writer's `.ttbak`).
+pub struct StreamingEncryptor {
+    core: Core,
+}
+
+impl StreamingEncryptor {
+    pub fn new(key: &Key, iv: &[u8; IV_LEN]) -> Self {
+        StreamingEncryptor { core: Core::new(key, iv) }
+    }
+
+    /// Encrypts `data` in place and authenticates the ciphertext.
+    pub fn update(&mut self, data: &mut [u8]) {
+        self.core.ctr.apply_keystream(data);
+        self.core.absorb(data);
+    }
+
+    /// The tag of everything encrypted.
+    pub fn tag(self) -> [u8; TAG_LEN] {
+        self.core.tag()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,6 +270,23 @@ mod tests {
             expected.extend_from_slice(&buf);
             assert_eq!(seal(&key, &iv, &plain), expected, "len {len}");
         }
+    }
+
+    #[test]
+    fn streaming_encryption_matches_seal() {
+        let key = Key::from_bytes([3u8; 32]);
+        let plain: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+        let iv = [5u8; 12];
+        let mut e = StreamingEncryptor::new(&key, &iv);
+        let mut ct = Vec::new();
+        for piece in plain.chunks(33) {
+            let mut p = piece.to_vec();
+            e.update(&mut p);
+            ct.extend_from_slice(&p);
+        }
+        let sealed = seal(&key, &iv, &plain);
+        assert_eq!(&sealed[12..28], &e.tag());
+        assert_eq!(&sealed[28..], &ct[..]);
     }
 
     #[test]

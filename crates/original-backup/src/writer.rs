@@ -13,7 +13,10 @@
 //!   `base64(iv ‖ tag ‖ ct)`. IVs are `iv_prefix(4) ‖ counter(8, big-endian)`, unique within a
 //!   file (the original draws them at random; a test wants reproducible files);
 //! - the `.ttbak` envelope: scrypt of the backup password with the given envelope salt, one
-//!   AES-GCM over the whole payload (the payload is built in memory first: test sizes only).
+//!   AES-GCM over the whole payload, streamed (two passes over the deterministic payload,
+//!   since the tag precedes the ciphertext);
+//! - large files: [`generate_large`] makes the writer generate the snapshots while writing,
+//!   so a million-snapshot file is written with bounded memory.
 //!
 //! Vintages: [`Vintage::V1_7`] (1.7.0: no `instanceUrl`, no `notificationTargets`, no
 //! `dismissedAlerts`, `autoWipeThreshold`, no lockout fields), [`Vintage::V2_3`] (2.3.0) and
@@ -22,13 +25,13 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::Result;
+use crate::gcm::StreamingEncryptor;
 use crate::kdf;
 use crate::records::*;
 use crate::secrets::InstanceKey;
@@ -268,6 +271,25 @@ pub struct Instance {
     pub client_uptime_buckets: Vec<ClientUptimeBucket>,
     pub dismissed_alerts: Vec<DismissedAlert>,
     pub notification_targets: Vec<NotificationTarget>,
+    /// More tracker snapshots, generated while writing (after `tracker_snapshots`, ids
+    /// continuing), for large test files: see [`generate_large`].
+    pub generated_snapshots: Option<GeneratedSnapshots>,
+}
+
+/// [`SnapshotIter`]'s parameters: this many snapshots per tracker of the instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GeneratedSnapshots {
+    pub per_tracker: usize,
+    pub seed: u64,
+}
+
+impl Instance {
+    /// The generated snapshots (empty without [`Instance::generated_snapshots`]).
+    pub fn generated_snapshot_iter(&self, vintage: Vintage) -> SnapshotIter {
+        let (per, seed) = self.generated_snapshots.map(|g| (g.per_tracker, g.seed)).unwrap_or((0, 0));
+        let first_id = self.tracker_snapshots.iter().map(|s| s.id).max().unwrap_or(0);
+        SnapshotIter::new(vintage, &self.trackers, per, seed, first_id)
+    }
 }
 
 /// Knobs for negative tests; the defaults write a faithful file.
@@ -359,7 +381,7 @@ pub fn write_plain<W: Write>(mut out: W, inst: &Instance, vintage: Vintage, logi
         counts.insert(name.to_owned(), n as u64);
     };
     add("trackers", inst.trackers.len());
-    add("trackerSnapshots", inst.tracker_snapshots.len());
+    add("trackerSnapshots", inst.tracker_snapshots.len() + inst.generated_snapshot_iter(vintage).len());
     add("trackerRoles", inst.tracker_roles.len());
     add("downloadClients", inst.download_clients.len());
     add("tagGroups", inst.tag_groups.len());
@@ -435,7 +457,14 @@ pub fn write_plain<W: Write>(mut out: W, inst: &Instance, vintage: Vintage, logi
 
     let trackers: Vec<Tracker> = inst.trackers.iter().map(|t| Tracker { encrypted_api_token: s.seal(&t.encrypted_api_token), ..t.clone() }).collect();
     write_array(out, "trackers", &trackers, TRACKER_KEYS, vintage, keep)?;
-    write_array(out, "trackerSnapshots", &inst.tracker_snapshots, SNAPSHOT_KEYS, vintage, keep)?;
+    write!(out, ",\"trackerSnapshots\":[")?;
+    for (i, snap) in inst.tracker_snapshots.iter().cloned().chain(inst.generated_snapshot_iter(vintage)).enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write_object(out, &snap, SNAPSHOT_KEYS, vintage, keep)?;
+    }
+    out.write_all(b"]")?;
     write_array(out, "trackerRoles", &inst.tracker_roles, ROLE_KEYS, vintage, keep)?;
     let clients: Vec<DownloadClient> = inst
         .download_clients
@@ -470,6 +499,10 @@ pub fn write_plain<W: Write>(mut out: W, inst: &Instance, vintage: Vintage, logi
 
 /// Writes a `.ttbak` envelope of `inst` as `vintage` would: scrypt(`backup_password`,
 /// `envelope_salt`) and one AES-256-GCM over the plain payload with IV `iv`.
+///
+/// The original's layout puts the tag before the ciphertext, so the payload is produced
+/// twice (it is deterministic): once to compute the tag, once to encrypt and base64-encode it
+/// into `out`. Memory stays small whatever the payload's size.
 #[allow(clippy::too_many_arguments)]
 pub fn write_ttbak<W: Write>(
     mut out: W,
@@ -482,21 +515,51 @@ pub fn write_ttbak<W: Write>(
     iv: [u8; 12],
     opts: &Options,
 ) -> Result<()> {
-    let mut payload = Vec::new();
-    write_plain(&mut payload, inst, vintage, login_password, opts)?;
     let key = kdf::derive(backup_password, envelope_salt, "envelope")?;
-    let sealed = crate::gcm::seal(&key, &iv, &payload);
-    let ct = base64::engine::general_purpose::STANDARD.encode(sealed);
+    let mut first = Encrypting { enc: StreamingEncryptor::new(&key, &iv), out: std::io::sink(), buf: Vec::new() };
+    write_plain(&mut first, inst, vintage, login_password, opts)?;
+    let tag = first.enc.tag();
     write!(
         out,
-        "{{\"format\":\"{}\",\"version\":1,\"createdAt\":\"{}\",\"encryptionSalt\":\"{}\",\"ciphertext\":\"{}\"}}",
+        "{{\"format\":\"{}\",\"version\":1,\"createdAt\":\"{}\",\"encryptionSalt\":\"{}\",\"ciphertext\":\"",
         crate::envelope::FORMAT,
         format_iso(&envelope_created_at),
         envelope_salt,
-        ct
     )?;
+    {
+        let mut b64 = base64::write::EncoderWriter::new(&mut out, &base64::engine::general_purpose::STANDARD);
+        b64.write_all(&iv)?;
+        b64.write_all(&tag)?;
+        let mut second = Encrypting { enc: StreamingEncryptor::new(&key, &iv), out: &mut b64, buf: Vec::new() };
+        write_plain(&mut second, inst, vintage, login_password, opts)?;
+        if second.enc.tag() != tag {
+            return Err(std::io::Error::other("the payload differed between the two passes").into());
+        }
+        b64.finish()?;
+    }
+    out.write_all(b"\"}")?;
     out.flush()?;
     Ok(())
+}
+
+/// Encrypts what is written through it and passes the ciphertext on.
+struct Encrypting<W> {
+    enc: StreamingEncryptor,
+    out: W,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> Write for Encrypting<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.clear();
+        self.buf.extend_from_slice(data);
+        self.enc.update(&mut self.buf);
+        self.out.write_all(&self.buf)?;
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// The original's stored form of TOTP backup codes (plaintext of `totpBackupCodes`):
@@ -522,6 +585,115 @@ pub const TEST_INSTANCE_SALT: &str = "0123456789abcdef0123456789abcdef0123456789
 
 fn ms(t: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(t).single().expect("in range")
+}
+
+/// Tracker snapshots generated on the fly (hourly from 2025-01-01, growing byte counts,
+/// every 7th with only the required fields), for files too large to hold in memory.
+/// Deterministic for a seed; ids continue after `first_id`.
+pub struct SnapshotIter {
+    vintage: Vintage,
+    trackers: Vec<(usize, i64)>,
+    per_tracker: usize,
+    seed: u64,
+    t: usize,
+    h: usize,
+    up: u64,
+    down: u64,
+    rng: u64,
+    id: i64,
+}
+
+impl SnapshotIter {
+    pub fn new(vintage: Vintage, trackers: &[Tracker], per_tracker: usize, seed: u64, first_id: i64) -> Self {
+        SnapshotIter {
+            vintage,
+            trackers: trackers.iter().enumerate().map(|(i, t)| (i, t.id)).collect(),
+            per_tracker,
+            seed,
+            t: 0,
+            h: 0,
+            up: 0,
+            down: 0,
+            rng: 0,
+            id: first_id,
+        }
+    }
+
+    fn next_rand(&mut self) -> u64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng
+    }
+}
+
+impl Iterator for SnapshotIter {
+    type Item = TrackerSnapshot;
+
+    fn next(&mut self) -> Option<TrackerSnapshot> {
+        if self.per_tracker == 0 {
+            return None;
+        }
+        let &(i, tracker_id) = self.trackers.get(self.t)?;
+        if self.h == 0 {
+            self.rng = (self.seed ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1;
+            self.up = 5_368_709_120 + (self.next_rand() % 1_000_000_000);
+            self.down = 1_073_741_824;
+        }
+        let h = self.h;
+        self.id += 1;
+        self.up += self.next_rand() % 500_000_000;
+        self.down += self.next_rand() % 100_000_000;
+        let (up, down) = (self.up, self.down);
+        let full = h % 7 != 3;
+        let t0: i64 = 1_735_689_600_000;
+        let jitter = (self.next_rand() % 1000) as i64;
+        let (id, manual_field) = (self.id, self.vintage.ver() >= 20803);
+        let mut r = |m: u64| self.next_rand() % m;
+        let snap = TrackerSnapshot {
+            id,
+            tracker_id,
+            polled_at: ms(t0 + h as i64 * 3_600_000 + jitter),
+            uploaded_bytes: if i == 0 && h == 0 { (1u64 << 63) - 1 } else { up },
+            downloaded_bytes: down,
+            ratio: if full { Some(up as f64 / down as f64) } else { None },
+            buffer_bytes: if full { Some(up.saturating_sub(down)) } else { None },
+            seeding_count: Some(r(500) as i64),
+            leeching_count: if full { Some(r(5) as i64) } else { None },
+            seedbonus: if full { Some(r(10_000_000) as f64 / 100.0) } else { None },
+            hit_and_runs: if full { Some(r(3) as i64) } else { None },
+            required_ratio: if full { Some(0.6) } else { None },
+            warned: if full { Some(r(2) == 0) } else { None },
+            freeleech_tokens: if full { Some(r(10) as i64) } else { None },
+            share_score: if full { Some(1.0 / 3.0) } else { None },
+            username: Some(format!("user{i}")),
+            group: if full { Some("Power User".into()) } else { None },
+            is_manual: manual_field && h == 1,
+            unknown: BTreeMap::new(),
+        };
+        self.h += 1;
+        if self.h == self.per_tracker {
+            self.h = 0;
+            self.t += 1;
+        }
+        Some(snap)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = if self.per_tracker == 0 { 0 } else { (self.trackers.len().saturating_sub(self.t)) * self.per_tracker - self.h };
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for SnapshotIter {}
+
+/// Like [`generate`], but the snapshots (`trackers × snapshots_per_tracker`, e.g. a million)
+/// are not held: [`Instance::generated_snapshots`] makes the writer produce them while
+/// writing, so memory stays small whatever the count.
+pub fn generate_large(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize, seed: u64) -> Instance {
+    let mut inst = generate(vintage, trackers, 0, seed);
+    inst.generated_snapshots = Some(GeneratedSnapshots { per_tracker: snapshots_per_tracker, seed });
+    inst
 }
 
 /// A generated instance with every field of `vintage` set (to non-default values where
@@ -583,7 +755,6 @@ pub fn generate(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize,
     let mut out_trackers = Vec::new();
     let mut snaps = Vec::new();
     let mut roles = Vec::new();
-    let mut snap_id = 0i64;
     for i in 0..trackers {
         let id = (i as i64 + 1) * 3; // ids with gaps, as after deletions
         let platform = KNOWN_PLATFORMS[i % KNOWN_PLATFORMS.len()];
@@ -632,36 +803,8 @@ pub fn generate(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize,
             notes: if i % 2 == 0 { Some("promoted".into()) } else { None },
             unknown: BTreeMap::new(),
         });
-        let mut up: u64 = 5_368_709_120 + (next() % 1_000_000_000);
-        let mut down: u64 = 1_073_741_824;
-        for h in 0..snapshots_per_tracker {
-            snap_id += 1;
-            up += next() % 500_000_000;
-            down += next() % 100_000_000;
-            let full = h % 7 != 3;
-            snaps.push(TrackerSnapshot {
-                id: snap_id,
-                tracker_id: id,
-                polled_at: ms(t0 + h as i64 * 3_600_000 + (next() % 1000) as i64),
-                uploaded_bytes: if i == 0 && h == 0 { (1u64 << 63) - 1 } else { up },
-                downloaded_bytes: down,
-                ratio: if full { Some(up as f64 / down as f64) } else { None },
-                buffer_bytes: if full { Some(up.saturating_sub(down)) } else { None },
-                seeding_count: Some((next() % 500) as i64),
-                leeching_count: if full { Some((next() % 5) as i64) } else { None },
-                seedbonus: if full { Some((next() % 10_000_000) as f64 / 100.0) } else { None },
-                hit_and_runs: if full { Some((next() % 3) as i64) } else { None },
-                required_ratio: if full { Some(0.6) } else { None },
-                warned: if full { Some(next() % 2 == 0) } else { None },
-                freeleech_tokens: if full { Some((next() % 10) as i64) } else { None },
-                share_score: if full { Some(1.0 / 3.0) } else { None },
-                username: Some(format!("user{i}")),
-                group: if full { Some("Power User".into()) } else { None },
-                is_manual: has(20803) && h == 1,
-                unknown: BTreeMap::new(),
-            });
-        }
     }
+    snaps.extend(SnapshotIter::new(vintage, &out_trackers, snapshots_per_tracker, seed, 0));
     let clients = vec![
         DownloadClient {
             id: 2,
@@ -815,5 +958,6 @@ pub fn generate(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize,
         client_uptime_buckets: buckets,
         dismissed_alerts: alerts,
         notification_targets: targets,
+        generated_snapshots: None,
     }
 }
