@@ -1,0 +1,1284 @@
+//! Typed records for every section and field of the original's plain payload, versions 1.7
+//! to 2.8.9 (src/lib/db/schema.ts at each release tag; src/lib/backup.ts).
+//!
+//! Conventions, as the original serialises (backup.ts `serializeValue`):
+//! - JSON keys are camelCase (the drizzle property names; `serde(rename_all = "camelCase")`
+//!   on the `Serialize` side, explicit names on the reading side);
+//! - `bigint` columns are **decimal strings**; they are read into `u64` exactly, digits only,
+//!   and a value ≥ 2^63 is refused with the field named ([`Error::BigintOutOfRange`]), since
+//!   it could not be kept as a signed 64-bit integer. A negative or non-decimal string
+//!   (which JS `BigInt()` would accept) is refused too;
+//! - timestamps are `Date.toISOString()`, `YYYY-MM-DDTHH:MM:SS.sssZ`, read to
+//!   `DateTime<Utc>` (the original's `ISO_8601_RE` allows any number of fraction digits or
+//!   none; up to 9 are kept); `date` columns are `"YYYY-MM-DD"` → `NaiveDate`;
+//! - JSON-holding `text` columns (`platformMeta`, `tagStats`, `dashboardSettings`,
+//!   `draftQuicklinks`) stay strings; `jsonb` `thresholds` is an object; `integer[]`/`text[]`
+//!   are arrays (but `downloadClients.crossSeedTags` was a JSON-text column before 2.0.2 and
+//!   is then a string such as `"[\"cross-seed\"]"`; both forms are read into a list);
+//! - secret fields (`encrypted*`, `totpSecret`, `totpBackupCodes`) stay the original's
+//!   sealed strings, opened with [`crate::secrets::InstanceKey`]; `""` means cleared.
+//!
+//! Fields the validator requires are plain types; fields with a column default are read
+//! with the original's default when a file from an older version lacks them (e.g.
+//! `lockoutEnabled` → true); other fields are `Option`. Every record keeps the keys it did
+//! not recognise, with their values, in `unknown`, so a caller can report them by name.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Location, Result};
+
+/// The original's 8 tracker platforms (`platformType`; not checked by its validator).
+pub const KNOWN_PLATFORMS: [&str; 8] = ["unit3d", "gazelle", "ggn", "nebulance", "mam", "avistaz", "digitalcore", "custom"];
+/// The original's notification target types (`VALID_NOTIFICATION_TYPES`).
+pub const NOTIFICATION_TYPES: [&str; 5] = ["discord", "gotify", "telegram", "slack", "email"];
+/// `VALID_BACKUP_FREQUENCIES`.
+pub const BACKUP_FREQUENCIES: [&str; 3] = ["daily", "weekly", "monthly"];
+
+/// Unknown keys of one record and their values.
+pub type Unknown = BTreeMap<String, Value>;
+
+/// Parses the original's ISO 8601 UTC form (`ISO_8601_RE`:
+/// `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$`), fractions up to 9 digits.
+pub fn parse_iso(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() < 20 || *b.last()? != b'Z' {
+        return None;
+    }
+    let shape = b"dddd-dd-ddTdd:dd:dd";
+    for (i, &c) in shape.iter().enumerate() {
+        let ok = if c == b'd' { b[i].is_ascii_digit() } else { b[i] == c };
+        if !ok {
+            return None;
+        }
+    }
+    let frac = &b[19..b.len() - 1];
+    if !frac.is_empty() && (frac[0] != b'.' || frac.len() < 2 || frac.len() > 10 || !frac[1..].iter().all(u8::is_ascii_digit)) {
+        return None;
+    }
+    let naive = NaiveDateTime::parse_from_str(&s[..s.len() - 1], "%Y-%m-%dT%H:%M:%S%.f").ok()?;
+    Some(naive.and_utc())
+}
+
+/// `toISOString()`: milliseconds, `Z`.
+pub fn format_iso(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parses a decimal-string byte count exactly; `Err(true)` if it is ≥ 2^63, `Err(false)` if
+/// it is not a string of decimal digits.
+pub fn parse_bigint(s: &str) -> Result<u64, bool> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(false);
+    }
+    let digits = s.trim_start_matches('0');
+    if digits.len() > 19 {
+        return Err(true);
+    }
+    let v: u64 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| true)? };
+    if v >= 1 << 63 {
+        return Err(true);
+    }
+    Ok(v)
+}
+
+// ---------- Serialize helpers (the original's forms) ----------
+
+fn ser_iso<S: Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&format_iso(t))
+}
+fn ser_opt_iso<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_iso(t)),
+        None => s.serialize_none(),
+    }
+}
+fn ser_bigint<S: Serializer>(v: &u64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_string())
+}
+fn ser_opt_bigint<S: Serializer>(v: &Option<u64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v.to_string()),
+        None => s.serialize_none(),
+    }
+}
+fn ser_opt_date<S: Serializer>(v: &Option<NaiveDate>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => s.serialize_str(&d.format("%Y-%m-%d").to_string()),
+        None => s.serialize_none(),
+    }
+}
+
+// ---------- Field extraction with the field named in every error ----------
+
+/// One record's JSON object being turned into a typed record.
+pub(crate) struct Fields {
+    map: Map<String, Value>,
+    section: &'static str,
+    index: Option<u64>,
+}
+
+impl Fields {
+    pub(crate) fn new(value: Value, section: &'static str, index: Option<u64>) -> Result<Self> {
+        match value {
+            Value::Object(map) => Ok(Fields { map, section, index }),
+            other => Err(Error::invalid(Location { section, index, field: None }, format!("must be a JSON object, not {}", kind(&other)))),
+        }
+    }
+
+    pub(crate) fn at(&self, field: &str) -> Location {
+        Location { section: self.section, index: self.index, field: Some(field.to_owned()) }
+    }
+
+    fn bad(&self, field: &str, reason: impl Into<String>) -> Error {
+        Error::invalid(self.at(field), reason)
+    }
+
+    /// The value, `None` if absent or null.
+    fn take(&mut self, k: &str) -> Option<Value> {
+        match self.map.remove(k) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    fn required(&self, k: &str) -> Error {
+        self.bad(k, "is required but missing")
+    }
+
+    fn int_of(&self, k: &str, v: Value) -> Result<i64> {
+        match &v {
+            Value::Number(n) => n.as_i64().ok_or_else(|| self.bad(k, format!("must be a whole number, not {n}"))),
+            other => Err(self.bad(k, format!("must be a number, not {}", kind(other)))),
+        }
+    }
+    pub(crate) fn req_int(&mut self, k: &str) -> Result<i64> {
+        let v = self.take(k).ok_or_else(|| self.required(k))?;
+        self.int_of(k, v)
+    }
+    pub(crate) fn opt_int(&mut self, k: &str) -> Result<Option<i64>> {
+        self.take(k).map(|v| self.int_of(k, v)).transpose()
+    }
+    pub(crate) fn int_or(&mut self, k: &str, default: i64) -> Result<i64> {
+        Ok(self.opt_int(k)?.unwrap_or(default))
+    }
+    pub(crate) fn opt_f64(&mut self, k: &str) -> Result<Option<f64>> {
+        match self.take(k) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(other) => Err(self.bad(k, format!("must be a number, not {}", kind(&other)))),
+        }
+    }
+    fn str_of(&self, k: &str, v: Value) -> Result<String> {
+        match v {
+            Value::String(s) => Ok(s),
+            other => Err(self.bad(k, format!("must be a string, not {}", kind(&other)))),
+        }
+    }
+    pub(crate) fn req_str(&mut self, k: &str) -> Result<String> {
+        let v = self.take(k).ok_or_else(|| self.required(k))?;
+        self.str_of(k, v)
+    }
+    pub(crate) fn opt_str(&mut self, k: &str) -> Result<Option<String>> {
+        self.take(k).map(|v| self.str_of(k, v)).transpose()
+    }
+    pub(crate) fn str_or(&mut self, k: &str, default: &str) -> Result<String> {
+        Ok(self.opt_str(k)?.unwrap_or_else(|| default.to_owned()))
+    }
+    pub(crate) fn opt_bool(&mut self, k: &str) -> Result<Option<bool>> {
+        match self.take(k) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(other) => Err(self.bad(k, format!("must be true or false, not {}", kind(&other)))),
+        }
+    }
+    pub(crate) fn bool_or(&mut self, k: &str, default: bool) -> Result<bool> {
+        Ok(self.opt_bool(k)?.unwrap_or(default))
+    }
+    fn iso_of(&self, k: &str, v: Value) -> Result<DateTime<Utc>> {
+        let s = self.str_of(k, v)?;
+        parse_iso(&s).ok_or_else(|| self.bad(k, format!("must be an ISO 8601 UTC time such as 2026-04-10T03:00:00.000Z, not {s:?}")))
+    }
+    pub(crate) fn req_iso(&mut self, k: &str) -> Result<DateTime<Utc>> {
+        let v = self.take(k).ok_or_else(|| self.required(k))?;
+        self.iso_of(k, v)
+    }
+    pub(crate) fn opt_iso(&mut self, k: &str) -> Result<Option<DateTime<Utc>>> {
+        self.take(k).map(|v| self.iso_of(k, v)).transpose()
+    }
+    pub(crate) fn opt_date(&mut self, k: &str) -> Result<Option<NaiveDate>> {
+        let Some(v) = self.take(k) else { return Ok(None) };
+        let s = self.str_of(k, v)?;
+        let shape_ok = s.len() == 10 && s.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !shape_ok {
+            return Err(self.bad(k, format!("must be a date such as 2026-04-10, not {s:?}")));
+        }
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(Some).map_err(|_| self.bad(k, format!("{s:?} is not a calendar date")))
+    }
+    fn bigint_of(&self, k: &str, v: Value) -> Result<u64> {
+        let s = match v {
+            Value::String(s) => s,
+            other => return Err(self.bad(k, format!("must be a decimal string such as \"5368709120\", not {}", kind(&other)))),
+        };
+        parse_bigint(&s).map_err(|too_big| {
+            if too_big {
+                Error::BigintOutOfRange { at: self.at(k), value: s.clone() }
+            } else {
+                self.bad(k, format!("must be a whole number of 0 or more written in decimal digits, not {s:?}"))
+            }
+        })
+    }
+    pub(crate) fn req_bigint(&mut self, k: &str) -> Result<u64> {
+        let v = self.take(k).ok_or_else(|| self.required(k))?;
+        self.bigint_of(k, v)
+    }
+    pub(crate) fn opt_bigint(&mut self, k: &str) -> Result<Option<u64>> {
+        self.take(k).map(|v| self.bigint_of(k, v)).transpose()
+    }
+    /// `text[]`, or (before 2.0.2) a JSON text holding an array of strings.
+    pub(crate) fn str_list(&mut self, k: &str) -> Result<Vec<String>> {
+        let v = match self.take(k) {
+            None => return Ok(Vec::new()),
+            Some(Value::String(s)) => {
+                serde_json::from_str::<Value>(&s).map_err(|_| self.bad(k, "must be a list of strings or a JSON text of one"))?
+            }
+            Some(v) => v,
+        };
+        match v {
+            Value::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Value::String(s) => Ok(s),
+                    other => Err(self.bad(k, format!("must hold strings only, not {}", kind(&other)))),
+                })
+                .collect(),
+            Value::Null => Ok(Vec::new()),
+            other => Err(self.bad(k, format!("must be a list of strings, not {}", kind(&other)))),
+        }
+    }
+    pub(crate) fn opt_int_list(&mut self, k: &str) -> Result<Option<Vec<i64>>> {
+        match self.take(k) {
+            None => Ok(None),
+            Some(Value::Array(items)) => items.into_iter().map(|i| self.int_of(k, i)).collect::<Result<_>>().map(Some),
+            Some(other) => Err(self.bad(k, format!("must be a list of numbers or null, not {}", kind(&other)))),
+        }
+    }
+    pub(crate) fn opt_object(&mut self, k: &str) -> Result<Option<Map<String, Value>>> {
+        match self.take(k) {
+            None => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(other) => Err(self.bad(k, format!("must be an object or null, not {}", kind(&other)))),
+        }
+    }
+    pub(crate) fn rest(self) -> Unknown {
+        self.map.into_iter().collect()
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "true/false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+// ---------- The sections ----------
+
+/// `manifest` (`BackupManifest`). `instanceUrl` exists from 2.0.2; `counts` gained
+/// `dismissedAlerts` (2.0.2) and `notificationTargets` (2.3.0).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    /// Always 1 (`CURRENT_BACKUP_VERSION`); anything else is refused.
+    pub version: u64,
+    /// package.json's version, e.g. "2.8.9".
+    pub app_version: Option<String>,
+    pub instance_url: Option<String>,
+    #[serde(serialize_with = "ser_iso")]
+    pub created_at: DateTime<Utc>,
+    /// Always false, even inside a `.ttbak`.
+    pub encrypted: Option<bool>,
+    /// Not compared with the arrays by the original; [`crate::read::ReadReport`] does.
+    pub counts: BTreeMap<String, u64>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl Manifest {
+    pub(crate) fn from_value(v: Value) -> Result<Self> {
+        let mut f = Fields::new(v, "manifest", None)?;
+        let version = match f.take("version") {
+            Some(Value::Number(n)) if n.as_u64() == Some(1) => 1,
+            Some(other) => return Err(Error::UnsupportedVersion { what: "manifest", found: other.to_string() }),
+            None => return Err(f.required("version")),
+        };
+        let app_version = f.opt_str("appVersion")?;
+        let instance_url = f.opt_str("instanceUrl")?;
+        let created_at = f.req_iso("createdAt")?;
+        let encrypted = f.opt_bool("encrypted")?;
+        let counts = match f.take("counts") {
+            Some(Value::Object(m)) => {
+                let mut counts = BTreeMap::new();
+                for (k, v) in m {
+                    let n = v.as_u64().ok_or_else(|| f.bad(&format!("counts.{k}"), "must be a whole number of 0 or more"))?;
+                    counts.insert(k, n);
+                }
+                counts
+            }
+            _ => return Err(f.bad("counts", "must be an object")),
+        };
+        Ok(Manifest { version, app_version, instance_url, created_at, encrypted, counts, unknown: f.rest() })
+    }
+}
+
+/// `settings`: the `appSettings` row minus `id`, `passwordHash`, `failedLoginAttempts`,
+/// `encryptedSchedulerKey`, `createdAt`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// The source instance's salt (64 hex), required: the instance key's salt.
+    pub encryption_salt: String,
+    pub username: Option<String>,
+    pub store_usernames: bool,
+    /// Secret: base32 TOTP secret (SHA-1, 6 digits, 30 s).
+    pub totp_secret: Option<String>,
+    /// Secret: JSON `[{hash, salt, used}]`, hash = sha256hex(code without dashes, uppercased ‖ salt).
+    pub totp_backup_codes: Option<String>,
+    pub session_timeout_minutes: Option<i64>,
+    /// Before 1.11.1 only.
+    pub auto_wipe_threshold: Option<i64>,
+    /// From 1.11.1 (default true).
+    pub lockout_enabled: bool,
+    /// From 1.11.1 (default 5).
+    pub lockout_threshold: i64,
+    /// From 1.11.1 (default 15).
+    pub lockout_duration_minutes: i64,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub locked_until: Option<DateTime<Utc>>,
+    pub snapshot_retention_days: Option<i64>,
+    pub tracker_poll_interval_minutes: i64,
+    pub proxy_enabled: bool,
+    pub proxy_type: String,
+    pub proxy_host: Option<String>,
+    pub proxy_port: Option<i64>,
+    /// Plaintext in the original.
+    pub proxy_username: Option<String>,
+    /// Secret.
+    pub encrypted_proxy_password: Option<String>,
+    pub qbitmanage_enabled: bool,
+    pub qbitmanage_tags: Option<String>,
+    pub backup_schedule_enabled: bool,
+    /// daily | weekly (cron `0 3 * * 0`, Sunday) | monthly.
+    pub backup_schedule_frequency: String,
+    pub backup_retention_count: i64,
+    pub backup_encryption_enabled: bool,
+    /// Secret, from 1.10.0: the backup password itself.
+    pub encrypted_backup_password: Option<String>,
+    pub backup_storage_path: Option<String>,
+    /// JSON text.
+    pub draft_quicklinks: Option<String>,
+    /// JSON text.
+    pub dashboard_settings: Option<String>,
+    /// Secrets, from 2.4.1.
+    pub encrypted_ptpimg_api_key: Option<String>,
+    pub encrypted_oeimg_api_key: Option<String>,
+    pub encrypted_imgbb_api_key: Option<String>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl Settings {
+    pub(crate) fn from_value(v: Value) -> Result<Self> {
+        let mut f = Fields::new(v, "settings", None)?;
+        let encryption_salt = f.req_str("encryptionSalt")?;
+        if !crate::kdf::is_salt_hex(&encryption_salt) {
+            return Err(f.bad("encryptionSalt", "must be exactly 64 hexadecimal characters"));
+        }
+        let s = Settings {
+            encryption_salt,
+            username: f.opt_str("username")?,
+            store_usernames: f.bool_or("storeUsernames", true)?,
+            totp_secret: f.opt_str("totpSecret")?,
+            totp_backup_codes: f.opt_str("totpBackupCodes")?,
+            session_timeout_minutes: f.opt_int("sessionTimeoutMinutes")?,
+            auto_wipe_threshold: f.opt_int("autoWipeThreshold")?,
+            lockout_enabled: f.bool_or("lockoutEnabled", true)?,
+            lockout_threshold: f.int_or("lockoutThreshold", 5)?,
+            lockout_duration_minutes: f.int_or("lockoutDurationMinutes", 15)?,
+            locked_until: f.opt_iso("lockedUntil")?,
+            snapshot_retention_days: f.opt_int("snapshotRetentionDays")?,
+            tracker_poll_interval_minutes: f.int_or("trackerPollIntervalMinutes", 60)?,
+            proxy_enabled: f.bool_or("proxyEnabled", false)?,
+            proxy_type: f.str_or("proxyType", "socks5")?,
+            proxy_host: f.opt_str("proxyHost")?,
+            proxy_port: f.opt_int("proxyPort")?,
+            proxy_username: f.opt_str("proxyUsername")?,
+            encrypted_proxy_password: f.opt_str("encryptedProxyPassword")?,
+            qbitmanage_enabled: f.bool_or("qbitmanageEnabled", false)?,
+            qbitmanage_tags: f.opt_str("qbitmanageTags")?,
+            backup_schedule_enabled: f.bool_or("backupScheduleEnabled", false)?,
+            backup_schedule_frequency: f.str_or("backupScheduleFrequency", "daily")?,
+            backup_retention_count: f.int_or("backupRetentionCount", 14)?,
+            backup_encryption_enabled: f.bool_or("backupEncryptionEnabled", false)?,
+            encrypted_backup_password: f.opt_str("encryptedBackupPassword")?,
+            backup_storage_path: f.opt_str("backupStoragePath")?,
+            draft_quicklinks: f.opt_str("draftQuicklinks")?,
+            dashboard_settings: f.opt_str("dashboardSettings")?,
+            encrypted_ptpimg_api_key: f.opt_str("encryptedPtpimgApiKey")?,
+            encrypted_oeimg_api_key: f.opt_str("encryptedOeimgApiKey")?,
+            encrypted_imgbb_api_key: f.opt_str("encryptedImgbbApiKey")?,
+            unknown: BTreeMap::new(),
+        };
+        if !BACKUP_FREQUENCIES.contains(&s.backup_schedule_frequency.as_str()) {
+            return Err(f.bad("backupScheduleFrequency", "must be one of: daily, weekly, monthly"));
+        }
+        if !(1..=365).contains(&s.backup_retention_count) {
+            return Err(f.bad("backupRetentionCount", "must be a whole number from 1 to 365"));
+        }
+        Ok(Settings { unknown: f.rest(), ..s })
+    }
+
+    /// The secret fields that are set, by JSON name.
+    pub fn secrets(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("totpSecret", &self.totp_secret),
+            ("totpBackupCodes", &self.totp_backup_codes),
+            ("encryptedProxyPassword", &self.encrypted_proxy_password),
+            ("encryptedBackupPassword", &self.encrypted_backup_password),
+            ("encryptedPtpimgApiKey", &self.encrypted_ptpimg_api_key),
+            ("encryptedOeimgApiKey", &self.encrypted_oeimg_api_key),
+            ("encryptedImgbbApiKey", &self.encrypted_imgbb_api_key),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// `trackers[]`: the row minus `lastPolledAt`, `lastError`, `lastErrorAt`,
+/// `consecutiveFailures`, `pausedAt`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Tracker {
+    pub id: i64,
+    /// 1–100 characters (UTF-16 code units, as JS counts).
+    pub name: String,
+    /// http(s), not localhost or a private network (the original's `isUnsafeNetworkHost`).
+    pub base_url: String,
+    pub api_path: String,
+    /// One of [`KNOWN_PLATFORMS`] in files the original wrote (not checked).
+    pub platform_type: String,
+    /// Secret, may be `""` (cleared).
+    pub encrypted_api_token: String,
+    pub is_active: bool,
+    /// From 2.4.1.
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub user_paused_at: Option<DateTime<Utc>>,
+    pub color: Option<String>,
+    pub qbt_tag: Option<String>,
+    pub remote_user_id: Option<i64>,
+    /// JSON text.
+    pub platform_meta: Option<String>,
+    /// From 2.6.0.
+    pub mousehole_url: Option<String>,
+    /// base64.
+    pub avatar_data: Option<String>,
+    /// From 2.8.3.
+    pub avatar_mime_type: Option<String>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub avatar_cached_at: Option<DateTime<Utc>>,
+    pub avatar_remote_url: Option<String>,
+    pub use_proxy: bool,
+    pub count_cross_seed_unsatisfied: bool,
+    /// From 2.6.0.
+    pub hide_unread_badges: bool,
+    pub is_favorite: bool,
+    pub sort_order: Option<i64>,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub joined_at: Option<NaiveDate>,
+    #[serde(serialize_with = "ser_opt_date")]
+    pub last_access_at: Option<NaiveDate>,
+    /// From 2.4.1.
+    pub profile_url: Option<String>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl Tracker {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "trackers", Some(index))?;
+        let id = f.req_int("id")?;
+        let name = f.req_str("name")?;
+        let units = name.encode_utf16().count();
+        if units == 0 || units > 100 {
+            return Err(f.bad("name", "must be between 1 and 100 characters"));
+        }
+        let base_url = f.req_str("baseUrl")?;
+        if let Err(reason) = check_base_url(&base_url) {
+            return Err(f.bad("baseUrl", reason));
+        }
+        let t = Tracker {
+            id,
+            name,
+            base_url,
+            api_path: f.str_or("apiPath", "/api/user")?,
+            platform_type: f.str_or("platformType", "unit3d")?,
+            encrypted_api_token: f.req_str("encryptedApiToken")?,
+            is_active: f.bool_or("isActive", true)?,
+            user_paused_at: f.opt_iso("userPausedAt")?,
+            color: f.opt_str("color")?,
+            qbt_tag: f.opt_str("qbtTag")?,
+            remote_user_id: f.opt_int("remoteUserId")?,
+            platform_meta: f.opt_str("platformMeta")?,
+            mousehole_url: f.opt_str("mouseholeUrl")?,
+            avatar_data: f.opt_str("avatarData")?,
+            avatar_mime_type: f.opt_str("avatarMimeType")?,
+            avatar_cached_at: f.opt_iso("avatarCachedAt")?,
+            avatar_remote_url: f.opt_str("avatarRemoteUrl")?,
+            use_proxy: f.bool_or("useProxy", false)?,
+            count_cross_seed_unsatisfied: f.bool_or("countCrossSeedUnsatisfied", false)?,
+            hide_unread_badges: f.bool_or("hideUnreadBadges", false)?,
+            is_favorite: f.bool_or("isFavorite", false)?,
+            sort_order: f.opt_int("sortOrder")?,
+            joined_at: f.opt_date("joinedAt")?,
+            last_access_at: f.opt_date("lastAccessAt")?,
+            profile_url: f.opt_str("profileUrl")?,
+            created_at: f.opt_iso("createdAt")?,
+            updated_at: f.opt_iso("updatedAt")?,
+            unknown: BTreeMap::new(),
+        };
+        if let Some(c) = &t.color {
+            if !is_hex_color(c) {
+                return Err(f.bad("color", "must be a hex colour such as #00d4ff, or null"));
+            }
+        }
+        Ok(Tracker { unknown: f.rest(), ..t })
+    }
+}
+
+/// The original's permissive hex colour: `#` and 3, 4, 6 or 8 hex digits.
+pub fn is_hex_color(c: &str) -> bool {
+    let Some(h) = c.strip_prefix('#') else { return false };
+    matches!(h.len(), 3 | 4 | 6 | 8) && h.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The original's tracker URL rule: a valid URL, http or https, whose host is not localhost,
+/// `*.localhost`, `ip6-localhost`, `*.local`, nor a loopback, private, link-local, CGNAT or
+/// 0.0.0.0/8 IPv4 address, nor `::`, `::1`, a unique-local or link-local IPv6 address, nor an
+/// IPv4-mapped IPv6 address of the kinds above. (WHATWG URL parsing, like JS `new URL`, turns
+/// shorthand IPv4 such as `127.1` into `127.0.0.1` first.)
+pub fn check_base_url(s: &str) -> std::result::Result<(), &'static str> {
+    let url = url::Url::parse(s).map_err(|_| "is not a valid URL")?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err("must use http or https");
+    }
+    let unsafe_host = match url.host() {
+        None => true,
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d.is_empty() || d == "localhost" || d.ends_with(".localhost") || d == "ip6-localhost" || d.ends_with(".local")
+        }
+        Some(url::Host::Ipv4(ip)) => is_private_v4(ip),
+        Some(url::Host::Ipv6(ip)) => {
+            let seg = ip.segments();
+            if let Some(v4) = ip.to_ipv4_mapped() {
+                is_private_v4(v4)
+            } else {
+                ip.is_unspecified() || ip.is_loopback() || (seg[0] & 0xfe00) == 0xfc00 || (seg[0] & 0xffc0) == 0xfe80
+            }
+        }
+    };
+    if unsafe_host {
+        return Err("must not target localhost or a private network address");
+    }
+    Ok(())
+}
+
+fn is_private_v4(ip: std::net::Ipv4Addr) -> bool {
+    let o = ip.octets();
+    o[0] == 10
+        || o[0] == 127
+        || o[0] == 0
+        || (o[0] == 169 && o[1] == 254)
+        || (o[0] == 172 && (16..32).contains(&o[1]))
+        || (o[0] == 192 && o[1] == 168)
+        || (o[0] == 100 && (64..128).contains(&o[1]))
+}
+
+/// `trackerSnapshots[]` (every column).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackerSnapshot {
+    pub id: i64,
+    pub tracker_id: i64,
+    #[serde(serialize_with = "ser_iso")]
+    pub polled_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_bigint")]
+    pub uploaded_bytes: u64,
+    #[serde(serialize_with = "ser_bigint")]
+    pub downloaded_bytes: u64,
+    pub ratio: Option<f64>,
+    #[serde(serialize_with = "ser_opt_bigint")]
+    pub buffer_bytes: Option<u64>,
+    pub seeding_count: Option<i64>,
+    pub leeching_count: Option<i64>,
+    pub seedbonus: Option<f64>,
+    pub hit_and_runs: Option<i64>,
+    pub required_ratio: Option<f64>,
+    pub warned: Option<bool>,
+    pub freeleech_tokens: Option<i64>,
+    pub share_score: Option<f64>,
+    pub username: Option<String>,
+    /// JSON key `group` (column `group_name`).
+    pub group: Option<String>,
+    /// From 2.8.3 (default false).
+    pub is_manual: bool,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl TrackerSnapshot {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "trackerSnapshots", Some(index))?;
+        Ok(TrackerSnapshot {
+            id: f.req_int("id")?,
+            tracker_id: f.req_int("trackerId")?,
+            polled_at: f.req_iso("polledAt")?,
+            uploaded_bytes: f.req_bigint("uploadedBytes")?,
+            downloaded_bytes: f.req_bigint("downloadedBytes")?,
+            ratio: f.opt_f64("ratio")?,
+            buffer_bytes: f.opt_bigint("bufferBytes")?,
+            seeding_count: f.opt_int("seedingCount")?,
+            leeching_count: f.opt_int("leechingCount")?,
+            seedbonus: f.opt_f64("seedbonus")?,
+            hit_and_runs: f.opt_int("hitAndRuns")?,
+            required_ratio: f.opt_f64("requiredRatio")?,
+            warned: f.opt_bool("warned")?,
+            freeleech_tokens: f.opt_int("freeleechTokens")?,
+            share_score: f.opt_f64("shareScore")?,
+            username: f.opt_str("username")?,
+            group: f.opt_str("group")?,
+            is_manual: f.bool_or("isManual", false)?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `trackerRoles[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackerRole {
+    pub id: i64,
+    pub tracker_id: i64,
+    pub role_name: String,
+    #[serde(serialize_with = "ser_iso")]
+    pub achieved_at: DateTime<Utc>,
+    pub notes: Option<String>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl TrackerRole {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "trackerRoles", Some(index))?;
+        Ok(TrackerRole {
+            id: f.req_int("id")?,
+            tracker_id: f.req_int("trackerId")?,
+            role_name: f.req_str("roleName")?,
+            achieved_at: f.req_iso("achievedAt")?,
+            notes: f.opt_str("notes")?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `downloadClients[]` (from 2.0.2 an explicit column list; before it the row minus
+/// `lastPolledAt`, `lastError`, `cachedTorrents`, `cachedTorrentsAt` — the same keys).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownloadClient {
+    pub id: i64,
+    pub name: String,
+    /// "qbittorrent" (the original's only adapter).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub enabled: bool,
+    pub host: String,
+    /// 1–65535.
+    pub port: i64,
+    pub use_ssl: bool,
+    /// Secrets, may be `""` (cleared).
+    pub encrypted_username: String,
+    pub encrypted_password: String,
+    pub poll_interval_seconds: i64,
+    pub is_default: bool,
+    /// An array from 2.0.2; a JSON text before.
+    pub cross_seed_tags: Vec<String>,
+    /// From 1.10.0.
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub error_since: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl DownloadClient {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "downloadClients", Some(index))?;
+        let c = DownloadClient {
+            id: f.req_int("id")?,
+            name: f.str_or("name", "")?,
+            kind: f.str_or("type", "qbittorrent")?,
+            enabled: f.bool_or("enabled", true)?,
+            host: f.req_str("host")?,
+            port: f.req_int("port")?,
+            use_ssl: f.bool_or("useSsl", false)?,
+            encrypted_username: f.req_str("encryptedUsername")?,
+            encrypted_password: f.req_str("encryptedPassword")?,
+            poll_interval_seconds: f.int_or("pollIntervalSeconds", 300)?,
+            is_default: f.bool_or("isDefault", false)?,
+            cross_seed_tags: f.str_list("crossSeedTags")?,
+            error_since: f.opt_iso("errorSince")?,
+            created_at: f.opt_iso("createdAt")?,
+            updated_at: f.opt_iso("updatedAt")?,
+            unknown: BTreeMap::new(),
+        };
+        if !(1..=65535).contains(&c.port) {
+            return Err(f.bad("port", "must be a whole number from 1 to 65535"));
+        }
+        Ok(DownloadClient { unknown: f.rest(), ..c })
+    }
+}
+
+/// `tagGroups[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagGroup {
+    pub id: i64,
+    pub name: String,
+    pub emoji: Option<String>,
+    pub chart_type: String,
+    pub description: Option<String>,
+    pub sort_order: i64,
+    pub count_unmatched: bool,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl TagGroup {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "tagGroups", Some(index))?;
+        Ok(TagGroup {
+            id: f.req_int("id")?,
+            name: f.str_or("name", "")?,
+            emoji: f.opt_str("emoji")?,
+            chart_type: f.str_or("chartType", "bar")?,
+            description: f.opt_str("description")?,
+            sort_order: f.int_or("sortOrder", 0)?,
+            count_unmatched: f.bool_or("countUnmatched", false)?,
+            created_at: f.opt_iso("createdAt")?,
+            updated_at: f.opt_iso("updatedAt")?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `tagGroupMembers[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TagGroupMember {
+    pub id: i64,
+    pub group_id: i64,
+    pub tag: String,
+    pub label: String,
+    pub color: Option<String>,
+    pub sort_order: i64,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl TagGroupMember {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "tagGroupMembers", Some(index))?;
+        Ok(TagGroupMember {
+            id: f.req_int("id")?,
+            group_id: f.req_int("groupId")?,
+            tag: f.req_str("tag")?,
+            label: f.req_str("label")?,
+            color: f.opt_str("color")?,
+            sort_order: f.int_or("sortOrder", 0)?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `clientSnapshots[]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientSnapshot {
+    pub id: i64,
+    pub client_id: i64,
+    #[serde(serialize_with = "ser_iso")]
+    pub polled_at: DateTime<Utc>,
+    pub total_seeding_count: Option<i64>,
+    pub total_leeching_count: Option<i64>,
+    #[serde(serialize_with = "ser_opt_bigint")]
+    pub upload_speed_bytes: Option<u64>,
+    #[serde(serialize_with = "ser_opt_bigint")]
+    pub download_speed_bytes: Option<u64>,
+    /// JSON text.
+    pub tag_stats: Option<String>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl ClientSnapshot {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "clientSnapshots", Some(index))?;
+        Ok(ClientSnapshot {
+            id: f.req_int("id")?,
+            client_id: f.req_int("clientId")?,
+            polled_at: f.req_iso("polledAt")?,
+            total_seeding_count: f.opt_int("totalSeedingCount")?,
+            total_leeching_count: f.opt_int("totalLeechingCount")?,
+            upload_speed_bytes: f.opt_bigint("uploadSpeedBytes")?,
+            download_speed_bytes: f.opt_bigint("downloadSpeedBytes")?,
+            tag_stats: f.opt_str("tagStats")?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `clientUptimeBuckets[]` (optional section).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientUptimeBucket {
+    pub id: i64,
+    pub client_id: i64,
+    #[serde(serialize_with = "ser_iso")]
+    pub bucket_ts: DateTime<Utc>,
+    pub ok: i64,
+    pub fail: i64,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl ClientUptimeBucket {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "clientUptimeBuckets", Some(index))?;
+        Ok(ClientUptimeBucket {
+            id: f.req_int("id")?,
+            client_id: f.req_int("clientId")?,
+            bucket_ts: f.req_iso("bucketTs")?,
+            ok: f.req_int("ok")?,
+            fail: f.req_int("fail")?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `dismissedAlerts[]` (optional section, from 2.0.2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DismissedAlert {
+    pub id: i64,
+    pub alert_key: String,
+    pub alert_type: String,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub dismissed_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl DismissedAlert {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "dismissedAlerts", Some(index))?;
+        Ok(DismissedAlert {
+            id: f.req_int("id")?,
+            alert_key: f.req_str("alertKey")?,
+            alert_type: f.req_str("alertType")?,
+            dismissed_at: f.opt_iso("dismissedAt")?,
+            unknown: f.rest(),
+        })
+    }
+}
+
+/// `notificationTargets[].thresholds` (jsonb).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Thresholds {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_drop_delta: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buffer_milestone_bytes: Option<f64>,
+    #[serde(flatten)]
+    pub unknown: Unknown,
+}
+
+/// `notificationTargets[]` (optional section, from 2.3.0): the row minus
+/// `lastDeliveryStatus`, `lastDeliveryAt`, `lastDeliveryError`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationTarget {
+    pub id: i64,
+    pub name: String,
+    /// One of [`NOTIFICATION_TYPES`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub enabled: bool,
+    /// Secret: JSON whose shape depends on `type` (discord/slack `{webhookUrl}`, gotify
+    /// `{serverUrl, appToken}`, telegram `{botToken, chatId}`, email
+    /// `{host, port, username, password, from, to}`).
+    pub encrypted_config: String,
+    pub notify_ratio_drop: bool,
+    pub notify_hit_and_run: bool,
+    pub notify_tracker_down: bool,
+    pub notify_buffer_milestone: bool,
+    pub notify_warned: bool,
+    pub notify_ratio_danger: bool,
+    pub notify_zero_seeding: bool,
+    pub notify_rank_change: bool,
+    pub notify_anniversary: bool,
+    /// From 2.6.0.
+    pub notify_bonus_cap: bool,
+    pub notify_vip_expiring: bool,
+    pub notify_unsatisfied_limit: bool,
+    pub notify_active_hnrs: bool,
+    /// From 2.8.3.
+    pub notify_download_disabled: bool,
+    pub thresholds: Option<Thresholds>,
+    pub include_tracker_name: bool,
+    /// Tracker ids (not a foreign key); `None` = all trackers.
+    pub scope: Option<Vec<i64>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "ser_opt_iso")]
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unknown: Unknown,
+}
+
+impl NotificationTarget {
+    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+        let mut f = Fields::new(v, "notificationTargets", Some(index))?;
+        let id = f.req_int("id")?;
+        let name = f.req_str("name")?;
+        let kind = f.req_str("type")?;
+        if !NOTIFICATION_TYPES.contains(&kind.as_str()) {
+            return Err(f.bad("type", "must be one of: discord, gotify, telegram, slack, email"));
+        }
+        let enabled = f.bool_or("enabled", true)?;
+        let encrypted_config = f.req_str("encryptedConfig")?;
+        let mut n = NotificationTarget {
+            id,
+            name,
+            kind,
+            enabled,
+            encrypted_config,
+            notify_ratio_drop: f.bool_or("notifyRatioDrop", false)?,
+            notify_hit_and_run: f.bool_or("notifyHitAndRun", false)?,
+            notify_tracker_down: f.bool_or("notifyTrackerDown", false)?,
+            notify_buffer_milestone: f.bool_or("notifyBufferMilestone", false)?,
+            notify_warned: f.bool_or("notifyWarned", false)?,
+            notify_ratio_danger: f.bool_or("notifyRatioDanger", false)?,
+            notify_zero_seeding: f.bool_or("notifyZeroSeeding", false)?,
+            notify_rank_change: f.bool_or("notifyRankChange", false)?,
+            notify_anniversary: f.bool_or("notifyAnniversary", false)?,
+            notify_bonus_cap: f.bool_or("notifyBonusCap", false)?,
+            notify_vip_expiring: f.bool_or("notifyVipExpiring", false)?,
+            notify_unsatisfied_limit: f.bool_or("notifyUnsatisfiedLimit", false)?,
+            notify_active_hnrs: f.bool_or("notifyActiveHnrs", false)?,
+            notify_download_disabled: f.bool_or("notifyDownloadDisabled", false)?,
+            thresholds: None,
+            include_tracker_name: false,
+            scope: None,
+            created_at: None,
+            updated_at: None,
+            unknown: BTreeMap::new(),
+        };
+        if let Some(t) = f.opt_object("thresholds")? {
+            let mut tf = Fields { map: t, section: "notificationTargets", index: Some(index) };
+            n.thresholds = Some(Thresholds {
+                ratio_drop_delta: tf.opt_f64("ratioDropDelta").map_err(|_| f.bad("thresholds.ratioDropDelta", "must be a number"))?,
+                buffer_milestone_bytes: tf
+                    .opt_f64("bufferMilestoneBytes")
+                    .map_err(|_| f.bad("thresholds.bufferMilestoneBytes", "must be a number"))?,
+                unknown: tf.rest(),
+            });
+        }
+        n.include_tracker_name = f.bool_or("includeTrackerName", true)?;
+        n.scope = f.opt_int_list("scope")?;
+        n.created_at = f.opt_iso("createdAt")?;
+        n.updated_at = f.opt_iso("updatedAt")?;
+        n.unknown = f.rest();
+        Ok(n)
+    }
+}
+
+/// The array sections, in the original's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    Trackers,
+    TrackerSnapshots,
+    TrackerRoles,
+    DownloadClients,
+    TagGroups,
+    TagGroupMembers,
+    ClientSnapshots,
+    ClientUptimeBuckets,
+    DismissedAlerts,
+    NotificationTargets,
+}
+
+impl Section {
+    pub const ALL: [Section; 10] = [
+        Section::Trackers,
+        Section::TrackerSnapshots,
+        Section::TrackerRoles,
+        Section::DownloadClients,
+        Section::TagGroups,
+        Section::TagGroupMembers,
+        Section::ClientSnapshots,
+        Section::ClientUptimeBuckets,
+        Section::DismissedAlerts,
+        Section::NotificationTargets,
+    ];
+
+    /// The JSON key (also the key in `manifest.counts`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Trackers => "trackers",
+            Section::TrackerSnapshots => "trackerSnapshots",
+            Section::TrackerRoles => "trackerRoles",
+            Section::DownloadClients => "downloadClients",
+            Section::TagGroups => "tagGroups",
+            Section::TagGroupMembers => "tagGroupMembers",
+            Section::ClientSnapshots => "clientSnapshots",
+            Section::ClientUptimeBuckets => "clientUptimeBuckets",
+            Section::DismissedAlerts => "dismissedAlerts",
+            Section::NotificationTargets => "notificationTargets",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Required by the original's validator (the other three are optional, for older files).
+    pub fn required(self) -> bool {
+        !matches!(self, Section::ClientUptimeBuckets | Section::DismissedAlerts | Section::NotificationTargets)
+    }
+}
+
+/// One record of an array section.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Record {
+    Tracker(Tracker),
+    TrackerSnapshot(TrackerSnapshot),
+    TrackerRole(TrackerRole),
+    DownloadClient(DownloadClient),
+    TagGroup(TagGroup),
+    TagGroupMember(TagGroupMember),
+    ClientSnapshot(ClientSnapshot),
+    ClientUptimeBucket(ClientUptimeBucket),
+    DismissedAlert(DismissedAlert),
+    NotificationTarget(NotificationTarget),
+}
+
+impl Record {
+    pub(crate) fn from_value(section: Section, v: Value, index: u64) -> Result<Self> {
+        Ok(match section {
+            Section::Trackers => Record::Tracker(Tracker::from_value(v, index)?),
+            Section::TrackerSnapshots => Record::TrackerSnapshot(TrackerSnapshot::from_value(v, index)?),
+            Section::TrackerRoles => Record::TrackerRole(TrackerRole::from_value(v, index)?),
+            Section::DownloadClients => Record::DownloadClient(DownloadClient::from_value(v, index)?),
+            Section::TagGroups => Record::TagGroup(TagGroup::from_value(v, index)?),
+            Section::TagGroupMembers => Record::TagGroupMember(TagGroupMember::from_value(v, index)?),
+            Section::ClientSnapshots => Record::ClientSnapshot(ClientSnapshot::from_value(v, index)?),
+            Section::ClientUptimeBuckets => Record::ClientUptimeBucket(ClientUptimeBucket::from_value(v, index)?),
+            Section::DismissedAlerts => Record::DismissedAlert(DismissedAlert::from_value(v, index)?),
+            Section::NotificationTargets => Record::NotificationTarget(NotificationTarget::from_value(v, index)?),
+        })
+    }
+
+    pub fn section(&self) -> Section {
+        match self {
+            Record::Tracker(_) => Section::Trackers,
+            Record::TrackerSnapshot(_) => Section::TrackerSnapshots,
+            Record::TrackerRole(_) => Section::TrackerRoles,
+            Record::DownloadClient(_) => Section::DownloadClients,
+            Record::TagGroup(_) => Section::TagGroups,
+            Record::TagGroupMember(_) => Section::TagGroupMembers,
+            Record::ClientSnapshot(_) => Section::ClientSnapshots,
+            Record::ClientUptimeBucket(_) => Section::ClientUptimeBuckets,
+            Record::DismissedAlert(_) => Section::DismissedAlerts,
+            Record::NotificationTarget(_) => Section::NotificationTargets,
+        }
+    }
+
+    /// The sealed secret fields of this record that are set (not `""`), by JSON name, to open
+    /// with [`crate::secrets::InstanceKey`].
+    pub fn secrets(&self) -> Vec<(&'static str, &str)> {
+        let all: Vec<(&'static str, &str)> = match self {
+            Record::Tracker(t) => vec![("encryptedApiToken", &t.encrypted_api_token)],
+            Record::DownloadClient(c) => {
+                vec![("encryptedUsername", &c.encrypted_username), ("encryptedPassword", &c.encrypted_password)]
+            }
+            Record::NotificationTarget(n) => vec![("encryptedConfig", &n.encrypted_config)],
+            _ => vec![],
+        };
+        all.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+    }
+
+    /// The names of the fields the reader did not recognise, nested ones as `thresholds.x`.
+    pub fn unknown_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.unknown().keys().cloned().collect();
+        if let Record::NotificationTarget(NotificationTarget { thresholds: Some(t), .. }) = self {
+            names.extend(t.unknown.keys().map(|k| format!("thresholds.{k}")));
+        }
+        names
+    }
+
+    /// The keys of this record that the reader did not recognise.
+    pub fn unknown(&self) -> &Unknown {
+        match self {
+            Record::Tracker(r) => &r.unknown,
+            Record::TrackerSnapshot(r) => &r.unknown,
+            Record::TrackerRole(r) => &r.unknown,
+            Record::DownloadClient(r) => &r.unknown,
+            Record::TagGroup(r) => &r.unknown,
+            Record::TagGroupMember(r) => &r.unknown,
+            Record::ClientSnapshot(r) => &r.unknown,
+            Record::ClientUptimeBucket(r) => &r.unknown,
+            Record::DismissedAlert(r) => &r.unknown,
+            Record::NotificationTarget(r) => &r.unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn bigints_exact_and_bounded() {
+        assert_eq!(parse_bigint("0"), Ok(0));
+        assert_eq!(parse_bigint("5368709120"), Ok(5_368_709_120));
+        assert_eq!(parse_bigint("9223372036854775807"), Ok(i64::MAX as u64));
+        assert_eq!(parse_bigint("0009223372036854775807"), Ok(i64::MAX as u64));
+        assert_eq!(parse_bigint("9223372036854775808"), Err(true));
+        assert_eq!(parse_bigint("18446744073709551616"), Err(true));
+        assert_eq!(parse_bigint("99999999999999999999999"), Err(true));
+        for bad in ["", "-1", "+1", " 1", "1.0", "0x10", "1e3"] {
+            assert_eq!(parse_bigint(bad), Err(false), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn bigint_error_names_the_field() {
+        let v = json!({"id":1,"trackerId":1,"polledAt":"2026-01-01T00:00:00.000Z","uploadedBytes":"9223372036854775808","downloadedBytes":"0"});
+        match TrackerSnapshot::from_value(v, 7) {
+            Err(Error::BigintOutOfRange { at, value }) => {
+                assert_eq!(at.to_string(), "trackerSnapshots[7].uploadedBytes");
+                assert_eq!(value, "9223372036854775808");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn iso_times() {
+        let t = parse_iso("2026-04-10T03:00:00.123Z").unwrap();
+        assert_eq!(format_iso(&t), "2026-04-10T03:00:00.123Z");
+        assert!(parse_iso("2026-04-10T03:00:00Z").is_some());
+        assert_eq!(parse_iso("2026-04-10T03:00:00.123456789Z").unwrap().timestamp_subsec_nanos(), 123_456_789);
+        for bad in
+            ["2026-04-10T03:00:00.123", "2026-04-10 03:00:00Z", "2026-04-10T03:00:00+00:00", "2026-13-10T03:00:00Z", "2026-04-10T03:00:00.Z", "x"]
+        {
+            assert!(parse_iso(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base_url_rule_mirrors_the_original() {
+        for ok in ["https://tracker.example", "http://1.2.3.4/", "https://[2001:db8::1]/"] {
+            assert!(check_base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ftp://x.example",
+            "not a url",
+            "http://localhost",
+            "http://a.localhost",
+            "http://box.local",
+            "http://127.1",
+            "http://10.0.0.1",
+            "http://172.16.0.1",
+            "http://192.168.1.1",
+            "http://169.254.1.1",
+            "http://100.64.0.1",
+            "http://0.0.0.0",
+            "http://[::1]",
+            "http://[fd00::1]",
+            "http://[fe80::1]",
+            "http://[::ffff:127.0.0.1]",
+            "http://2130706433",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cross_seed_tags_in_both_forms() {
+        let base = json!({"id":1,"host":"h","port":8080,"encryptedUsername":"","encryptedPassword":""});
+        let mut a = base.clone();
+        a["crossSeedTags"] = json!(["x", "y"]);
+        let mut b = base.clone();
+        b["crossSeedTags"] = json!("[\"x\",\"y\"]");
+        assert_eq!(DownloadClient::from_value(a, 0).unwrap().cross_seed_tags, vec!["x", "y"]);
+        assert_eq!(DownloadClient::from_value(b, 0).unwrap().cross_seed_tags, vec!["x", "y"]);
+        let mut c = base;
+        c["port"] = json!(0);
+        assert!(matches!(DownloadClient::from_value(c, 0), Err(Error::InvalidField { .. })));
+    }
+
+    #[test]
+    fn unknown_fields_are_kept_by_name() {
+        let v = json!({"id":1,"trackerId":2,"roleName":"Power User","achievedAt":"2026-01-01T00:00:00.000Z","notes":null,"futureField":42});
+        let r = TrackerRole::from_value(v, 0).unwrap();
+        assert_eq!(r.unknown.get("futureField"), Some(&json!(42)));
+    }
+
+    #[test]
+    fn tracker_rules() {
+        let ok = json!({"id":1,"name":"T","baseUrl":"https://t.example","encryptedApiToken":"","color":"#0af"});
+        let t = Tracker::from_value(ok.clone(), 0).unwrap();
+        assert!(t.is_active && t.api_path == "/api/user" && t.platform_type == "unit3d");
+        for (k, v) in [("name", json!("")), ("name", json!("x".repeat(101))), ("color", json!("blue")), ("baseUrl", json!("http://localhost:3000"))] {
+            let mut bad = ok.clone();
+            bad[k] = v;
+            assert!(matches!(Tracker::from_value(bad, 3), Err(Error::InvalidField { .. })), "{k}");
+        }
+        let mut no_token = ok;
+        no_token.as_object_mut().unwrap().remove("encryptedApiToken");
+        assert!(Tracker::from_value(no_token, 0).is_err());
+    }
+}
