@@ -35,10 +35,11 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
     tokio::spawn(async move {
         let mut out = tx.clone();
         if let Err(e) = domain::export::export(&state, password, now, &mut out).await {
-            tracing::warn!("export failed: {e}");
             // Ends the body with an error, so the browser reports a failed download rather than
-            // keeping a truncated file.
-            let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+            // keeping a truncated file. The cause (SQL, paths) goes to the log under a reference;
+            // the stream carries only the sentence with it.
+            let shown = internal("the export failed", &e);
+            let _ = tx.send(Err(std::io::Error::other(shown.message))).await;
         }
     });
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {
@@ -55,7 +56,7 @@ pub async fn export_backup(password: Option<String>) -> Result<ByteStream<AppErr
     // Fused: the response body may be polled again after it ended.
     let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) })
         .fuse()
-        .map(|item| item.map_err(|e| AppError::internal(format!("the export failed: {e}"))));
+        .map(|item| item.map_err(|e| AppError::internal(e.to_string())));
     Ok(ByteStream::new(stream))
 }
 
@@ -213,6 +214,24 @@ pub async fn download_stored_backup(id: i64) -> Result<ByteStream<AppError>, App
 }
 
 #[cfg(feature = "ssr")]
+impl From<domain::upload::UploadError> for AppError {
+    fn from(e: domain::upload::UploadError) -> Self {
+        use domain::upload::UploadError as U;
+        match e {
+            // The server's own folder or file: mapped like every other file failure (500 with
+            // the log reference, the sentence chosen by the io kind).
+            U::Fs { path, kind } => BackupError::Fs { role: domain::FsRole::UploadDir, path: Some(path), kind }.into(),
+            U::TooLarge(t) => BackupError::TooLarge(t).into(),
+            U::Internal(m) => internal("receiving the upload failed", m),
+            // The client's: a sentence without the raw cause.
+            U::CutOff(_) | U::Malformed(_) | U::MoreThanOneFile | U::FieldTooLong(_) | U::FieldNotText(_) | U::NoFile => {
+                AppError::invalid("file", e.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<BackupError> for AppError {
     fn from(e: BackupError) -> Self {
         use crate::error::ErrorKind;
@@ -234,12 +253,41 @@ impl From<BackupError> for AppError {
             BackupError::Format(f) => AppError::invalid("file", f.to_string()),
             BackupError::NoStoragePath => AppError::invalid("storage_path", e.to_string()),
             BackupError::Storage(m) => server_problem(m),
-            BackupError::Io(m) => AppError::invalid("file", m),
             // A kind the sentence cannot explain is a server fault: logged with a reference.
             BackupError::Fs { kind, .. } if !crate::domain::backup::io_kind_is_explained(kind) => internal("a file operation failed", e),
             BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
         }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod error_tests {
+    use super::*;
+    use crate::domain::backup::upload::UploadError;
+    use crate::error::ErrorKind;
+    use std::io::ErrorKind as K;
+
+    /// The server's own upload file failing is a server fault (500 with a log reference), never
+    /// 400 "file"; the io kind chooses the sentence.
+    #[test]
+    fn a_failed_write_of_the_upload_is_a_500_with_a_reference() {
+        let fs = |kind| UploadError::Fs { path: "/data/uploads".into(), kind };
+        let e = AppError::from(fs(K::StorageFull));
+        assert_eq!((e.kind, e.kind.http_status(), e.field.as_deref()), (ErrorKind::Internal, 500, None));
+        assert!(e.message.starts_with("The disk holding the upload folder /data/uploads is full"), "{}", e.message);
+        assert!(e.message.contains("(Server log reference "), "{}", e.message);
+        // A kind no sentence explains: the context only, the rest in the log.
+        let e = AppError::from(fs(K::Other));
+        assert_eq!((e.kind, e.kind.http_status()), (ErrorKind::Internal, 500));
+        assert!(e.message.starts_with("A file operation failed on the server. The details are in the server log (reference "), "{}", e.message);
+    }
+
+    #[test]
+    fn a_bad_upload_is_the_clients_400_on_file() {
+        let e = AppError::from(UploadError::MoreThanOneFile);
+        assert_eq!((e.kind.http_status(), e.field.as_deref()), (400, Some("file")));
+        assert_eq!(e.message, "The upload holds more than one file: send one backup file.");
     }
 }

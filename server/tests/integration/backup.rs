@@ -381,3 +381,38 @@ async fn a_backup_copied_into_the_storage_directory_is_found_checked_added_and_r
     assert!(store.join("notes.json").exists());
     assert!(std::fs::symlink_metadata(store.join("tracker-tracker-backup-20250102T000000Z.json")).is_ok());
 }
+
+/// A multipart body that ends before its form does (the request itself is complete, its closing
+/// boundary and the rest of the file are not) is the client's: 400 on "file" with a sentence,
+/// never multer's own text; nothing is restored and no upload is left behind.
+#[tokio::test]
+async fn a_truncated_multipart_upload_is_a_400_without_the_raw_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let (_, _, backup) = export(&srv, None).await;
+    let before = digest(&srv.data_dir, &[]).await;
+    let boundary = "tt-cut-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"current_password\"\r\n\r\n{PASSWORD}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.json\"\r\nContent-Type: application/json\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&backup[..backup.len() / 2]);
+    let res = srv
+        .client
+        .post(format!("{}/api/backup/restore", srv.url))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let e = TestServer::decode::<Value>(res).await.unwrap_err();
+    assert_eq!((e.status, e.kind.as_str(), e.field.as_deref()), (400, "invalid", Some("file")), "{e:?}");
+    assert!(e.message.starts_with("The upload was cut off before it was complete"), "{}", e.message);
+    // multer's own words ("field \"file\" received with incomplete data", "incomplete stream").
+    assert!(!e.message.contains("incomplete") && !e.message.contains("received"), "{}", e.message);
+    assert_eq!(digest(&srv.data_dir, &[]).await, before, "nothing changed");
+    let left: Vec<_> = std::fs::read_dir(srv.data_dir.join("uploads")).map(|d| d.flatten().collect()).unwrap_or_default();
+    assert!(left.is_empty(), "upload left behind: {left:?}");
+}

@@ -1,9 +1,9 @@
 //! Configuration: scheduled backups, storage path, encryption and the backup password.
 
 use crate::api::backup::SaveBackupSettings;
-use crate::components::{error_at, error_elsewhere, ErrorNotice, FormError, SecretField, SelectField, SuccessNotice, TextField};
+use crate::components::{error_at, error_elsewhere, ErrorNotice, FormError, SecretField, SuccessNotice, TextField};
 use crate::model::backup::{BackupOverview, BackupSettingsInput, BACKUP_PASSWORD_MIN_LEN};
-use crate::model::settings::BackupSettings;
+use crate::model::settings::{BackupSettings, Frequency};
 use crate::model::SecretUpdate;
 use leptos::prelude::*;
 
@@ -17,7 +17,7 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
     let saved = RwSignal::new(overview.settings.clone());
     let has_pw = RwSignal::new(overview.has_backup_password);
     let enabled = RwSignal::new(overview.settings.schedule_enabled);
-    let frequency = RwSignal::new(overview.settings.frequency.clone());
+    let frequency = RwSignal::new(overview.settings.frequency);
     let retention = RwSignal::new(overview.settings.retention_count.to_string());
     let encrypt = RwSignal::new(overview.settings.encrypt);
     let path = RwSignal::new(overview.settings.storage_path.clone().unwrap_or_default());
@@ -41,7 +41,7 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
     // a restore, an undo).
     let reset_to = move |s: BackupSettings| {
         enabled.set(s.schedule_enabled);
-        frequency.set(s.frequency.clone());
+        frequency.set(s.frequency);
         retention.set(s.retention_count.to_string());
         encrypt.set(s.encrypt);
         path.set(s.storage_path.clone().unwrap_or_default());
@@ -154,8 +154,7 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
                     <label for="schedule_enabled">"Scheduled backups"</label>
                 </div>
                 <div class="form-grid">
-                    <SelectField id="frequency" label="Frequency" value=frequency
-                        options=vec![("daily", "Daily"), ("weekly", "Weekly (Mondays)"), ("monthly", "Monthly (the 1st)")]/>
+                    <FrequencyField value=frequency/>
                     <TextField id="retention_count" label="Backups to keep (1–365)" kind="number" value=retention
                         error=error_at(error, "retention_count")/>
                 </div>
@@ -177,5 +176,27 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
             </form>
             {move || kit.get().map(|k| view! { <super::kit::KitOffer kit=k on_close=Callback::new(move |()| kit.set(None))/> })}
         </section>
+    }
+}
+
+/// The frequency select, typed: its options are `Frequency::ALL` (the DOM's value is one of their
+/// `as_str`, so it always parses; anything else would leave the choice as it was).
+#[component]
+fn FrequencyField(value: RwSignal<Frequency>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="frequency">"Frequency"</label>
+            <select id="frequency" name="frequency" prop:value=move || value.get().as_str()
+                on:change=move |ev| {
+                    if let Ok(f) = event_target_value(&ev).parse::<Frequency>() {
+                        value.set(f)
+                    }
+                }>
+                {Frequency::ALL
+                    .iter()
+                    .map(|&f| view! { <option value=f.as_str() selected=move || value.get() == f>{f.label()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
     }
 }

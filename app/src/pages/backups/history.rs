@@ -4,18 +4,17 @@ use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry};
+use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, RunStatus, Trigger, VerifyStatus};
 use leptos::prelude::*;
 
-/// The trigger of a stored backup, for people. Every known value has its own label; an unknown
-/// one (a newer server) is shown as it is, never taken for another.
-fn trigger_label(trigger: &str) -> String {
+/// The trigger of a stored backup, for people. Exhaustive: a new trigger does not compile until
+/// it has its label (an unknown value from the server does not decode at all).
+fn trigger_label(trigger: Trigger) -> &'static str {
     match trigger {
-        "scheduled" => "Scheduled".into(),
-        "manual" => "Run by hand".into(),
-        "pre_restore" => "Before a restore".into(),
-        "imported" => "Added by hand".into(),
-        other => format!("Other ({other})"),
+        Trigger::Scheduled => "Scheduled",
+        Trigger::Manual => "Run by hand",
+        Trigger::PreRestore => "Before a restore",
+        Trigger::Imported => "Added by hand",
     }
 }
 
@@ -78,21 +77,22 @@ pub(super) fn HistorySection(
                                     let name = e.file_name.clone().unwrap_or_default();
                                     let encrypted = e.encrypted;
                                     let present = e.file_present;
-                                    let status = match (e.status.as_str(), e.error.clone()) {
-                                        ("failed", Some(why)) => view! { <span class="badge bad">"Failed"</span> " " <span>{why}</span> }.into_any(),
-                                        ("completed", _) => view! { <span class="badge ok">"Completed"</span> }.into_any(),
-                                        (other, _) => view! { <span class="badge">{other.to_string()}</span> }.into_any(),
+                                    let status = match (e.status, e.error.clone()) {
+                                        (RunStatus::Failed, Some(why)) => view! { <span class="badge bad">"Failed"</span> " " <span>{why}</span> }.into_any(),
+                                        (RunStatus::Failed, None) => view! { <span class="badge bad">"Failed"</span> }.into_any(),
+                                        (RunStatus::Completed, _) => view! { <span class="badge ok">"Completed"</span> }.into_any(),
+                                        (RunStatus::Running, _) => view! { <span class="badge">"Running"</span> }.into_any(),
                                     };
-                                    let verified = match e.verify_status.as_deref() {
-                                        Some("ok") => view! { <span class="badge ok" title=e.verify_message.clone()>"OK"</span> " " <small class="hint">{e.verify_message.clone()}</small> }.into_any(),
-                                        Some(_) => view! { <span class="badge bad">"Failed"</span> " " <small>{e.verify_message.clone()}</small> }.into_any(),
+                                    let verified = match e.verify_status {
+                                        Some(VerifyStatus::Ok) => view! { <span class="badge ok" title=e.verify_message.clone()>"OK"</span> " " <small class="hint">{e.verify_message.clone()}</small> }.into_any(),
+                                        Some(VerifyStatus::Failed) => view! { <span class="badge bad">"Failed"</span> " " <small>{e.verify_message.clone()}</small> }.into_any(),
                                         None => view! { <span class="hint">"—"</span> }.into_any(),
                                     };
                                     let name_for_restore = name.clone();
                                     view! {
                                         <tr data-testid="history-row">
                                             <td data-label="Date (UTC)">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-                                            <td data-label="Trigger">{trigger_label(&e.trigger)}</td>
+                                            <td data-label="Trigger">{trigger_label(e.trigger)}</td>
                                             <td data-label="File" class="history-file">
                                                 <code>{e.file_name.clone().unwrap_or_else(|| "—".into())}</code>
                                                 {e.directory.clone().map(|d| view! { <small class="hint">"in " <code class="dir">{d}</code></small> })}

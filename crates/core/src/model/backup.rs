@@ -1,5 +1,6 @@
 //! What the Backups page and the backup server functions exchange.
 
+pub use super::backup_kinds::{RunStatus, Trigger, VerifyStatus};
 use crate::backup_format::Header;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -163,7 +164,7 @@ pub struct HistoryEntry {
     pub created_at: DateTime<Utc>,
     /// "scheduled" | "manual" ("Run a scheduled backup now") | "pre_restore" | "imported" (a file
     /// copied into the storage directory by hand)
-    pub trigger: String,
+    pub trigger: Trigger,
     pub file_name: Option<String>,
     /// The directory on the server that holds the file (as recorded when it was written or added).
     #[serde(default)]
@@ -172,12 +173,12 @@ pub struct HistoryEntry {
     pub encrypted: bool,
     pub sha256: Option<String>,
     /// "running" | "completed" | "failed"
-    pub status: String,
+    pub status: RunStatus,
     /// Why it failed.
     pub error: Option<String>,
     pub verified_at: Option<DateTime<Utc>>,
     /// "ok" | "failed"
-    pub verify_status: Option<String>,
+    pub verify_status: Option<VerifyStatus>,
     pub verify_message: Option<String>,
     /// The file is still there to download, verify or restore.
     pub file_present: bool,

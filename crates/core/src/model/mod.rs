@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod backup;
+pub mod backup_kinds;
 pub mod clients;
 pub mod notifications;
 pub mod settings;

@@ -1,11 +1,11 @@
 //! Settings → General and Settings → Backups.
 
+pub use super::backup_kinds::Frequency;
 use super::SecretUpdate;
 use crate::validate::{self, Checked};
 use serde::{Deserialize, Serialize};
 
 pub const PROXY_TYPES: [&str; 2] = ["socks5", "http"];
-pub const BACKUP_FREQUENCIES: [&str; 3] = ["daily", "weekly", "monthly"];
 
 /// Poll interval, snapshot retention, proxy, notification defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,8 +78,8 @@ pub struct GeneralSettingsInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupSettings {
     pub schedule_enabled: bool,
-    /// "daily" | "weekly" | "monthly"
-    pub frequency: String,
+    /// "daily" | "weekly" | "monthly" (an unknown value does not decode)
+    pub frequency: Frequency,
     pub retention_count: i64,
     pub encrypt: bool,
     /// Absolute directory on the server.
@@ -88,7 +88,7 @@ pub struct BackupSettings {
 
 impl Default for BackupSettings {
     fn default() -> Self {
-        BackupSettings { schedule_enabled: false, frequency: "daily".into(), retention_count: 14, encrypt: false, storage_path: None }
+        BackupSettings { schedule_enabled: false, frequency: Frequency::Daily, retention_count: 14, encrypt: false, storage_path: None }
     }
 }
 
@@ -115,7 +115,7 @@ impl BackupSettings {
         }
         Ok(BackupSettings {
             schedule_enabled: self.schedule_enabled,
-            frequency: validate::one_of("frequency", "Frequency", &self.frequency, &BACKUP_FREQUENCIES)?,
+            frequency: self.frequency,
             retention_count: validate::int_range("retention_count", "Retention count", self.retention_count, 1, 365)?,
             encrypt: self.encrypt,
             storage_path,

@@ -27,7 +27,9 @@ fn totp_for(secret_base32: &str) -> Result<TOTP, AuthError> {
     let bytes =
         Secret::Encoded(secret_base32.to_string()).to_bytes().map_err(|_| AuthError::Totp("The stored two-factor secret is unreadable.".into()))?;
     TOTP::new(Algorithm::SHA1, 6, 1, STEP_SECS, bytes, Some(ISSUER.to_string()), ACCOUNT.to_string())
-        .map_err(|e| AuthError::Totp(format!("Two-factor secret rejected: {e}")))
+        // The secret is the server's (generated or stored), not the person's input: a rejection
+        // is a server fault, logged with its cause under a reference.
+        .map_err(|e| AuthError::Internal(format!("two-factor secret rejected: {e}")))
 }
 
 fn normalize(code: &str) -> String {
@@ -69,7 +71,7 @@ pub async fn begin(state: &AppState) -> Result<Enrolment, AuthError> {
     let secret = Secret::generate_secret().to_encoded().to_string();
     let totp = totp_for(&secret)?;
     let uri = totp.get_url();
-    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| AuthError::Totp(e.to_string()))?;
+    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| AuthError::Internal(format!("QR code of the enrolment: {e}")))?;
     let svg = qr
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(200, 200)

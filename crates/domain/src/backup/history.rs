@@ -9,48 +9,29 @@ use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use tt_core::model::backup::HistoryEntry;
 
-/// Why a backup was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Trigger {
-    /// The 03:00 run.
-    Scheduled,
-    /// "Run a scheduled backup now": written, verified and pruned like a scheduled one.
-    Manual,
-    PreRestore,
-    /// A file found in the storage directory and added by hand (see `stored::import`).
-    /// Retention never deletes these: it only counts scheduled (and manual) runs.
-    Imported,
-}
+// One definition, shared with the wire (tt-core); here decoded from and bound to the TEXT columns.
+pub use tt_core::model::backup::{RunStatus, Trigger, VerifyStatus};
 
-impl Trigger {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Scheduled => "scheduled",
-            Trigger::Manual => "manual",
-            Trigger::PreRestore => "pre_restore",
-            Trigger::Imported => "imported",
-        }
-    }
-}
+/// The history triggers of the runs written to the storage path by the schedule's rules
+/// (retention counts them together), bound as `$1, $2` of `IN ($1, $2)`.
+pub const SCHEDULE_TRIGGERS: [Trigger; 2] = [Trigger::Scheduled, Trigger::Manual];
 
-/// History triggers of the runs written to the storage path by the schedule's rules (retention
-/// counts them together).
-pub const SCHEDULE_TRIGGERS: &str = "('scheduled', 'manual')";
-
+/// Rows decode straight into the enums: a value this build does not know fails the query (a
+/// database error), it is never shown as another.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
     pub id: i64,
     pub created_at: DateTime<Utc>,
-    pub trigger_kind: String,
+    pub trigger_kind: Trigger,
     pub file_name: Option<String>,
     pub directory: Option<String>,
     pub size_bytes: Option<i64>,
     pub encrypted: bool,
     pub sha256: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     pub error: Option<String>,
     pub verified_at: Option<DateTime<Utc>>,
-    pub verify_status: Option<String>,
+    pub verify_status: Option<VerifyStatus>,
     pub verify_message: Option<String>,
 }
 
@@ -63,7 +44,7 @@ impl Row {
     }
 
     pub fn entry(self) -> HistoryEntry {
-        let file_present = self.status == "completed" && self.path().is_some_and(|p| p.is_file());
+        let file_present = self.status == RunStatus::Completed && self.path().is_some_and(|p| p.is_file());
         HistoryEntry {
             id: self.id,
             created_at: self.created_at,
@@ -85,10 +66,11 @@ impl Row {
 
 pub async fn start(state: &AppState, now: DateTime<Utc>, trigger: Trigger, encrypted: bool) -> Result<i64, BackupError> {
     let (id,): (i64,) =
-        sqlx::query_as("INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ($1, $2, $3, 'running') RETURNING id")
+        sqlx::query_as("INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(to_db(now))
-            .bind(trigger.as_str())
+            .bind(trigger)
             .bind(encrypted)
+            .bind(RunStatus::Running)
             .fetch_one(&state.db)
             .await?;
     Ok(id)
@@ -106,15 +88,17 @@ pub struct Completed<'a> {
 pub async fn complete(state: &AppState, id: i64, w: &Completed<'_>) -> Result<(), BackupError> {
     let dir = w.path.parent().map(|d| d.display().to_string());
     sqlx::query(
-        "UPDATE backup_history SET status = 'completed', file_name = $1, directory = $2, size_bytes = $3, sha256 = $4,
-         encrypted = $5, verified_at = $6, verify_status = 'ok', verify_message = 'Verified right after writing.' WHERE id = $7",
+        "UPDATE backup_history SET status = $1, file_name = $2, directory = $3, size_bytes = $4, sha256 = $5,
+         encrypted = $6, verified_at = $7, verify_status = $8, verify_message = 'Verified right after writing.' WHERE id = $9",
     )
+    .bind(RunStatus::Completed)
     .bind(w.file_name)
     .bind(dir)
     .bind(w.size as i64)
     .bind(w.sha256)
     .bind(w.encrypted)
     .bind(to_db(state.now()))
+    .bind(VerifyStatus::Ok)
     .bind(id)
     .execute(&state.db)
     .await?;
@@ -122,23 +106,30 @@ pub async fn complete(state: &AppState, id: i64, w: &Completed<'_>) -> Result<()
 }
 
 pub async fn fail(state: &AppState, id: i64, reason: &str) -> Result<(), BackupError> {
-    sqlx::query("UPDATE backup_history SET status = 'failed', error = $1 WHERE id = $2").bind(reason).bind(id).execute(&state.db).await?;
+    sqlx::query("UPDATE backup_history SET status = $1, error = $2 WHERE id = $3")
+        .bind(RunStatus::Failed)
+        .bind(reason)
+        .bind(id)
+        .execute(&state.db)
+        .await?;
     Ok(())
 }
 
 /// Marks every run still 'running' as failed with `reason`; returns when they started.
 pub async fn fail_running(state: &AppState, reason: &str) -> Result<Vec<DateTime<Utc>>, BackupError> {
-    let started: Vec<(String,)> =
-        sqlx::query_as("UPDATE backup_history SET status = 'failed', error = $1 WHERE status = 'running' RETURNING created_at")
-            .bind(reason)
-            .fetch_all(&state.db)
-            .await?;
+    let started: Vec<(String,)> = sqlx::query_as("UPDATE backup_history SET status = $1, error = $2 WHERE status = $3 RETURNING created_at")
+        .bind(RunStatus::Failed)
+        .bind(reason)
+        .bind(RunStatus::Running)
+        .fetch_all(&state.db)
+        .await?;
     Ok(started.iter().filter_map(|(t,)| crate::time::from_db(t)).collect())
 }
 
 pub async fn last_completed_size(state: &AppState) -> Result<Option<u64>, BackupError> {
     let row: Option<(i64,)> =
-        sqlx::query_as("SELECT size_bytes FROM backup_history WHERE status = 'completed' AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1")
+        sqlx::query_as("SELECT size_bytes FROM backup_history WHERE status = $1 AND size_bytes IS NOT NULL ORDER BY id DESC LIMIT 1")
+            .bind(RunStatus::Completed)
             .fetch_optional(&state.db)
             .await?;
     Ok(row.map(|(n,)| n.max(0) as u64))
@@ -156,14 +147,20 @@ pub async fn row(state: &AppState, id: i64) -> Result<Row, BackupError> {
 
 /// Completed runs of the schedule (scheduled and manual), newest written first.
 pub async fn completed_scheduled(state: &AppState) -> Result<Vec<Row>, BackupError> {
-    let sql = format!("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind IN {SCHEDULE_TRIGGERS} ORDER BY id DESC");
-    Ok(sqlx::query_as(&sql).fetch_all(&state.db).await?)
+    let [a, b] = SCHEDULE_TRIGGERS;
+    Ok(sqlx::query_as("SELECT * FROM backup_history WHERE status = $1 AND trigger_kind IN ($2, $3) ORDER BY id DESC")
+        .bind(RunStatus::Completed)
+        .bind(a)
+        .bind(b)
+        .fetch_all(&state.db)
+        .await?)
 }
 
 /// Completed rows with this trigger, newest written first.
 pub async fn completed_with(state: &AppState, trigger: Trigger) -> Result<Vec<Row>, BackupError> {
-    Ok(sqlx::query_as("SELECT * FROM backup_history WHERE status = 'completed' AND trigger_kind = $1 ORDER BY id DESC")
-        .bind(trigger.as_str())
+    Ok(sqlx::query_as("SELECT * FROM backup_history WHERE status = $1 AND trigger_kind = $2 ORDER BY id DESC")
+        .bind(RunStatus::Completed)
+        .bind(trigger)
         .fetch_all(&state.db)
         .await?)
 }
@@ -174,8 +171,11 @@ pub async fn with_files(state: &AppState) -> Result<Vec<Row>, BackupError> {
 }
 
 /// The status and error of the schedule's latest run (scheduled or manual), if any.
-pub async fn last_scheduled_outcome(state: &AppState) -> Result<Option<(String, Option<String>)>, BackupError> {
-    Ok(sqlx::query_as(&format!("SELECT status, error FROM backup_history WHERE trigger_kind IN {SCHEDULE_TRIGGERS} ORDER BY id DESC LIMIT 1"))
+pub async fn last_scheduled_outcome(state: &AppState) -> Result<Option<(RunStatus, Option<String>)>, BackupError> {
+    let [a, b] = SCHEDULE_TRIGGERS;
+    Ok(sqlx::query_as("SELECT status, error FROM backup_history WHERE trigger_kind IN ($1, $2) ORDER BY id DESC LIMIT 1")
+        .bind(a)
+        .bind(b)
         .fetch_optional(&state.db)
         .await?)
 }
@@ -189,7 +189,7 @@ pub async fn remove(state: &AppState, id: i64) -> Result<(), BackupError> {
 pub async fn set_verified(state: &AppState, id: i64, at: DateTime<Utc>, ok: bool, message: &str) -> Result<(), BackupError> {
     sqlx::query("UPDATE backup_history SET verified_at = $1, verify_status = $2, verify_message = $3 WHERE id = $4")
         .bind(to_db(at))
-        .bind(if ok { "ok" } else { "failed" })
+        .bind(VerifyStatus::from_ok(ok))
         .bind(message)
         .bind(id)
         .execute(&state.db)
@@ -213,18 +213,58 @@ pub async fn insert_imported(state: &AppState, f: &Imported<'_>) -> Result<i64, 
     let now = to_db(state.now());
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status,
-         verified_at, verify_status, verify_message) VALUES ($1, $2, $3, $4, $5, $6, $7, 'completed', $8, 'ok', $9) RETURNING id",
+         verified_at, verify_status, verify_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
     .bind(to_db(f.created_at))
-    .bind(Trigger::Imported.as_str())
+    .bind(Trigger::Imported)
     .bind(f.file_name)
     .bind(f.dir.display().to_string())
     .bind(f.size as i64)
     .bind(f.encrypted)
     .bind(f.sha256)
+    .bind(RunStatus::Completed)
     .bind(&now)
+    .bind(VerifyStatus::Ok)
     .bind(format!("Checked when added: {}", f.checked_message))
     .fetch_one(&state.db)
     .await?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The enums read and write the TEXT values the rows have always held, and a value this
+    /// build does not know is an error, never taken for a known one.
+    #[tokio::test]
+    async fn rows_decode_into_the_enums_and_unknown_values_are_errors() {
+        let (state, _dir) = crate::testing::state().await;
+        let id = start(&state, state.now(), Trigger::PreRestore, false).await.unwrap();
+        let raw: (String, String) =
+            sqlx::query_as("SELECT trigger_kind, status FROM backup_history WHERE id = $1").bind(id).fetch_one(&state.db).await.unwrap();
+        assert_eq!(raw, ("pre_restore".to_string(), "running".to_string()));
+        set_verified(&state, id, state.now(), false, "damaged").await.unwrap();
+        let r = row(&state, id).await.unwrap();
+        assert_eq!((r.trigger_kind, r.status, r.verify_status), (Trigger::PreRestore, RunStatus::Running, Some(VerifyStatus::Failed)));
+
+        for (column, value) in [("trigger_kind", "hourly"), ("status", "Completed"), ("verify_status", "maybe")] {
+            sqlx::query(&format!("UPDATE backup_history SET {column} = $1 WHERE id = $2")).bind(value).bind(id).execute(&state.db).await.unwrap();
+            assert!(matches!(row(&state, id).await, Err(BackupError::Db(_))), "{column} = {value:?} must not decode");
+            assert!(matches!(list(&state).await, Err(BackupError::Db(_))));
+            sqlx::query("UPDATE backup_history SET trigger_kind = 'pre_restore', status = 'running', verify_status = 'failed' WHERE id = $1")
+                .bind(id)
+                .execute(&state.db)
+                .await
+                .unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_frequency_in_the_settings_row_is_an_error() {
+        let (state, _dir) = crate::testing::state().await;
+        assert_eq!(crate::settings::load(&state.db).await.unwrap().backup_frequency, tt_core::model::settings::Frequency::Daily);
+        sqlx::query("UPDATE app_settings SET backup_frequency = 'hourly' WHERE id = 1").execute(&state.db).await.unwrap();
+        assert!(crate::settings::load(&state.db).await.is_err());
+    }
 }

@@ -40,8 +40,6 @@ pub enum BackupError {
     Secret(#[from] crate::secrets::SecretError),
     #[error(transparent)]
     Auth(#[from] crate::auth::AuthError),
-    #[error("{0}")]
-    Io(String),
     /// A file or directory the server works with failed: the kind stays typed, and the message
     /// names the path and what to do (never the OS's own text, "… (os error 2)").
     #[error("{}", io_problem(*kind, *role, path.as_deref()))]
@@ -70,6 +68,20 @@ pub enum BackupError {
 impl BackupError {
     pub fn fs(role: FsRole, path: &Path, e: &std::io::Error) -> BackupError {
         BackupError::Fs { role, path: Some(path.to_path_buf()), kind: e.kind() }
+    }
+
+    /// The failure as recorded for people (the history's `error`, the notification, run-now's
+    /// answer): its sentence when it is one; for a fault whose text is a raw cause (SQL, an
+    /// internal error) a reference to the log line that holds it, as `api::internal` does.
+    pub fn reason(&self) -> String {
+        match self {
+            BackupError::Db(_) | BackupError::Table(_) | BackupError::Internal(_) | BackupError::Secret(_) | BackupError::Auth(_) => {
+                let reference = format!("{:08x}", rand::random::<u32>());
+                tracing::error!(reference, "backup failed: {self}");
+                format!("an internal error on the server (server log reference {reference})")
+            }
+            other => other.to_string(),
+        }
     }
 
     /// The same failure, now that the caller knows the path (an error from a writer that did not).
@@ -130,6 +142,20 @@ mod io_problem_tests {
         let e = BackupError::from(std::io::Error::new(K::StorageFull, "No space left on device (os error 28)")).at(FsRole::StoragePath, p);
         assert_eq!(e.to_string(), "the disk holding the storage path /srv/backups is full: free some space, or choose a place on another disk");
         assert!(!io_kind_is_explained(K::Other));
+    }
+
+    #[test]
+    fn a_recorded_reason_never_holds_a_raw_cause() {
+        let e = BackupError::Db(sqlx::Error::Protocol("no such table: /srv/tt/secret.db".into()));
+        let r = e.reason();
+        assert!(r.starts_with("an internal error on the server (server log reference "), "{r}");
+        assert!(!r.contains("no such table") && !r.contains("/srv"), "{r}");
+        assert!(!BackupError::Internal("task panicked at src/x.rs".into()).reason().contains("panicked"));
+        // Sentences for people stay as they are.
+        let full =
+            BackupError::from(std::io::Error::new(K::StorageFull, "No space left on device (os error 28)")).at(FsRole::StoragePath, Path::new("/b"));
+        assert_eq!(full.reason(), full.to_string());
+        assert_eq!(BackupError::NoStoragePath.reason(), BackupError::NoStoragePath.to_string());
     }
 
     #[tokio::test]

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use tt_core::backup_format::records::SettingsRecord;
 use tt_core::backup_format::Section;
 use tt_core::model::backup::{NamedRecord, SettingChange, TotpChoice, TotpFate, TotpReport};
+use tt_core::model::settings::Frequency;
 
 /// The sections whose records people know by name.
 pub const NAMED: [Section; 4] = [Section::Trackers, Section::DownloadClients, Section::TagGroups, Section::NotificationTargets];
@@ -99,13 +100,13 @@ fn set_or_not<T>(v: &Option<T>) -> String {
     if v.is_some() { "set" } else { "not set" }.into()
 }
 
-fn frequency(f: &str) -> String {
+fn frequency(f: Frequency) -> String {
     match f {
-        "daily" => "daily".into(),
-        "weekly" => "weekly (Mondays)".into(),
-        "monthly" => "monthly (the 1st)".into(),
-        other => other.into(),
+        Frequency::Daily => "daily",
+        Frequency::Weekly => "weekly (Mondays)",
+        Frequency::Monthly => "monthly (the 1st)",
     }
+    .into()
 }
 
 /// Every setting whose value differs, in the order of the settings pages. Stored secrets are
@@ -126,7 +127,7 @@ pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord, same_secre
         secret_change(&now.proxy_password, &after.proxy_password, same(purpose::PROXY_PASSWORD, &now.proxy_password, &after.proxy_password));
     let rows: Vec<(&str, &str, String, String)> = vec![
         ("backup.schedule_enabled", "Scheduled backups", on_off(b0.schedule_enabled), on_off(b1.schedule_enabled)),
-        ("backup.frequency", "Backup frequency", frequency(&b0.frequency), frequency(&b1.frequency)),
+        ("backup.frequency", "Backup frequency", frequency(b0.frequency), frequency(b1.frequency)),
         ("backup.retention_count", "Backups to keep", b0.retention_count.to_string(), b1.retention_count.to_string()),
         ("backup.storage_path", "Backup storage path", opt(&b0.storage_path), opt(&b1.storage_path)),
         ("backup.encrypt", "Encrypt backups", on_off(b0.encrypt), on_off(b1.encrypt)),

@@ -252,7 +252,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
     }
     // A backup whose schedule is on must not start a run the moment it is restored. The data is
     // committed by now: a failure here is logged, not reported as a failed restore.
-    if let Err(e) = super::scheduler::settings_changed(state, before.backup_schedule_enabled, &before.backup_frequency).await {
+    if let Err(e) = super::scheduler::settings_changed(state, before.backup_schedule_enabled, before.backup_frequency).await {
         tracing::warn!("after the restore, the backup schedule could not be updated: {e}");
     }
     tracing::info!(

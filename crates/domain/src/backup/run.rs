@@ -26,22 +26,33 @@ pub struct Written {
 /// Writes a backup of the current data into the backup directory and records it in the history
 /// (completed, or failed with the reason).
 pub async fn write_backup(state: &AppState, trigger: Trigger) -> Result<Written, BackupError> {
+    write_recorded(state, trigger).await.map_err(|(e, _)| e)
+}
+
+/// `write_backup`, also returning the reason recorded for a failure (made once: it may carry a
+/// log reference).
+async fn write_recorded(state: &AppState, trigger: Trigger) -> Result<Written, (BackupError, String)> {
+    let pre = |e: BackupError| {
+        let reason = e.reason();
+        (e, reason)
+    };
     let _gate = state.backup_gate.lock().await;
-    let s = settings::load(&state.db).await?;
+    let s = settings::load(&state.db).await.map_err(|e| pre(e.into()))?;
     let now = state.now();
     let encrypted = s.backup_encrypt;
-    let row = history::start(state, now, trigger, encrypted).await?;
+    let row = history::start(state, now, trigger, encrypted).await.map_err(pre)?;
     let result = write_into(state, &s, trigger).await;
     match result {
         Ok(mut w) => {
             w.history_id = row;
             let done = history::Completed { file_name: &w.file_name, path: &w.path, size: w.size, sha256: &w.sha256, encrypted: w.encrypted };
-            history::complete(state, row, &done).await?;
+            history::complete(state, row, &done).await.map_err(pre)?;
             Ok(w)
         }
         Err(e) => {
-            history::fail(state, row, &e.to_string()).await?;
-            Err(e)
+            let reason = e.reason();
+            history::fail(state, row, &reason).await.map_err(pre)?;
+            Err((e, reason))
         }
     }
 }
@@ -133,7 +144,7 @@ pub async fn run_now(state: &AppState) -> Result<Result<Written, String>, Backup
 }
 
 async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, String>, BackupError> {
-    let outcome = write_backup(state, trigger).await;
+    let outcome = write_recorded(state, trigger).await;
     match &outcome {
         Ok(_) => {
             let s = settings::load(&state.db).await?;
@@ -143,12 +154,12 @@ async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, Strin
             }
             sqlx::query("UPDATE backup_schedule_state SET failure_streak = 0, failure_notified = 0 WHERE id = 1").execute(&state.db).await?;
         }
-        Err(e) => {
+        Err((e, reason)) => {
             tracing::warn!("{} backup failed: {e}", trigger.as_str());
-            record_failure(state, trigger, &e.to_string()).await?;
+            record_failure(state, trigger, reason).await?;
         }
     }
-    Ok(outcome.map_err(|e| e.to_string()))
+    Ok(outcome.map_err(|(_, reason)| reason))
 }
 
 /// Counts a failure; the first of a streak is sent to the targets that opt in to "backup_failed".

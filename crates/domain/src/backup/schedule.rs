@@ -5,29 +5,14 @@
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frequency {
-    Daily,
-    Weekly,
-    Monthly,
-}
+pub use tt_core::model::settings::Frequency;
 
-impl Frequency {
-    pub fn parse(s: &str) -> Option<Frequency> {
-        match s {
-            "daily" => Some(Frequency::Daily),
-            "weekly" => Some(Frequency::Weekly),
-            "monthly" => Some(Frequency::Monthly),
-            _ => None,
-        }
-    }
-
-    fn matches(self, d: NaiveDate) -> bool {
-        match self {
-            Frequency::Daily => true,
-            Frequency::Weekly => d.weekday() == Weekday::Mon,
-            Frequency::Monthly => d.day() == 1,
-        }
+/// Whether a run of `freq` falls on local date `d`.
+fn runs_on(freq: Frequency, d: NaiveDate) -> bool {
+    match freq {
+        Frequency::Daily => true,
+        Frequency::Weekly => d.weekday() == Weekday::Mon,
+        Frequency::Monthly => d.day() == 1,
     }
 }
 
@@ -57,7 +42,7 @@ pub fn next_run<Tz: TimeZone>(after: DateTime<Utc>, freq: Frequency, tz: &Tz) ->
     let start = after.with_timezone(tz).date_naive() - Duration::days(1);
     let mut d = start;
     loop {
-        if freq.matches(d) {
+        if runs_on(freq, d) {
             let slot = slot_on(tz, d);
             if slot > after {
                 return slot;
@@ -75,7 +60,7 @@ pub fn previous_run<Tz: TimeZone>(at: DateTime<Utc>, freq: Frequency, tz: &Tz) -
     let start = at.with_timezone(tz).date_naive() + Duration::days(1);
     let mut d = start;
     loop {
-        if freq.matches(d) {
+        if runs_on(freq, d) {
             let slot = slot_on(tz, d);
             if slot <= at {
                 return slot;

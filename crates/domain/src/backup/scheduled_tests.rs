@@ -24,7 +24,7 @@ async fn schedule(state: &AppState, dir: &Path, retention: i64, password: Option
     let input = BackupSettingsInput {
         settings: BackupSettings {
             schedule_enabled: true,
-            frequency: "daily".into(),
+            frequency: tt_core::model::settings::Frequency::Daily,
             retention_count: retention,
             encrypt: password.is_some(),
             storage_path: Some(dir.display().to_string()),
@@ -187,7 +187,7 @@ async fn retention_keeps_the_newest_and_leaves_foreign_files_alone() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|h| h.status == "completed" && h.trigger == "scheduled")
+        .filter(|h| h.status.as_str() == "completed" && h.trigger.as_str() == "scheduled")
         .filter_map(|h| h.file_name)
         .collect();
     assert_eq!(completed.len(), 4, "3 newest + the row pointing elsewhere");
@@ -274,7 +274,7 @@ async fn failures_are_recorded_leave_no_partial_file_and_keep_older_backups() {
     assert!(reason.contains("storage path") && reason.contains("could not be created"), "{reason}");
 
     let rows = history::list(&state).await.unwrap();
-    let failed: Vec<_> = rows.iter().filter(|r| r.status == "failed").collect();
+    let failed: Vec<_> = rows.iter().filter(|r| r.status.as_str() == "failed").collect();
     assert_eq!(failed.len(), 3);
     assert!(failed.iter().all(|r| r.error.as_deref().is_some_and(|e| !e.is_empty())));
     // Failed runs never delete anything: retention 1 still keeps the good one.
@@ -299,7 +299,7 @@ async fn verify_detects_a_flipped_byte() {
     assert!(!bad.ok);
     assert!(bad.message.contains("SHA-256"), "{}", bad.message);
     let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == w.history_id).unwrap();
-    assert_eq!(row.verify_status.as_deref(), Some("failed"));
+    assert_eq!(row.verify_status.map(history::VerifyStatus::as_str), Some("failed"));
     let _ = Duration::zero();
 }
 
@@ -523,7 +523,7 @@ async fn a_ttbak_written_with_another_password_is_verified_and_added_with_that_p
     let e = stored::verify(&state, old.history_id, None).await.unwrap_err();
     assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
     let row = history::list(&state).await.unwrap().into_iter().find(|r| r.id == old.history_id).unwrap();
-    assert_eq!(row.verify_status.as_deref(), Some("ok"), "the earlier verification stands");
+    assert_eq!(row.verify_status.map(history::VerifyStatus::as_str), Some("ok"), "the earlier verification stands");
     let e = stored::import(&state, copied, Some(Zeroizing::new("a wrong one".into()))).await.unwrap_err();
     assert!(matches!(e, super::BackupError::WrongBackupPassword), "{e}");
     assert!(history::list(&state).await.unwrap().iter().all(|r| r.file_name.as_deref() != Some(copied)), "not added");
@@ -532,6 +532,6 @@ async fn a_ttbak_written_with_another_password_is_verified_and_added_with_that_p
     let v = stored::verify(&state, old.history_id, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
     assert!(v.ok && v.message.contains("every encrypted chunk authenticated"), "{}", v.message);
     let added = stored::import(&state, copied, Some(Zeroizing::new("the old backup pw".into()))).await.unwrap();
-    assert_eq!(added.trigger, "imported");
+    assert_eq!(added.trigger.as_str(), "imported");
     assert!(added.verify_message.unwrap().contains("every encrypted chunk authenticated"));
 }

@@ -28,12 +28,10 @@ pub async fn mark_current<Tz: TimeZone>(state: &AppState, freq: Frequency, tz: &
 /// After the backup settings changed (saved, or brought by a restore): a schedule that was just
 /// turned on, or whose frequency changed, does not count earlier slots as missed (nothing runs
 /// at once); the scheduler is woken to recompute its next run.
-pub async fn settings_changed(state: &AppState, was_on: bool, old_frequency: &str) -> Result<(), BackupError> {
+pub async fn settings_changed(state: &AppState, was_on: bool, old_frequency: Frequency) -> Result<(), BackupError> {
     let s = settings::load(&state.db).await?;
     if s.backup_schedule_enabled && (!was_on || old_frequency != s.backup_frequency) {
-        if let Some(freq) = Frequency::parse(&s.backup_frequency) {
-            mark_current(state, freq, &server_tz()).await?;
-        }
+        mark_current(state, s.backup_frequency, &server_tz()).await?;
     }
     state.schedule_changed.notify_one();
     Ok(())
@@ -42,7 +40,7 @@ pub async fn settings_changed(state: &AppState, was_on: bool, old_frequency: &st
 /// When the next scheduled run happens (None when the schedule is off).
 pub async fn next_scheduled<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Option<DateTime<Utc>>, BackupError> {
     let s = settings::load(&state.db).await?;
-    let Some(freq) = Frequency::parse(&s.backup_frequency).filter(|_| s.backup_schedule_enabled) else {
+    let Some(freq) = Some(s.backup_frequency).filter(|_| s.backup_schedule_enabled) else {
         return Ok(None);
     };
     let now = state.now();
@@ -65,7 +63,7 @@ pub enum Tick {
 /// only the latest missed slot runs, once).
 pub async fn tick<Tz: TimeZone>(state: &AppState, tz: &Tz) -> Result<Tick, BackupError> {
     let s = settings::load(&state.db).await?;
-    let Some(freq) = Frequency::parse(&s.backup_frequency).filter(|_| s.backup_schedule_enabled) else {
+    let Some(freq) = Some(s.backup_frequency).filter(|_| s.backup_schedule_enabled) else {
         return Ok(Tick::Idle(None));
     };
     let now = state.now();

@@ -7,7 +7,7 @@ use crate::secrets::purpose;
 use crate::time::to_db;
 use crate::{settings, AppState};
 use std::path::Path;
-use tt_core::model::backup::{BackupOverview, BackupSettingsInput};
+use tt_core::model::backup::{BackupOverview, BackupSettingsInput, RunStatus};
 use tt_core::model::settings::BackupSettings;
 use tt_core::validate::invalid;
 
@@ -29,7 +29,7 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
         next_run_local: next.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string()),
         instance_url: state.config.base_url.clone(),
         upload_limit_bytes: state.config.upload_limit_bytes,
-        last_failure: last_failure.filter(|(status, _)| status == "failed").map(|(_, e)| e.unwrap_or_default()),
+        last_failure: last_failure.filter(|(status, _)| *status == RunStatus::Failed).map(|(_, e)| e.unwrap_or_default()),
     })
 }
 
@@ -97,7 +97,7 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
          backup_encrypt = $4, backup_password_enc = $5, backup_storage_path = $6, updated_at = $7 WHERE id = 1",
     )
     .bind(valid.schedule_enabled)
-    .bind(&valid.frequency)
+    .bind(valid.frequency)
     .bind(valid.retention_count)
     .bind(valid.encrypt)
     .bind(password_enc)
@@ -105,5 +105,5 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
     .bind(to_db(state.now()))
     .execute(&state.db)
     .await?;
-    scheduler::settings_changed(state, current.backup_schedule_enabled, &current.backup_frequency).await
+    scheduler::settings_changed(state, current.backup_schedule_enabled, current.backup_frequency).await
 }

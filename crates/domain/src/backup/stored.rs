@@ -24,7 +24,7 @@ pub async fn file_of(state: &AppState, id: i64) -> Result<(PathBuf, String), Bac
     let (Some(dir), Some(name)) = (&r.directory, &r.file_name) else {
         return Err(BackupError::Storage("this run did not produce a file".into()));
     };
-    if r.status != "completed" || !name::is_backup_file_name(name) {
+    if r.status != history::RunStatus::Completed || !name::is_backup_file_name(name) {
         return Err(BackupError::Storage("this run did not produce a backup file".into()));
     }
     let canon = Path::new(dir).canonicalize().map_err(|_| BackupError::Storage(format!("the directory {dir} no longer exists")))?;

@@ -308,7 +308,7 @@ pub async fn write_settings(conn: &mut SqliteConnection, s: &SettingsRecord, now
     .bind(&s.totp.secret)
     .bind(&s.totp.backup_codes)
     .bind(s.backup.schedule_enabled)
-    .bind(&s.backup.frequency)
+    .bind(s.backup.frequency)
     .bind(s.backup.retention_count)
     .bind(s.backup.encrypt)
     .bind(&s.backup_password)

@@ -29,7 +29,8 @@ pub struct SettingsRow {
     pub totp_pending_secret_enc: Option<String>,
     pub totp_last_step: Option<i64>,
     pub backup_schedule_enabled: bool,
-    pub backup_frequency: String,
+    /// Decoded from its TEXT: an unknown value fails the load, it is not taken for another.
+    pub backup_frequency: tt_core::model::settings::Frequency,
     pub backup_retention_count: i64,
     pub backup_encrypt: bool,
     pub backup_password_enc: Option<String>,
