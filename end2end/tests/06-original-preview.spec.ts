@@ -2,7 +2,7 @@ import { test, expect, Page, Request } from "@playwright/test";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PASSWORD, ensureLoggedIn, goto } from "../support/app";
+import { PASSWORD, ensureLoggedIn, goto, screenshots } from "../support/app";
 
 // Backups of the original Tracker Tracker (the Node.js app), written by the test-only writer of
 // crates/original-backup: see end2end/fixtures/README.md for the command that regenerates them.
@@ -111,6 +111,7 @@ test.describe.serial("Backups of the original Tracker Tracker", () => {
       await expect(page.getByTestId("restore-announce")).toHaveText("A backup of the original Tracker Tracker was read: what its manifest says is shown below.");
     });
     expectNoUpload(requests);
+    await screenshots(page, "backups-original-json");
   });
 
   test("an original .ttbak asks for its password, says a wrong one, then decrypts in the browser", async ({ page }) => {
