@@ -1,15 +1,43 @@
 //! Browser-only work for the Backups page: reading a chosen file in slices, previewing it
-//! (decrypting a .ttbak in WebAssembly), and uploading with progress. In the server build these
+//! (decrypting a .ttbak in WebAssembly, this app's or the original app's), and uploading with
+//! progress. In the server build these
 //! functions exist but are never called (event handlers only run in the browser).
 
 use crate::backup_format::{FileKind, Header};
 use crate::components::FormError;
 use crate::error::AppError;
 use crate::model::backup::RestoreReport;
+pub use crate::original_preview::{Detected, OriginalPreview};
 
 /// What the preview learned about a chosen file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Preview {
+pub enum Preview {
+    /// A backup made by this app.
+    Native(NativePreview),
+    /// A backup made by the original Tracker Tracker (the Node.js app).
+    Original(OriginalPreview),
+}
+
+impl Preview {
+    pub fn kind(&self) -> FileKind {
+        match self {
+            Preview::Native(p) => p.kind,
+            Preview::Original(p) => p.kind,
+        }
+    }
+
+    /// The URL of the instance that made the backup, when it records one.
+    pub fn instance_url(&self) -> Option<&str> {
+        match self {
+            Preview::Native(p) => p.header.instance_url.as_deref(),
+            Preview::Original(p) => p.manifest.instance_url.as_deref(),
+        }
+    }
+}
+
+/// What the preview learned about a backup of this app.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NativePreview {
     pub kind: FileKind,
     pub header: Header,
     /// For a .ttbak: every chunk was decrypted and authenticated.
@@ -38,6 +66,7 @@ mod imp {
     use super::*;
     use crate::backup_format::encrypted::{parse_header, Opener, PushDecoder};
     use crate::backup_format::preview::{plain_header, HeaderSink, MAX_SNIFF};
+    use crate::original_preview::{OriginalDecrypt, DETECT_LEN};
     use wasm_bindgen::{closure::Closure, JsCast};
 
     /// Bytes read per step while decrypting: small enough to update the progress bar often.
@@ -57,9 +86,35 @@ mod imp {
         gloo_timers::future::TimeoutFuture::new(0).await;
     }
 
-    pub async fn kind_of(p: &Picked) -> Result<FileKind, String> {
-        let head = read_slice(p, 0.0, 16.0).await?;
-        Ok(FileKind::detect(&head))
+    /// Which app made the file, from its first bytes (the original's plain backup is
+    /// previewed from them at once).
+    pub async fn detect(p: &Picked) -> Result<Detected, FormError> {
+        let head = read_slice(p, 0.0, DETECT_LEN as f64).await.map_err(FormError::general)?;
+        crate::original_preview::detect(&head, head.len() as f64 >= p.size)
+    }
+
+    /// Decrypts and authenticates a whole original `.ttbak` in WebAssembly, in slices,
+    /// reporting progress (0.0–1.0), and reads its manifest from the verified start. A wrong
+    /// password is an error on the field `backup_password`, known after the first slice.
+    pub async fn preview_original_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, FormError> {
+        let head = read_slice(p, 0.0, DETECT_LEN as f64).await.map_err(FormError::general)?;
+        progress(0.0);
+        // The key derivation (scrypt, ~16 MiB) is the one long step: let the page paint first.
+        yield_now().await;
+        let mut decrypt = OriginalDecrypt::new(&head, password)?;
+        yield_now().await;
+        let mut pos = 0.0;
+        while pos < p.size {
+            let end = (pos + STEP).min(p.size);
+            let bytes = read_slice(p, pos, end).await.map_err(FormError::general)?;
+            decrypt.push(&bytes)?;
+            pos = end;
+            progress(pos / p.size);
+            yield_now().await;
+        }
+        let preview = decrypt.finish()?;
+        progress(1.0);
+        Ok(Preview::Original(preview))
     }
 
     /// A plain backup's header, from the start of the file only.
@@ -69,7 +124,7 @@ mod imp {
             let prefix = read_slice(p, 0.0, len).await?;
             let whole = len >= p.size;
             match plain_header(&prefix, whole).map_err(|e| e.to_string())? {
-                Some(header) => return Ok(Preview { kind: FileKind::Plain, header, chunks_verified: None }),
+                Some(header) => return Ok(Preview::Native(NativePreview { kind: FileKind::Plain, header, chunks_verified: None })),
                 None => {
                     if len >= MAX_SNIFF as f64 {
                         return Err("The backup header was not found at the start of the file.".into());
@@ -118,7 +173,7 @@ mod imp {
         let sink = decoder.finish().map_err(|e| FormError::general(e.to_string()))?;
         let header = sink.into_header().map_err(|e| FormError::general(e.to_string()))?;
         progress(1.0);
-        Ok(Preview { kind: FileKind::Encrypted, header, chunks_verified: Some(chunks + 1) })
+        Ok(Preview::Native(NativePreview { kind: FileKind::Encrypted, header, chunks_verified: Some(chunks + 1) }))
     }
 
     /// Posts the restore form with the file, reporting upload progress (0.0–1.0).
@@ -231,8 +286,11 @@ mod imp {
 
     const ONLY_IN_BROWSER: &str = "This runs in the browser only.";
 
-    pub async fn kind_of(_p: &Picked) -> Result<FileKind, String> {
-        Err(ONLY_IN_BROWSER.into())
+    pub async fn detect(_p: &Picked) -> Result<Detected, FormError> {
+        Err(FormError::general(ONLY_IN_BROWSER))
+    }
+    pub async fn preview_original_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, FormError> {
+        Err(FormError::general(ONLY_IN_BROWSER))
     }
     pub async fn preview_plain(_p: &Picked) -> Result<Preview, String> {
         Err(ONLY_IN_BROWSER.into())

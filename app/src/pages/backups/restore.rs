@@ -1,13 +1,14 @@
 //! Restore: from an uploaded file (previewed in the browser first) or a stored backup, with a dry run.
 
-use super::restore_flow::{Answer, RestoreFlow, RestoreInputs, Step};
+use super::restore_flow::{Answer, MadeBy, RestoreFlow, RestoreInputs, Step};
 use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
 use crate::backup_format::{FileKind, Header, Section};
-use crate::browser::{self, Picked};
+use crate::browser::{self, Detected, OriginalPreview, Picked, Preview};
 use crate::components::{human_bytes, ErrorNotice, FormError, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, NamedRecord, RestoreReport, TotpChoice, TotpFate};
+use crate::original_preview::count_rows;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -28,6 +29,36 @@ fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
         {match chunks {
             Some(n) => view! { <p class="success">{format!("Decrypted and checked in this browser: all {n} encrypted chunks are authentic.")}</p> }.into_any(),
             None => view! { <p class="hint">"Read in this browser from the start of the file. The dry run checks every record on the server before anything changes."</p> }.into_any(),
+        }}
+    }
+    .into_any()
+}
+
+/// A backup of the original app: what its manifest says, and what that is worth.
+#[component]
+fn OriginalSummary(preview: OriginalPreview) -> impl IntoView {
+    let m = preview.manifest;
+    view! {
+        <p class="notice info" data-testid="made-by-original">
+            <strong>"This backup was made by the original Tracker Tracker"</strong>
+            " (the Node.js app). It is restored through the same dry run and restore as this app's backups."
+        </p>
+        <dl class="summary-grid" data-testid="backup-preview" data-made-by="original">
+            <div><dt>"Made by"</dt><dd data-testid="original-app-version">{format!(
+                "The original Tracker Tracker {}", m.app_version.clone().unwrap_or_else(|| "(version not recorded)".into()))}</dd></div>
+            <div><dt>"Backup format version"</dt><dd>{m.version}</dd></div>
+            <div><dt>"Created (UTC)"</dt><dd data-testid="original-created">{m.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</dd></div>
+            <div><dt>"Instance"</dt><dd data-testid="original-instance">{m.instance_url.clone().unwrap_or_else(|| "not recorded".into())}</dd></div>
+            {count_rows(&m).into_iter().map(|r| view! {
+                <div><dt>{r.label}</dt><dd data-section=r.key>{r.count}</dd></div>
+            }).collect_view()}
+        </dl>
+        <p class="hint" data-testid="original-counts-note">
+            "These counts are the ones the original app wrote in the backup's manifest; the original never checks them against the records. The dry run reads every record and counts for real."
+        </p>
+        {match preview.decrypted_bytes {
+            Some(n) => view! { <p class="success">{format!("Decrypted and checked in this browser: all {} of the backup are authentic.", human_bytes(i64::try_from(n).unwrap_or(i64::MAX)))}</p> }.into_any(),
+            None => view! { <p class="hint">"Read in this browser from the start of the file."</p> }.into_any(),
         }}
     }
     .into_any()
@@ -68,6 +99,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
     let can_check = Memo::new(move |_| restore_source.with(|s| flow.with(|f| f.can_check(s.as_ref()))));
     let take_fate = Memo::new(move |_| flow.with(RestoreFlow::take_fate));
     let report_current = Memo::new(move |_| flow.with(RestoreFlow::report_current));
+    let from_original = Memo::new(move |_| flow.with(RestoreFlow::made_by_original));
 
     let focus_id = |id: &str| browser::focus(&format!("#{id}"));
     // Shows an error and moves the focus to its field, or to the message itself.
@@ -92,19 +124,25 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
         chosen();
         restore_source.set(Some(Source::Upload(p.clone())));
         spawn_local(async move {
-            match browser::kind_of(&p).await {
-                Ok(FileKind::Encrypted) => {
-                    flow.update(RestoreFlow::needs_password);
-                    browser::focus("#preview-password");
+            let asks = |made_by| {
+                flow.update(|f| f.needs_password(made_by));
+                browser::focus("#preview-password");
+            };
+            match browser::detect(&p).await {
+                Ok(Detected::ThisApp(FileKind::Encrypted)) => asks(MadeBy::ThisApp),
+                Ok(Detected::OriginalEncrypted) => asks(MadeBy::Original),
+                Ok(Detected::OriginalPlain(pv)) => {
+                    flow.update(|f| f.previewed(Preview::Original(pv)));
+                    browser::focus("#restore-preview");
                 }
-                Ok(FileKind::Plain) => match browser::preview_plain(&p).await {
+                Ok(Detected::ThisApp(FileKind::Plain)) => match browser::preview_plain(&p).await {
                     Ok(pv) => {
                         flow.update(|f| f.previewed(pv));
                         browser::focus("#restore-preview");
                     }
                     Err(e) => fail(FormError::general(e)),
                 },
-                Err(e) => fail(FormError::general(e)),
+                Err(e) => fail(e),
             }
         });
     };
@@ -141,8 +179,15 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             fail(e);
             return;
         }
+        let original = flow.with_untracked(RestoreFlow::made_by_original);
         spawn_local(async move {
-            match browser::preview_encrypted(&p, &pw, move |x| flow.update(|f| f.decrypting(x))).await {
+            let progress = move |x| flow.update(|f| f.decrypting(x));
+            let preview = if original {
+                browser::preview_original_encrypted(&p, &pw, progress).await
+            } else {
+                browser::preview_encrypted(&p, &pw, progress).await
+            };
+            match preview {
                 Ok(pv) => {
                     flow.update(|f| f.previewed(pv));
                     browser::focus("#restore-preview");
@@ -231,7 +276,11 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             {move || match step.get() {
                 Step::NeedPassword => view! {
                     <form on:submit=decrypt>
-                        <p>"This backup is encrypted. Enter its backup password: it is decrypted and checked here, in your browser, before anything is uploaded."</p>
+                        {if from_original.get_untracked() {
+                            view! { <p data-testid="made-by-original">"This is an encrypted backup made by the original Tracker Tracker (the Node.js app). Enter the backup password that was set in the original app: the file is decrypted and checked here, in your browser, before anything is uploaded."</p> }.into_any()
+                        } else {
+                            view! { <p>"This backup is encrypted. Enter its backup password: it is decrypted and checked here, in your browser, before anything is uploaded."</p> }.into_any()
+                        }}
                         <TextField id="preview-password" label="Backup password" kind="password" value=backup_pw autocomplete="off"
                             reveal=true error=error_at_field("preview-password")/>
                         <button class="btn btn-primary" type="submit">"Open backup"</button>
@@ -243,11 +292,20 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 }.into_any(),
                 Step::Ready(p) => view! {
                     <div id="restore-preview" tabindex="-1" role="region" aria-label="What the backup holds">
-                        <HeaderSummary header=p.header.clone() chunks=p.chunks_verified/>
+                        {match p {
+                            Preview::Native(n) => view! { <HeaderSummary header=n.header chunks=n.chunks_verified/> }.into_any(),
+                            Preview::Original(o) => view! { <OriginalSummary preview=o/> }.into_any(),
+                        }}
                     </div>
                 }.into_any(),
                 Step::Choose => ().into_any(),
             }}
+            {view! { <Show when=move || from_original.get() && matches!(step.get(), Step::Ready(_))>
+                <div class="notice" role="note" data-testid="original-secrets-note">
+                    <strong>"Its saved secrets (API tokens, client passwords, two-factor login) are sealed with the original app's login password."</strong>
+                    " Your current login password is tried first; if the original app's was another one, enter it below as the login password of the instance this came from. Otherwise those secrets are cleared and their owners disabled."
+                </div>
+            </Show> }.into_any()}
             {view! { <Show when=move || url_differs.get()>
                 <div class="notice" role="note">
                     <strong>"This backup comes from another instance"</strong>

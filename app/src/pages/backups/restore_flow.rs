@@ -25,6 +25,15 @@ pub(super) enum Step {
     Ready(Preview),
 }
 
+/// Which app made the chosen upload, known once its first bytes were read: it decides how a
+/// .ttbak is decrypted and what the preview says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MadeBy {
+    ThisApp,
+    /// The original Tracker Tracker (the Node.js app).
+    Original,
+}
+
 /// A dry run or a restore in flight (one at a time: the buttons wait for it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct Request {
@@ -61,6 +70,8 @@ pub(super) enum Answer {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) struct RestoreFlow {
     pub step: Step,
+    /// Which app made the upload; None until its first bytes were read (and for a stored backup).
+    pub made_by: Option<MadeBy>,
     /// The last dry run's report: what "Restore now" does.
     pub dry_run: Option<RestoreReport>,
     /// The finished restore's report (with its undo point).
@@ -89,8 +100,10 @@ impl RestoreFlow {
         *self = RestoreFlow { request, totp_choice, ..RestoreFlow::default() };
     }
 
-    /// The chosen file is a .ttbak: its password opens the preview.
-    pub fn needs_password(&mut self) {
+    /// The chosen file is a .ttbak (of this app or of the original): its password opens the
+    /// preview.
+    pub fn needs_password(&mut self, made_by: MadeBy) {
+        self.made_by = Some(made_by);
         self.step = Step::NeedPassword;
     }
 
@@ -117,12 +130,27 @@ impl RestoreFlow {
 
     /// The preview was read (a plain file) or decrypted and checked (a .ttbak).
     pub fn previewed(&mut self, preview: Preview) {
-        self.announce = match preview.kind {
-            FileKind::Plain => "The backup was read: what it holds is shown below.",
-            FileKind::Encrypted => "The backup was decrypted and checked: what it holds is shown below.",
+        let made_by = match preview {
+            Preview::Native(_) => MadeBy::ThisApp,
+            Preview::Original(_) => MadeBy::Original,
+        };
+        self.announce = match (made_by, preview.kind()) {
+            (MadeBy::ThisApp, FileKind::Plain) => "The backup was read: what it holds is shown below.",
+            (MadeBy::ThisApp, FileKind::Encrypted) => "The backup was decrypted and checked: what it holds is shown below.",
+            (MadeBy::Original, FileKind::Plain) => "A backup of the original Tracker Tracker was read: what its manifest says is shown below.",
+            (MadeBy::Original, FileKind::Encrypted) => {
+                "A backup of the original Tracker Tracker was decrypted and checked: what its manifest says is shown below."
+            }
         }
         .into();
+        self.made_by = Some(made_by);
         self.step = Step::Ready(preview);
+    }
+
+    /// The upload was made by the original app (its secrets are sealed under that app's
+    /// login password, which the page then asks about).
+    pub fn made_by_original(&self) -> bool {
+        self.made_by == Some(MadeBy::Original)
     }
 
     /// Shows an error. Returns the id of the element that takes the focus: its field when one
@@ -214,7 +242,7 @@ impl RestoreFlow {
     /// preview, else from the dry run (a stored backup has no preview).
     pub fn comes_from_another_instance(&self, ours: Option<&str>) -> bool {
         let from_file = match &self.step {
-            Step::Ready(p) => p.header.instance_url.as_deref(),
+            Step::Ready(p) => p.instance_url(),
             _ => self.dry_run.as_ref().and_then(|d| d.header.instance_url.as_deref()),
         };
         rules::from_another_instance(from_file, ours)
@@ -302,7 +330,7 @@ impl RestoreInputs {
 mod tests {
     use super::*;
     use crate::backup_format::{Counts, Header};
-    use crate::browser::Picked;
+    use crate::browser::{Detected, NativePreview, Picked};
     use crate::model::backup::{PreRestoreBackup, TotpReport};
 
     fn header(url: Option<&str>) -> Header {
@@ -311,7 +339,23 @@ mod tests {
     }
 
     fn preview(kind: FileKind, url: Option<&str>) -> Preview {
-        Preview { kind, header: header(url), chunks_verified: None }
+        Preview::Native(NativePreview { kind, header: header(url), chunks_verified: None })
+    }
+
+    /// A preview of the original app's backup, from the start of such a file.
+    fn original(kind: FileKind, url: Option<&str>) -> Preview {
+        let url = url.map(|u| format!(r#""instanceUrl":"{u}","#)).unwrap_or_default();
+        let start = format!(
+            r#"{{"manifest":{{"version":1,"appVersion":"2.8.9",{url}"createdAt":"2026-04-10T03:00:00.123Z","encrypted":false,"counts":{{"trackers":3}}}},"settings":{{"#
+        );
+        let Ok(Detected::OriginalPlain(mut p)) = crate::original_preview::detect(start.as_bytes(), false) else {
+            panic!("the start of an original backup")
+        };
+        if kind == FileKind::Encrypted {
+            p.kind = kind;
+            p.decrypted_bytes = Some(4096);
+        }
+        Preview::Original(p)
     }
 
     fn report(dry_run: bool, choice: TotpChoice, fate: TotpFate, fate_other_choice: TotpFate, enabled_now: bool) -> RestoreReport {
@@ -372,7 +416,7 @@ mod tests {
     fn an_encrypted_preview_asks_for_its_password_first() {
         let src = upload(100.0);
         let mut flow = RestoreFlow::default();
-        flow.needs_password();
+        flow.needs_password(MadeBy::ThisApp);
         let empty = flow.begin_decrypt("").unwrap_err();
         assert_eq!(flow.fail(empty, Some(&src)), "preview-password");
         assert_eq!(flow.step, Step::NeedPassword);
@@ -532,5 +576,67 @@ mod tests {
         assert_eq!(flow.error, None);
         assert_eq!(flow.request, Some(Request { dry_run: true, upload: None, move_focus: true }));
         assert!(!flow.can_check(Some(&src)));
+    }
+
+    #[test]
+    fn an_original_json_is_ready_at_once_with_its_manifest() {
+        let src = upload(100.0);
+        let mut flow = RestoreFlow::default();
+        flow.chosen();
+        assert_eq!(flow.made_by, None);
+        flow.previewed(original(FileKind::Plain, Some("https://tt.example.org")));
+        assert_eq!(flow.made_by, Some(MadeBy::Original));
+        assert!(flow.made_by_original());
+        assert_eq!(flow.announce, "A backup of the original Tracker Tracker was read: what its manifest says is shown below.");
+        let Step::Ready(Preview::Original(p)) = &flow.step else { panic!("the original's preview is shown") };
+        assert_eq!(p.manifest.app_version.as_deref(), Some("2.8.9"));
+        assert!(flow.can_check(Some(&src)), "the dry run uploads it as it does a native file");
+    }
+
+    #[test]
+    fn an_original_ttbak_asks_for_its_password_then_shows_its_manifest() {
+        let src = upload(100.0);
+        let mut flow = RestoreFlow::default();
+        flow.chosen();
+        flow.needs_password(MadeBy::Original);
+        assert_eq!(flow.step, Step::NeedPassword);
+        assert!(flow.made_by_original(), "the password opens the original's envelope");
+        assert!(!flow.can_check(Some(&src)), "nothing is uploaded before the preview");
+        flow.begin_decrypt("wrong").expect("a password was typed");
+        flow.decrypting(0.25);
+        let wrong = FormError::at("backup_password", "The backup password is wrong: …");
+        assert_eq!(flow.decrypt_failed(wrong, Some(&src)), "preview-password");
+        assert_eq!(flow.step, Step::NeedPassword);
+        assert!(flow.made_by_original(), "a second attempt decrypts the same kind of file");
+        assert!(!flow.can_check(Some(&src)));
+        flow.begin_decrypt("right").expect("a password was typed");
+        assert_eq!(flow.error, None);
+        flow.previewed(original(FileKind::Encrypted, None));
+        assert_eq!(flow.announce, "A backup of the original Tracker Tracker was decrypted and checked: what its manifest says is shown below.");
+        assert!(matches!(&flow.step, Step::Ready(Preview::Original(p)) if p.decrypted_bytes == Some(4096)));
+        assert!(flow.can_check(Some(&src)));
+    }
+
+    #[test]
+    fn choosing_another_file_forgets_which_app_made_the_last() {
+        let mut flow = RestoreFlow::default();
+        flow.needs_password(MadeBy::Original);
+        flow.chosen();
+        assert_eq!(flow.made_by, None);
+        assert_eq!(flow.step, Step::Choose);
+        flow.previewed(preview(FileKind::Plain, None));
+        assert_eq!(flow.made_by, Some(MadeBy::ThisApp));
+        assert!(!flow.made_by_original());
+    }
+
+    #[test]
+    fn another_instance_from_the_originals_manifest() {
+        let ours = Some("https://tt.example");
+        let mut flow = RestoreFlow { step: Step::Ready(original(FileKind::Plain, Some("https://tt.example/"))), ..RestoreFlow::default() };
+        assert!(!flow.comes_from_another_instance(ours), "an original at the same URL");
+        flow.step = Step::Ready(original(FileKind::Plain, Some("https://old.example")));
+        assert!(flow.comes_from_another_instance(ours));
+        flow.step = Step::Ready(original(FileKind::Encrypted, None));
+        assert!(!flow.comes_from_another_instance(ours), "before 2.0.2 the original recorded no URL");
     }
 }
