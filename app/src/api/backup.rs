@@ -240,6 +240,11 @@ impl From<BackupError> for AppError {
             BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
+            BackupError::Original(crate::domain::backup::original::OriginalError::Read(r)) => match r {
+                crate::domain::backup::original::ReadError::Io(_) => internal("reading the original backup failed", r),
+                other => AppError::invalid("file", other.to_string()),
+            },
+            BackupError::Original(o @ crate::domain::backup::original::OriginalError::Prepare(_)) => internal("preparing the import failed", o),
         }
     }
 }

@@ -4,6 +4,7 @@ pub mod destination;
 pub mod disk;
 pub mod export;
 pub mod history;
+pub mod original;
 pub mod report;
 pub mod restore;
 pub mod run;
@@ -65,6 +66,9 @@ pub enum BackupError {
     NotFound(i64),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A backup of the original Tracker Tracker (Node.js) that cannot be imported.
+    #[error(transparent)]
+    Original(#[from] original::OriginalError),
 }
 
 impl BackupError {

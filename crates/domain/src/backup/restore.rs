@@ -164,8 +164,18 @@ fn totp_sides(current: &SettingsRecord, backup: Option<&SettingsRecord>, source:
     TotpSides { enabled_now, enabled_in_backup, carried: backup_secret.is_some(), same_secret, codes_carried }
 }
 
-/// Validates the backup and, unless it is a dry run, restores it.
+/// Validates the backup and, unless it is a dry run, restores it. A backup of the original
+/// Tracker Tracker (Node.js) is converted first and then restored the same way (`original`).
 pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
+    let path = req.file.clone();
+    match blocking(move || super::original::detect(&path)).await?? {
+        Some(sniffed) => super::original::restore(state, req, sniffed).await,
+        None => restore_native(state, req).await,
+    }
+}
+
+/// [`restore`] of a native backup file.
+pub(super) async fn restore_native(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
     auth::verify_current_password(state, &req.current_password).await?;
     let checked = check_file(&req.file, req.backup_password.as_ref()).await?;
 
@@ -231,6 +241,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         instance_url_differs: tt_core::rules::instance_urls_differ(checked.header.instance_url.as_deref(), state.config.base_url.as_deref()),
         warnings,
         pre_restore_backup: None,
+        original: None,
     };
     if req.dry_run {
         return Ok(report);
