@@ -240,11 +240,14 @@ impl From<BackupError> for AppError {
             BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
-            BackupError::Original(crate::domain::backup::original::OriginalError::Read(r)) => match r {
-                crate::domain::backup::original::ReadError::Io(_) => internal("reading the original backup failed", r),
-                other => AppError::invalid("file", other.to_string()),
-            },
-            BackupError::Original(o @ crate::domain::backup::original::OriginalError::Prepare(_)) => internal("preparing the import failed", o),
+            BackupError::Original(o) => {
+                use crate::domain::backup::original::{OriginalError as O, ReadError as R};
+                match o {
+                    O::Read(R::Io(_)) | O::Prepare(_) | O::Fs { .. } | O::Secret(_) => internal("importing the original backup failed", o),
+                    O::BackupPasswordNeeded => AppError::invalid("backup_password", o.to_string()),
+                    O::Read(r) => AppError::invalid("file", r.to_string()),
+                }
+            }
         }
     }
 }

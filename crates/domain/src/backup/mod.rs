@@ -68,7 +68,24 @@ pub enum BackupError {
     Internal(String),
     /// A backup of the original Tracker Tracker (Node.js) that cannot be imported.
     #[error(transparent)]
-    Original(#[from] original::OriginalError),
+    Original(original::OriginalError),
+}
+
+/// The import's password and file cases become the native restore's own, so the API answers
+/// them alike (400 on backup_password / source_password).
+impl From<original::OriginalError> for BackupError {
+    fn from(e: original::OriginalError) -> Self {
+        use original::{OriginalError as O, ReadError as R};
+        match e {
+            O::Read(R::WrongBackupPassword) => BackupError::WrongBackupPassword,
+            O::Read(R::BackupPasswordMissing) | O::BackupPasswordNeeded => BackupError::BackupPasswordNeeded,
+            // Raised only when a source password was given and neither it nor the current one opens the secrets.
+            O::Read(R::WrongLoginPassword) => BackupError::WrongSourcePassword,
+            O::Fs { role, path, kind } => BackupError::Fs { role, path: Some(path), kind },
+            O::Secret(s) => BackupError::Secret(s),
+            other => BackupError::Original(other),
+        }
+    }
 }
 
 impl BackupError {

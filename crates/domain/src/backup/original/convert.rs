@@ -98,6 +98,8 @@ pub struct Converter<O: SectionOut> {
     pub totp_codes_in_file: bool,
     pub weekly_schedule: bool,
     pub storage_path_defaulted: bool,
+    /// Timestamps whose milliseconds were dropped.
+    pub subsecond_times: u64,
 }
 
 fn loc(section: OSection, index: u64, field: &str) -> Location {
@@ -147,6 +149,7 @@ impl<O: SectionOut> Converter<O> {
             totp_codes_in_file: false,
             weekly_schedule: false,
             storage_path_defaulted: false,
+            subsecond_times: 0,
         }
     }
 
@@ -198,6 +201,23 @@ impl<O: SectionOut> Converter<O> {
 
     fn now(&self) -> DateTime<Utc> {
         self.fallback_time.unwrap_or_else(Utc::now)
+    }
+
+    /// This app keeps times to the second (crate::time): the original's milliseconds are
+    /// dropped here, counted, so the report and the database agree.
+    fn secs(&mut self, t: DateTime<Utc>) -> DateTime<Utc> {
+        let whole = crate::time::whole_seconds(t);
+        if whole != t {
+            self.subsecond_times += 1;
+        }
+        whole
+    }
+
+    /// A record's created/updated times; missing ones (older files) are the backup's own time.
+    fn dates(&mut self, created: Option<DateTime<Utc>>, updated: Option<DateTime<Utc>>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let created = created.unwrap_or_else(|| self.now());
+        let updated = updated.unwrap_or(created);
+        (self.secs(created), self.secs(updated))
     }
 
     /// Writes one native record with the next id of its section; returns that id.
@@ -359,8 +379,7 @@ impl<O: SectionOut> Converter<O> {
             config.is_active = false;
             disabled_reason = Some(CLEARED_IN_FILE_TOKEN.into());
         }
-        let created = t.created_at.unwrap_or_else(|| self.now());
-        let updated = t.updated_at.unwrap_or(created);
+        let (created, updated) = self.dates(t.created_at, t.updated_at);
         let new_id =
             self.emit(Section::Trackers, |id| TrackerRecord { id, config, api_token, disabled_reason, created_at: created, updated_at: updated })?;
         self.trackers.insert(t.id, new_id);
@@ -380,7 +399,7 @@ impl<O: SectionOut> Converter<O> {
         let snap = Snapshot {
             id: 0,
             tracker_id,
-            polled_at: r.polled_at,
+            polled_at: self.secs(r.polled_at),
             uploaded_bytes: exact(r.uploaded_bytes, "uploadedBytes")?,
             downloaded_bytes: exact(r.downloaded_bytes, "downloadedBytes")?,
             ratio: r.ratio,
@@ -407,7 +426,7 @@ impl<O: SectionOut> Converter<O> {
             self.skip(s, "its tracker (trackerId) is not in the backup or was not carried", r.id);
             return Ok(());
         };
-        let role = TrackerRole { id: 0, tracker_id, role_name: r.role_name, achieved_at: r.achieved_at, notes: r.notes };
+        let role = TrackerRole { id: 0, tracker_id, role_name: r.role_name, achieved_at: self.secs(r.achieved_at), notes: r.notes };
         role.validate().map_err(|e| invalid(loc(s, self.index, &fields::role(&e.field)), e.message))?;
         self.emit(Section::TrackerRoles, |id| TrackerRole { id, ..role })?;
         Ok(())
@@ -440,8 +459,7 @@ impl<O: SectionOut> Converter<O> {
             config.enabled = false;
             disabled_reason = Some(CLEARED_IN_FILE_CREDENTIALS.into());
         }
-        let created = c.created_at.unwrap_or_else(|| self.now());
-        let updated = c.updated_at.unwrap_or(created);
+        let (created, updated) = self.dates(c.created_at, c.updated_at);
         let new_id = self.emit(Section::DownloadClients, |id| DownloadClientRecord {
             id,
             config,
@@ -469,7 +487,7 @@ impl<O: SectionOut> Converter<O> {
         let snap = ClientSnapshot {
             id: 0,
             client_id,
-            polled_at: r.polled_at,
+            polled_at: self.secs(r.polled_at),
             seeding_count: r.total_seeding_count.unwrap_or(0),
             leeching_count: r.total_leeching_count.unwrap_or(0),
             upload_speed_bps: exact(r.upload_speed_bytes, "uploadSpeedBytes")?.unwrap_or(0),
@@ -488,7 +506,7 @@ impl<O: SectionOut> Converter<O> {
             return Ok(());
         };
         let total = r.ok.checked_add(r.fail).ok_or_else(|| invalid(loc(s, self.index, "fail"), "ok + fail is out of range"))?;
-        let b = UptimeBucket { id: 0, client_id, bucket_start: r.bucket_ts, checks_total: total, checks_ok: r.ok };
+        let b = UptimeBucket { id: 0, client_id, bucket_start: self.secs(r.bucket_ts), checks_total: total, checks_ok: r.ok };
         b.validate().map_err(|e| invalid(loc(s, self.index, if e.field == "checks_ok" { "ok" } else { "fail" }), e.message))?;
         self.emit(Section::ClientUptimeBuckets, |id| UptimeBucket { id, ..b })?;
         Ok(())
@@ -550,7 +568,14 @@ impl<O: SectionOut> Converter<O> {
             self.skip(s, "the same alert is already dismissed", a.id);
             return Ok(());
         }
-        let alert = DismissedAlert { id: 0, alert_key: a.alert_key, dismissed_at: a.dismissed_at.unwrap_or_else(|| self.now()) };
+        let alert = DismissedAlert {
+            id: 0,
+            alert_key: a.alert_key,
+            dismissed_at: {
+                let t = a.dismissed_at.unwrap_or_else(|| self.now());
+                self.secs(t)
+            },
+        };
         alert.validate().map_err(|e| invalid(loc(s, self.index, &fields::camel(&e.field)), e.message))?;
         self.emit(Section::DismissedAlerts, |id| DismissedAlert { id, ..alert })?;
         Ok(())
@@ -642,8 +667,7 @@ impl<O: SectionOut> Converter<O> {
             });
             Some(self.seal(purpose::NOTIFICATION_CONFIG, converted.as_ref().map(|c| c.as_slice())))
         };
-        let created = n.created_at.unwrap_or_else(|| self.now());
-        let updated = n.updated_at.unwrap_or(created);
+        let (created, updated) = self.dates(n.created_at, n.updated_at);
         self.emit(Section::NotificationTargets, |id| NotificationTargetRecord {
             id,
             settings,

@@ -18,30 +18,45 @@
 pub mod convert;
 pub mod fields;
 
-use super::restore::{self, RestoreRequest};
-use super::{BackupError, FsRole};
-use crate::secrets::{DataKey, KdfParams, KeyWrapCrypto, PortableKeyWrap};
-use crate::AppState;
+use super::disk::FsRole;
+use crate::secrets::{DataKey, KdfParams, KeyWrapCrypto, PortableKeyWrap, SecretError};
 use convert::{Converter, KeyFrom, SectionOut};
 use original_backup::{ReadReport, Section as OSection, Sniffed};
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use tt_core::backup_format::{Header, Section, FORMAT_ID, FORMAT_VERSION};
-use tt_core::model::backup::{FieldNotCarried, OriginalCountMismatch, OriginalReport, OriginalSecrets, OriginalSection, RestoreReport};
+use tt_core::model::backup::{FieldNotCarried, OriginalCountMismatch, OriginalReport, OriginalSecrets, OriginalSection};
 use zeroize::Zeroizing;
 
 /// The reader's error (the app maps its variants to fields).
 pub use original_backup::Error as ReadError;
 
+/// Why an original file cannot be imported. `backup::BackupError` turns the password cases into
+/// its own (the same 400s as a native restore's).
 #[derive(Debug, thiserror::Error)]
 pub enum OriginalError {
-    /// The original's file is damaged, incomplete, or breaks its rules (the reader's sentence).
+    /// The original's file is damaged, incomplete, or breaks its rules; or a password is wrong
+    /// (the reader's sentence).
     #[error(transparent)]
-    Read(original_backup::Error),
-    /// The file could not be converted for a reason of the server (a temporary file, a thread).
+    Read(ReadError),
+    /// A `.ttbak` without its backup password.
+    #[error("This backup is encrypted: enter its backup password.")]
+    BackupPasswordNeeded,
+    /// A file or directory of the import failed (the kind stays typed; `BackupError::Fs` says it).
+    #[error("{}", super::disk::io_problem(*kind, *role, Some(path)))]
+    Fs { role: FsRole, path: PathBuf, kind: std::io::ErrorKind },
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// The file could not be converted for a reason of the server.
     #[error("the import could not prepare its temporary file: {0}")]
     Prepare(String),
+}
+
+impl OriginalError {
+    fn fs(role: FsRole, path: &Path, e: &std::io::Error) -> OriginalError {
+        OriginalError::Fs { role, path: path.to_path_buf(), kind: e.kind() }
+    }
 }
 
 /// How many leading bytes recognise an original file.
@@ -49,29 +64,19 @@ const SNIFF_LEN: usize = original_backup::sniff::SNIFF_LEN;
 
 /// Recognises an original backup from the first bytes of `path`. `Ok(None)`: not one (a native
 /// backup, or anything else: the native restore then says what it is).
-pub fn detect(path: &Path) -> Result<Option<Sniffed>, BackupError> {
-    let mut f = std::fs::File::open(path).map_err(|e| BackupError::fs(FsRole::BackupFile, path, &e))?;
+pub fn detect(path: &Path) -> Result<Option<Sniffed>, OriginalError> {
+    let mut f = std::fs::File::open(path).map_err(|e| OriginalError::fs(FsRole::BackupFile, path, &e))?;
     let mut prefix = Vec::with_capacity(SNIFF_LEN);
-    (&mut f).take(SNIFF_LEN as u64).read_to_end(&mut prefix).map_err(|e| BackupError::fs(FsRole::BackupFile, path, &e))?;
+    (&mut f).take(SNIFF_LEN as u64).read_to_end(&mut prefix).map_err(|e| OriginalError::fs(FsRole::BackupFile, path, &e))?;
     match original_backup::sniff(&prefix) {
         Ok(s) => Ok(Some(s)),
-        Err(original_backup::Error::NotOriginalBackup { .. } | original_backup::Error::NeedMoreBytes) => Ok(None),
-        Err(e) => Err(read_error(e)),
+        Err(ReadError::NotOriginalBackup { .. } | ReadError::NeedMoreBytes) => Ok(None),
+        Err(e) => Err(OriginalError::Read(e)),
     }
 }
 
-fn read_error(e: original_backup::Error) -> BackupError {
-    match e {
-        original_backup::Error::WrongBackupPassword => BackupError::WrongBackupPassword,
-        original_backup::Error::BackupPasswordMissing => BackupError::BackupPasswordNeeded,
-        // Raised only when a source password was given and neither it nor the current one opens the secrets.
-        original_backup::Error::WrongLoginPassword => BackupError::WrongSourcePassword,
-        other => BackupError::Original(OriginalError::Read(other)),
-    }
-}
-
-fn prepare_error(what: &str, e: impl std::fmt::Display) -> BackupError {
-    BackupError::Original(OriginalError::Prepare(format!("{what}: {e}")))
+fn prepare_error(what: &str, e: impl std::fmt::Display) -> OriginalError {
+    OriginalError::Prepare(format!("{what}: {e}"))
 }
 
 /// The native sections' JSON lines, one temporary file each (the original's section order
@@ -122,19 +127,19 @@ pub struct Passwords {
 /// Decrypts (a `.ttbak`, to a temporary file whose tag is checked before anything is parsed),
 /// reads and converts the original file at `path` into a temporary native plain backup in
 /// `work_dir`.
-pub fn prepare(path: &Path, sniffed: &Sniffed, pw: &Passwords, work_dir: &Path) -> Result<Prepared, BackupError> {
-    std::fs::create_dir_all(work_dir).map_err(|e| BackupError::fs(FsRole::UploadDir, work_dir, &e))?;
-    let fs_upload = |e: std::io::Error| BackupError::fs(FsRole::UploadDir, work_dir, &e);
+pub fn prepare(path: &Path, sniffed: &Sniffed, pw: &Passwords, work_dir: &Path) -> Result<Prepared, OriginalError> {
+    std::fs::create_dir_all(work_dir).map_err(|e| OriginalError::fs(FsRole::UploadDir, work_dir, &e))?;
+    let fs_upload = |e: std::io::Error| OriginalError::fs(FsRole::UploadDir, work_dir, &e);
     let encrypted = matches!(sniffed, Sniffed::Encrypted(_));
     // The decrypted payload, when the file is a .ttbak (deleted when dropped).
     let mut payload_temp: Option<tempfile::TempPath> = None;
     let payload_path: PathBuf = if encrypted {
-        let backup_pw = pw.backup.as_ref().ok_or(BackupError::BackupPasswordNeeded)?;
-        let input = std::fs::File::open(path).map_err(|e| BackupError::fs(FsRole::BackupFile, path, &e))?;
+        let backup_pw = pw.backup.as_ref().ok_or(OriginalError::BackupPasswordNeeded)?;
+        let input = std::fs::File::open(path).map_err(|e| OriginalError::fs(FsRole::BackupFile, path, &e))?;
         let temp = tempfile::Builder::new().prefix("import-payload-").tempfile_in(work_dir).map_err(fs_upload)?;
         let (file, temp_path) = temp.into_parts();
         let mut out = BufWriter::with_capacity(256 * 1024, file);
-        original_backup::decrypt(std::io::BufReader::with_capacity(256 * 1024, input), backup_pw, &mut out, |_| {}).map_err(read_error)?;
+        original_backup::decrypt(std::io::BufReader::with_capacity(256 * 1024, input), backup_pw, &mut out, |_| {}).map_err(OriginalError::Read)?;
         out.flush().map_err(fs_upload)?;
         let p = temp_path.to_path_buf();
         payload_temp = Some(temp_path);
@@ -154,8 +159,8 @@ pub fn prepare(path: &Path, sniffed: &Sniffed, pw: &Passwords, work_dir: &Path) 
     let wrap = PortableKeyWrap::create(&wrap_password, &fresh, costs)?;
     let files = SectionFiles::new(work_dir).map_err(fs_upload)?;
     let mut conv = Converter::new(files, passwords, fresh);
-    let input = std::fs::File::open(&payload_path).map_err(|e| BackupError::fs(FsRole::BackupFile, &payload_path, &e))?;
-    let read = original_backup::read(input, &mut conv).map_err(read_error)?;
+    let input = std::fs::File::open(&payload_path).map_err(|e| OriginalError::fs(FsRole::BackupFile, &payload_path, &e))?;
+    let read = original_backup::read(input, &mut conv).map_err(OriginalError::Read)?;
     drop(payload_temp);
 
     let report = build_report(&conv, &read, encrypted);
@@ -279,6 +284,12 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
             convert::ORIGINAL_DEFAULT_STORAGE
         ));
     }
+    if conv.subsecond_times > 0 {
+        behaviour.push(format!(
+            "This app keeps times to the second: {} timestamp(s) of the original had milliseconds, which are dropped (the instants are otherwise the same).",
+            conv.subsecond_times
+        ));
+    }
     behaviour.push("The original's retention counted manual exports too; here it counts the backups in the history.".into());
     OriginalReport {
         app_version: read.manifest.app_version.clone(),
@@ -305,30 +316,6 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
         adjusted: conv.adjusted(),
         behaviour,
     }
-}
-
-/// Restores (or dry-runs) an original file through the native restore.
-pub async fn restore(state: &AppState, req: RestoreRequest, sniffed: Sniffed) -> Result<RestoreReport, BackupError> {
-    // Checked (and a failure counted) before the file is even converted.
-    crate::auth::verify_current_password(state, &req.current_password).await?;
-    let work_dir = state.config.upload_dir();
-    let path = req.file.clone();
-    let pw = Passwords { current: req.current_password.clone(), source: req.source_password.clone(), backup: req.backup_password.clone() };
-    let prepared = tokio::task::spawn_blocking(move || prepare(&path, &sniffed, &pw, &work_dir))
-        .await
-        .map_err(|e| prepare_error("the conversion thread", e))??;
-    let native = RestoreRequest {
-        file: prepared.native.to_path_buf(),
-        current_password: req.current_password,
-        backup_password: None,
-        source_password: Some(prepared.wrap_password.clone()),
-        totp: req.totp,
-        dry_run: req.dry_run,
-    };
-    let mut report = restore::restore_native(state, native).await?;
-    report.original = Some(prepared.report);
-    drop(prepared.native);
-    Ok(report)
 }
 
 #[cfg(test)]

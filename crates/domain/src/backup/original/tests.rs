@@ -71,7 +71,7 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
         for (got, want) in snaps.iter().zip(&inst.tracker_snapshots) {
             assert_eq!(got.uploaded_bytes as u64, want.uploaded_bytes);
             assert_eq!(got.downloaded_bytes as u64, want.downloaded_bytes);
-            assert_eq!(got.polled_at, want.polled_at);
+            assert_eq!(got.polled_at, crate::time::whole_seconds(want.polled_at));
             assert_eq!(got.group_name, want.group);
         }
         let trackers: Vec<_> = recs.iter().filter_map(|r| if let Record::Tracker(t) = r { Some(t) } else { None }).collect();
@@ -94,7 +94,7 @@ fn source_password_wrong_is_refused_and_none_clears_every_secret() {
     let inst = writer::generate(v, 3, 1, 1);
     let file = write(dir.path(), &inst, v, &Options::default());
     let s = sniff(&file);
-    assert!(matches!(prepare(&file, &s, &pw("other", Some("also wrong")), dir.path()), Err(BackupError::WrongSourcePassword)));
+    assert!(matches!(prepare(&file, &s, &pw("other", Some("also wrong")), dir.path()), Err(OriginalError::Read(ReadError::WrongLoginPassword))));
     let right = prepare(&file, &s, &pw("other", Some(LOGIN)), dir.path()).unwrap();
     assert_eq!(right.report.secrets.opened_with, "source_password");
     let none = prepare(&file, &s, &pw("other", None), dir.path()).unwrap();
@@ -148,9 +148,9 @@ fn ttbak_is_decrypted_with_its_password_and_a_wrong_one_is_said() {
     let s = sniff(&path);
     assert!(matches!(s, Sniffed::Encrypted(_)));
     let mut p = pw(LOGIN, None);
-    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(BackupError::BackupPasswordNeeded)));
+    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(OriginalError::BackupPasswordNeeded)));
     p.backup = Some(Zeroizing::new("wrong".into()));
-    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(BackupError::WrongBackupPassword)));
+    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(OriginalError::Read(ReadError::WrongBackupPassword))));
     p.backup = Some(Zeroizing::new("backup pw".into()));
     let ok = prepare(&path, &s, &p, dir.path()).unwrap();
     assert!(ok.report.encrypted);
