@@ -358,3 +358,16 @@ async fn settings_row(srv: &TestServer) -> String {
     db.close().await;
     row
 }
+
+#[tokio::test]
+async fn original_byte_count_of_2_pow_63_is_refused_with_its_location() {
+    let (_dir, srv) = started().await;
+    let v = Vintage::V2_8_9;
+    let mut inst = generate(&_dir, v, 2, 2, 4);
+    inst.tracker_snapshots[3].downloaded_bytes = 1 << 63;
+    let before = digest(&srv.data_dir, &["instance"]).await;
+    let e = restore(&srv, plain(&inst, v, PASSWORD, &Options::default()), "b.json", &[("dry_run", "true")]).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("file")));
+    assert!(e.message.contains("trackerSnapshots[3].downloadedBytes") && e.message.contains("9223372036854775808"), "{}", e.message);
+    assert_eq!(digest(&srv.data_dir, &["instance"]).await, before);
+}

@@ -21,7 +21,8 @@ pub mod fields;
 use super::disk::FsRole;
 use crate::secrets::{DataKey, KdfParams, KeyWrapCrypto, PortableKeyWrap, SecretError};
 use convert::{Converter, KeyFrom, SectionOut};
-use original_backup::{ReadReport, Section as OSection, Sniffed};
+pub use original_backup::Sniffed;
+use original_backup::{ReadReport, Section as OSection};
 use std::collections::HashMap;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -132,21 +133,8 @@ pub fn prepare(path: &Path, sniffed: &Sniffed, pw: &Passwords, work_dir: &Path) 
     let fs_upload = |e: std::io::Error| OriginalError::fs(FsRole::UploadDir, work_dir, &e);
     let encrypted = matches!(sniffed, Sniffed::Encrypted(_));
     // The decrypted payload, when the file is a .ttbak (deleted when dropped).
-    let mut payload_temp: Option<tempfile::TempPath> = None;
-    let payload_path: PathBuf = if encrypted {
-        let backup_pw = pw.backup.as_ref().ok_or(OriginalError::BackupPasswordNeeded)?;
-        let input = std::fs::File::open(path).map_err(|e| OriginalError::fs(FsRole::BackupFile, path, &e))?;
-        let temp = tempfile::Builder::new().prefix("import-payload-").tempfile_in(work_dir).map_err(fs_upload)?;
-        let (file, temp_path) = temp.into_parts();
-        let mut out = BufWriter::with_capacity(256 * 1024, file);
-        original_backup::decrypt(std::io::BufReader::with_capacity(256 * 1024, input), backup_pw, &mut out, |_| {}).map_err(OriginalError::Read)?;
-        out.flush().map_err(fs_upload)?;
-        let p = temp_path.to_path_buf();
-        payload_temp = Some(temp_path);
-        p
-    } else {
-        path.to_path_buf()
-    };
+    let payload_temp = if encrypted { Some(decrypt_to_temp(path, pw.backup.as_ref(), work_dir)?) } else { None };
+    let payload_path: PathBuf = payload_temp.as_ref().map(|t| t.to_path_buf()).unwrap_or_else(|| path.to_path_buf());
 
     let mut passwords = vec![(KeyFrom::CurrentPassword, pw.current.clone())];
     if let Some(s) = &pw.source {
@@ -176,6 +164,38 @@ pub fn prepare(path: &Path, sniffed: &Sniffed, pw: &Passwords, work_dir: &Path) 
     let files = conv.into_out();
     let native = assemble(files, &header, &wrap, &settings, work_dir).map_err(fs_upload)?;
     Ok(Prepared { native, wrap_password, report })
+}
+
+/// Decrypts an original `.ttbak` to a temporary file in `work_dir`; it returns only once the
+/// GCM tag is verified, so nothing unauthenticated is ever parsed.
+fn decrypt_to_temp(path: &Path, backup_password: Option<&Zeroizing<String>>, work_dir: &Path) -> Result<tempfile::TempPath, OriginalError> {
+    let fs_work = |e: std::io::Error| OriginalError::fs(FsRole::UploadDir, work_dir, &e);
+    let backup_pw = backup_password.ok_or(OriginalError::BackupPasswordNeeded)?;
+    let input = std::fs::File::open(path).map_err(|e| OriginalError::fs(FsRole::BackupFile, path, &e))?;
+    let temp = tempfile::Builder::new().prefix("import-payload-").tempfile_in(work_dir).map_err(fs_work)?;
+    let (file, temp_path) = temp.into_parts();
+    let mut out = BufWriter::with_capacity(256 * 1024, file);
+    original_backup::decrypt(std::io::BufReader::with_capacity(256 * 1024, input), backup_pw, &mut out, |_| {}).map_err(OriginalError::Read)?;
+    out.flush().map_err(fs_work)?;
+    Ok(temp_path)
+}
+
+/// Reads and converts an original file without writing anything but a `.ttbak`'s decrypted
+/// payload (in `work_dir`, removed again) and without opening its secrets: the report of what
+/// an import would carry (`tracker-tracker backup inspect`).
+pub fn inspect(
+    path: &Path,
+    sniffed: &Sniffed,
+    backup_password: Option<&Zeroizing<String>>,
+    work_dir: &Path,
+) -> Result<OriginalReport, OriginalError> {
+    let encrypted = matches!(sniffed, Sniffed::Encrypted(_));
+    let payload_temp = if encrypted { Some(decrypt_to_temp(path, backup_password, work_dir)?) } else { None };
+    let payload_path: PathBuf = payload_temp.as_ref().map(|t| t.to_path_buf()).unwrap_or_else(|| path.to_path_buf());
+    let input = std::fs::File::open(&payload_path).map_err(|e| OriginalError::fs(FsRole::BackupFile, &payload_path, &e))?;
+    let mut conv = Converter::new(convert::Discard, Vec::new(), DataKey::generate());
+    let read = original_backup::read(input, &mut conv).map_err(OriginalError::Read)?;
+    Ok(build_report(&conv, &read, encrypted))
 }
 
 /// Writes the native plain backup: header, key wrap, settings, then each section's lines.
