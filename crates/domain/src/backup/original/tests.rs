@@ -167,3 +167,16 @@ fn a_native_backup_is_not_taken_for_an_original() {
     std::fs::write(&p, b"{\"header\":{\"format\":\"tracker-tracker-backup\"}}").unwrap();
     assert!(detect(&p).unwrap().is_none());
 }
+
+#[test]
+fn the_docs_list_every_field_that_is_not_carried() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/import-original.md")).unwrap();
+    for f in fields::NOT_CARRIED {
+        let name = format!("`{}`", f.field);
+        let row = doc.lines().filter(|l| l.starts_with('|') && l.contains(&name)).find(|l| {
+            let l = l.to_lowercase();
+            l.contains("not carried") || l.contains("no home") || l.contains("no paused state") || l.contains("used once")
+        });
+        assert!(row.is_some(), "docs/import-original.md has no row saying what happens to {}.{}", f.section, f.field);
+    }
+}
