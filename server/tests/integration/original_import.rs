@@ -371,3 +371,53 @@ async fn original_byte_count_of_2_pow_63_is_refused_with_its_location() {
     assert!(e.message.contains("trackerSnapshots[3].downloadedBytes") && e.message.contains("9223372036854775808"), "{}", e.message);
     assert_eq!(digest(&srv.data_dir, &["instance"]).await, before);
 }
+
+fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kib| kib / 1024)
+}
+
+/// A measurement, not a check of every value: an original .ttbak of `TT_IMPORT_SNAPSHOTS`
+/// (default 200 000) generated snapshots, restored through the API, with the time and this
+/// process's peak RSS (server and test together) printed. Run with `--run-ignored only`.
+#[tokio::test]
+#[ignore = "a measurement: slow in debug builds"]
+async fn original_large_ttbak_import_measured() {
+    let (dir, srv) = started().await;
+    let n: usize = std::env::var("TT_IMPORT_SNAPSHOTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let v = Vintage::V2_8_9;
+    let mut inst = writer::generate_large(v, 10, n / 10, 1);
+    inst.settings.backup_storage_path = Some(dir.path().join("store").display().to_string());
+    let path = dir.path().join("large.ttbak");
+    let t = std::time::Instant::now();
+    let f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    writer::write_ttbak(f, &inst, v, PASSWORD, BACKUP_PW, SALT, inst.created_at, [5; 12], &Options::default()).unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    eprintln!("wrote {} MB in {:?}; peak RSS so far {:?} MiB", size / 1_000_000, t.elapsed(), peak_rss_mib());
+    // Streamed from disk, so the test's own memory does not hold the file.
+    let file = tokio::fs::File::open(&path).await.unwrap();
+    let chunks = futures::stream::unfold(file, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 256 * 1024];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(k) => {
+                buf.truncate(k);
+                Some((Ok::<_, std::io::Error>(buf), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    });
+    let body = reqwest::Body::wrap_stream(chunks);
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::stream_with_length(body, size).file_name("large.ttbak"))
+        .text("current_password", PASSWORD)
+        .text("backup_password", BACKUP_PW);
+    let t = std::time::Instant::now();
+    let r: Value =
+        TestServer::decode(srv.client.post(format!("{}/api/backup/restore", srv.url)).multipart(form).send().await.unwrap()).await.unwrap();
+    eprintln!("imported in {:?}; peak RSS {:?} MiB", t.elapsed(), peak_rss_mib());
+    let snaps = r["restored"].as_array().unwrap().iter().find(|s| s["section"] == "tracker_snapshots").unwrap();
+    assert_eq!(snaps["count"].as_u64(), Some(n as u64));
+}

@@ -81,26 +81,26 @@ fn prepare_error(what: &str, e: impl std::fmt::Display) -> OriginalError {
 }
 
 /// The native sections' JSON lines, one temporary file each (the original's section order
-/// differs from the native one, so the native file is assembled after the read).
+/// differs from the native one, so the native file is assembled after the read). Flat files in
+/// the upload directory, so the start-up clean-up removes them after a crash.
 struct SectionFiles {
-    dir: tempfile::TempDir,
-    files: HashMap<Section, (BufWriter<std::fs::File>, u64)>,
+    files: HashMap<Section, (BufWriter<std::fs::File>, tempfile::TempPath, u64)>,
 }
 
 impl SectionFiles {
     fn new(parent: &Path) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("import-").tempdir_in(parent)?;
         let mut files = HashMap::new();
         for s in Section::ALL.into_iter().filter(|s| *s != Section::Settings) {
-            files.insert(s, (BufWriter::with_capacity(64 * 1024, std::fs::File::create(dir.path().join(s.key()))?), 0));
+            let (file, path) = tempfile::Builder::new().prefix("import-section-").tempfile_in(parent)?.into_parts();
+            files.insert(s, (BufWriter::with_capacity(64 * 1024, file), path, 0));
         }
-        Ok(SectionFiles { dir, files })
+        Ok(SectionFiles { files })
     }
 }
 
 impl SectionOut for SectionFiles {
     fn line(&mut self, section: Section, json: &[u8]) -> std::io::Result<()> {
-        let Some((w, n)) = self.files.get_mut(&section) else { return Err(std::io::Error::other("no file for this section")) };
+        let Some((w, _, n)) = self.files.get_mut(&section) else { return Err(std::io::Error::other("no file for this section")) };
         // The native plain writer's layout: one record per line (see tt_core::backup_format::plain).
         w.write_all(if *n == 0 { b"\n" } else { b",\n" })?;
         w.write_all(json)?;
@@ -215,15 +215,14 @@ fn assemble(
     serde_json::to_writer(&mut out, wrap)?;
     out.write_all(b",\n\"settings\":")?;
     serde_json::to_writer(&mut out, settings)?;
-    let SectionFiles { dir, mut files } = files;
+    let SectionFiles { mut files } = files;
     for s in Section::ALL.into_iter().filter(|s| *s != Section::Settings) {
-        let (w, _) = files.remove(&s).ok_or_else(|| std::io::Error::other("a section file is missing"))?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all().ok();
+        let (w, section_path, _) = files.remove(&s).ok_or_else(|| std::io::Error::other("a section file is missing"))?;
+        drop(w.into_inner().map_err(|e| e.into_error())?);
         write!(out, ",\n\"{}\":[", s.key())?;
-        let section_path = dir.path().join(s.key());
         std::io::copy(&mut std::fs::File::open(&section_path)?, &mut out)?;
         // Disk: each section's lines are dropped once copied.
-        std::fs::remove_file(&section_path)?;
+        drop(section_path);
         out.write_all(b"\n]")?;
     }
     out.write_all(b"\n}\n")?;

@@ -180,3 +180,56 @@ fn the_docs_list_every_field_that_is_not_carried() {
         assert!(row.is_some(), "docs/import-original.md has no row saying what happens to {}.{}", f.section, f.field);
     }
 }
+
+#[test]
+fn values_that_do_not_fit_are_adjusted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let mut inst = writer::generate(v, 3, 1, 2);
+    inst.settings.backup_storage_path = None;
+    inst.settings.tracker_poll_interval_minutes = 2;
+    let file = write(dir.path(), &inst, v, &Options::default());
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    let recs = records(&p.native);
+    let Some(Record::Settings(s)) = recs.iter().find(|r| matches!(r, Record::Settings(_))) else { panic!("no settings") };
+    // 2.8.9's generated instance has lockout off: always on here, at the highest threshold.
+    assert_eq!(s.security.lockout_threshold, 100);
+    assert_eq!(s.general.poll_interval_minutes, 5);
+    assert_eq!(s.backup.storage_path.as_deref(), Some("/data/backups"));
+    assert!(s.totp.backup_codes.is_none(), "the original's hashed codes are not carried");
+    let adjusted = p.report.adjusted.join("\n");
+    assert!(adjusted.contains("lockout was off") && adjusted.contains("trackerPollIntervalMinutes") && adjusted.contains("donut"), "{adjusted}");
+    assert!(adjusted.contains("transparency"), "{adjusted}");
+    let behaviour = p.report.behaviour.join("\n");
+    assert!(behaviour.contains("/data/backups") && behaviour.contains("Sundays") && behaviour.contains("milliseconds"), "{behaviour}");
+    // The paused tracker (every fifth) is inactive with its date; scope ids that name no tracker are dropped.
+    assert!(p.report.adjusted.iter().any(|a| a.contains("tracker list named trackers that are not in the backup")));
+    let Some(Record::NotificationTarget(t)) = recs.iter().find(|r| matches!(r, Record::NotificationTarget(x) if x.settings.target_type == "gotify"))
+    else {
+        panic!("no gotify target")
+    };
+    assert_eq!(t.settings.tracker_ids, Some(vec![1]), "original tracker 3 is the first one here");
+    assert_eq!(t.settings.events, ["ratio_drop", "tracker_down", "buffer_milestone", "warned", "zero_seeding", "anniversary"]);
+}
+
+#[test]
+fn a_rearranged_file_is_refused_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = writer::generate(v, 1, 1, 2);
+    let text = String::from_utf8(std::fs::read(write(dir.path(), &inst, v, &Options::default())).unwrap()).unwrap();
+    // Move the snapshots before the trackers (the original never writes them so).
+    let start = text.find(",\"trackers\":[").unwrap();
+    let snaps = text.find(",\"trackerSnapshots\":[").unwrap();
+    let roles = text.find(",\"trackerRoles\":[").unwrap();
+    let moved = format!("{}{}{}{}", &text[..start], &text[snaps..roles], &text[start..snaps], &text[roles..]);
+    let path = dir.path().join("moved.json");
+    std::fs::write(&path, moved).unwrap();
+    match prepare(&path, &sniff(&path), &pw(LOGIN, None), dir.path()) {
+        Err(OriginalError::Read(ReadError::InvalidField { at, reason })) => {
+            assert_eq!(at.section, "trackerSnapshots");
+            assert!(reason.contains("comes before `trackers`"), "{reason}");
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
