@@ -2,6 +2,7 @@
 
 use app::backup_format::encrypted::TtbakReader;
 use app::backup_format::{check, FileKind, FormatError, Section};
+use app::domain::backup::original::{self, Sniffed};
 use app::domain::backup::{io_problem, FsRole};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
     // A sentence by kind, not the OS's "No such file or directory (os error 2)".
     let cannot_open = |e: std::io::Error| format!("cannot open {}: {}.", path.display(), io_problem(e.kind(), FsRole::BackupFile, None));
     let meta = std::fs::metadata(path).map_err(cannot_open)?;
+    if let Some(sniffed) = original::detect(path).map_err(|e| format!("{}: {e}", path.display()))? {
+        return inspect_original(path, meta.len(), &sniffed, password);
+    }
     let file = std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(path).map_err(cannot_open)?);
     let (kind, file) = app::backup_format::open(file).map_err(cannot_open)?;
     let (checked, encryption) = match kind {
@@ -93,5 +97,63 @@ pub fn inspect(path: &Path, password: Option<Zeroizing<String>>) -> Result<Strin
         checked.counts.total(),
         if kind == FileKind::Encrypted { "; every encrypted chunk authenticated" } else { "" }
     );
+    Ok(out)
+}
+
+/// `inspect` of a backup made by the original Tracker Tracker (Node.js): read whole (a .ttbak
+/// decrypted first, its tag checked), converted without opening its secrets, and told as what an
+/// import would carry.
+fn inspect_original(path: &Path, size: u64, sniffed: &Sniffed, password: Option<Zeroizing<String>>) -> Result<String, String> {
+    let encrypted = matches!(sniffed, Sniffed::Encrypted(_));
+    if encrypted && password.is_none() {
+        return Err(format!(
+            "{} is an encrypted backup of the original Tracker Tracker (.ttbak): give its backup password with --password-file FILE",
+            path.display()
+        ));
+    }
+    let r = original::inspect(path, sniffed, password.as_ref(), &std::env::temp_dir()).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut out = String::new();
+    let kind = if encrypted { "encrypted .ttbak, AES-256-GCM under scrypt of its backup password; tag verified" } else { "plain .json" };
+    out += &format!("File:        {} ({size} bytes, {kind})\n", path.display());
+    out += &format!("Format:      the original Tracker Tracker (Node.js), version {}\n", r.app_version.as_deref().unwrap_or("(not recorded)"));
+    out += &format!("Created:     {}\n", r.created_at.to_rfc3339());
+    out += &format!("Instance:    {}\n", r.instance_url.as_deref().unwrap_or("(not recorded)"));
+    let sealed = r.secrets.cleared + r.secrets.not_carried;
+    out += &format!(
+        "Secrets:     {sealed} sealed value(s), {} empty; opened only by a restore, with the original's login password\n",
+        r.secrets.empty_in_file
+    );
+    out += "Counts (in the file / carried / skipped):\n";
+    for s in &r.sections {
+        out += &format!("  {:<24} {:>12} {:>12} {:>10}\n", s.section, s.in_file, s.carried, s.skipped);
+    }
+    for m in &r.count_mismatches {
+        let n = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+        out += &format!(
+            "Manifest:    says {} for {}, the file holds {} (the original never checks its counts)\n",
+            n(m.manifest),
+            m.section,
+            n(m.actual)
+        );
+    }
+    for s in &r.skipped {
+        let ids = s.ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        out += &format!("Skipped:     {} {}: {} (ids {ids})\n", s.count, s.section, s.reason);
+    }
+    for k in &r.unknown_top_level_keys {
+        out += &format!("Unknown:     top-level member {k:?}, skipped\n");
+    }
+    out += "Not carried (records with a value):\n";
+    for f in r.not_carried.iter().filter(|f| f.records > 0) {
+        out += &format!("  {}.{} ({}): {}\n", f.section, f.field, f.records, f.fate);
+    }
+    for a in &r.adjusted {
+        out += &format!("Adjusted:    {a}\n");
+    }
+    out += &format!("Two-factor:  {}\n", r.totp);
+    for b in &r.behaviour {
+        out += &format!("Note:        {b}\n");
+    }
+    out += "Verified:    every record read and converted; restore it with the Backups page or backup/restore (docs/import-original.md).";
     Ok(out)
 }

@@ -258,6 +258,14 @@ impl From<BackupError> for AppError {
             BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
+            BackupError::Original(o) => {
+                use crate::domain::backup::original::{OriginalError as O, ReadError as R};
+                match o {
+                    O::Read(R::Io(_)) | O::Prepare(_) | O::Fs { .. } | O::Secret(_) => internal("importing the original backup failed", o),
+                    O::BackupPasswordNeeded => AppError::invalid("backup_password", o.to_string()),
+                    O::Read(r) => AppError::invalid("file", r.to_string()),
+                }
+            }
         }
     }
 }

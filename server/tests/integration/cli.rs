@@ -92,3 +92,44 @@ async fn inspect_names_empty_cut_and_missing_files() {
     assert_eq!(code, 1);
     assert_eq!(stderr.trim_end(), format!("tracker-tracker: cannot open {}: the backup file does not exist (check the path).", missing.display()));
 }
+
+/// `backup inspect` recognises the original Tracker Tracker's files: plain and .ttbak (with
+/// its password), version, date, real counts against the manifest's, what would not be carried.
+#[tokio::test]
+async fn inspect_original_plain_and_ttbak() {
+    use original_backup::writer::{self, Options, Vintage};
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = writer::generate(v, 3, 4, 2);
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("trackerSnapshots".to_string(), 13);
+    let mut plain = Vec::new();
+    writer::write_plain(&mut plain, &inst, v, "login", &Options { counts_override: Some(counts), ..Options::default() }).unwrap();
+    let json = dir.path().join("original.json");
+    std::fs::write(&json, &plain).unwrap();
+    let (code, stdout, stderr) = inspect(&json, None);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("the original Tracker Tracker (Node.js), version 2.8.9"), "{stdout}");
+    assert!(stdout.contains("Created:     2026-02-05T00:00:00.123+00:00"), "{stdout}");
+    assert!(stdout.contains("says 13 for trackerSnapshots, the file holds 12"), "{stdout}");
+    assert!(stdout.contains("trackers.useProxy (2):"), "{stdout}");
+    assert!(stdout.contains("notificationTargets.type (2): slack and email"), "{stdout}");
+
+    let mut ttbak = Vec::new();
+    let salt = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    writer::write_ttbak(&mut ttbak, &inst, v, "login", "bk-pw", salt, inst.created_at, [3; 12], &Options::default()).unwrap();
+    let enc = dir.path().join("original.ttbak");
+    std::fs::write(&enc, &ttbak).unwrap();
+    let (code, _, stderr) = inspect(&enc, None);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("--password-file"), "{stderr}");
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "bk-pw\n").unwrap();
+    let (code, stdout, stderr) = inspect(&enc, Some(&pw));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("encrypted .ttbak") && stdout.contains("trackerSnapshots                   12           12          0"), "{stdout}");
+    std::fs::write(&pw, "wrong\n").unwrap();
+    let (code, _, stderr) = inspect(&enc, Some(&pw));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("wrong backup password"), "{stderr}");
+}

@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod generate;
 mod notifications;
+mod original_import;
 mod restore_crash;
 mod restore_report;
 mod settings;

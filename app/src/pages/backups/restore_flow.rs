@@ -383,6 +383,7 @@ mod tests {
             instance_url_differs: true,
             warnings: Vec::new(),
             pre_restore_backup: (!dry_run).then(|| PreRestoreBackup { id: 7, file_name: "pre.json".into(), encrypted: false }),
+            original: None,
         }
     }
 

@@ -136,6 +136,104 @@ pub struct RestoreReport {
     /// The backup of the data as it was before the restore (in the history): restoring it undoes
     /// this restore.
     pub pre_restore_backup: Option<PreRestoreBackup>,
+    /// Set when the file was made by the original Tracker Tracker (the Node.js app): what of it
+    /// is carried, skipped or has no home here (docs/import-original.md). `header` then holds
+    /// the original's version, date and instance URL, and `restored` the converted counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<OriginalReport>,
+}
+
+/// What an import of an original Tracker Tracker backup does with the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalReport {
+    /// `manifest.appVersion`, e.g. "2.8.9".
+    pub app_version: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub instance_url: Option<String>,
+    /// The file was the original's encrypted `.ttbak`.
+    pub encrypted: bool,
+    /// Per section of the original's file, in its order.
+    pub sections: Vec<OriginalSection>,
+    /// Records left out, grouped by section and reason.
+    pub skipped: Vec<SkippedRecords>,
+    /// Where `manifest.counts` differs from what the file holds (the original never compares them;
+    /// the counts above are the real ones).
+    pub count_mismatches: Vec<OriginalCountMismatch>,
+    pub secrets: OriginalSecrets,
+    /// What happens to the original's two-factor login and its backup codes, for people.
+    pub totp: String,
+    /// Every field of the original with no home here (known ones and ones the reader did not
+    /// know), with how many records had a value in it and what happens to it.
+    pub not_carried: Vec<FieldNotCarried>,
+    /// Top-level members the reader does not know: skipped.
+    pub unknown_top_level_keys: Vec<String>,
+    /// Values changed to fit this app's rules, one sentence each.
+    pub adjusted: Vec<String>,
+    /// Differences in behaviour between the original and this app that matter after the import.
+    pub behaviour: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalSection {
+    /// The original's JSON key, e.g. "trackerSnapshots".
+    pub section: String,
+    /// This app's section key it fills ("tracker_snapshots"); None when it has no home here.
+    pub here: Option<String>,
+    pub in_file: u64,
+    pub carried: u64,
+    pub skipped: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedRecords {
+    pub section: String,
+    /// Why, for people (e.g. "its tracker (trackerId) is not in the backup").
+    pub reason: String,
+    pub count: u64,
+    /// The original ids of the first records skipped (at most [`SKIPPED_IDS_LISTED`]).
+    pub ids: Vec<i64>,
+}
+
+/// How many skipped ids a report lists per section and reason.
+pub const SKIPPED_IDS_LISTED: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalCountMismatch {
+    pub section: String,
+    /// What the manifest says (None: it has no such key).
+    pub manifest: Option<u64>,
+    /// What the file holds (None: no such section).
+    pub actual: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalSecrets {
+    /// Which password opened the original's secrets: "current_password", "source_password",
+    /// "none" (none given opened them: every secret is cleared), or "no_secrets" (the file has
+    /// none to open).
+    pub opened_with: String,
+    /// Secrets that opened and are carried (re-sealed under this instance's key).
+    pub carried: u64,
+    /// Secrets that could not be carried (no password, or damaged): cleared, owners disabled.
+    pub cleared: u64,
+    /// Secrets that were already empty in the file (cleared by an earlier restore of the original).
+    pub empty_in_file: u64,
+    /// Secrets of fields with no home here (image-host keys, TOTP backup codes, Slack and email
+    /// targets): not carried.
+    pub not_carried: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldNotCarried {
+    pub section: String,
+    /// The original's JSON name (nested ones as `thresholds.x`).
+    pub field: String,
+    /// Records that had a value in it (0: present in the format, nothing lost in this file).
+    pub records: u64,
+    /// What happens to it, for people.
+    pub fate: String,
+    /// The reader did not know this field (a newer original, or a hand-edited file).
+    pub unknown: bool,
 }
 
 /// The stored backup a restore saved first, so that it can be undone.

@@ -4,6 +4,7 @@ pub mod destination;
 pub mod disk;
 pub mod export;
 pub mod history;
+pub mod original;
 pub mod report;
 pub mod restore;
 pub mod run;
@@ -63,6 +64,26 @@ pub enum BackupError {
     NotFound(i64),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A backup of the original Tracker Tracker (Node.js) that cannot be imported.
+    #[error(transparent)]
+    Original(original::OriginalError),
+}
+
+/// The import's password and file cases become the native restore's own, so the API answers
+/// them alike (400 on backup_password / source_password).
+impl From<original::OriginalError> for BackupError {
+    fn from(e: original::OriginalError) -> Self {
+        use original::{OriginalError as O, ReadError as R};
+        match e {
+            O::Read(R::WrongBackupPassword) => BackupError::WrongBackupPassword,
+            O::Read(R::BackupPasswordMissing) | O::BackupPasswordNeeded => BackupError::BackupPasswordNeeded,
+            // Raised only when a source password was given and neither it nor the current one opens the secrets.
+            O::Read(R::WrongLoginPassword) => BackupError::WrongSourcePassword,
+            O::Fs { role, path, kind } => BackupError::Fs { role, path: Some(path), kind },
+            O::Secret(s) => BackupError::Secret(s),
+            other => BackupError::Original(other),
+        }
+    }
 }
 
 impl BackupError {

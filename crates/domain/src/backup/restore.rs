@@ -5,6 +5,7 @@
 //! stops after validation and returns the same report (see `report` for what it compares).
 
 use super::history::Trigger;
+use super::original;
 use super::report::{self, TotpSides};
 use super::run;
 use super::tables;
@@ -164,8 +165,37 @@ fn totp_sides(current: &SettingsRecord, backup: Option<&SettingsRecord>, source:
     TotpSides { enabled_now, enabled_in_backup, carried: backup_secret.is_some(), same_secret, codes_carried }
 }
 
-/// Validates the backup and, unless it is a dry run, restores it.
+/// Validates the backup and, unless it is a dry run, restores it. A backup of the original
+/// Tracker Tracker (Node.js) is first converted to a temporary native backup (`original`), which
+/// is then restored exactly like any other.
 pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
+    let path = req.file.clone();
+    let Some(sniffed) = blocking(move || original::detect(&path)).await?? else {
+        return restore_native(state, req).await;
+    };
+    // Checked (and a failure counted) before the file is even converted.
+    auth::verify_current_password(state, &req.current_password).await?;
+    let work_dir = state.config.upload_dir();
+    let path = req.file.clone();
+    let pw = original::Passwords { current: req.current_password.clone(), source: req.source_password.clone(), backup: req.backup_password.clone() };
+    let prepared = blocking(move || original::prepare(&path, &sniffed, &pw, &work_dir)).await??;
+    let native = RestoreRequest {
+        file: prepared.native.to_path_buf(),
+        current_password: req.current_password,
+        backup_password: None,
+        // Opens the temporary file's key wrap: its secrets are then translated like a
+        // cross-instance backup's.
+        source_password: Some(prepared.wrap_password.clone()),
+        totp: req.totp,
+        dry_run: req.dry_run,
+    };
+    let mut report = restore_native(state, native).await?;
+    report.original = Some(prepared.report);
+    Ok(report)
+}
+
+/// [`restore`] of a native backup file.
+async fn restore_native(state: &AppState, req: RestoreRequest) -> Result<RestoreReport, BackupError> {
     auth::verify_current_password(state, &req.current_password).await?;
     let checked = check_file(&req.file, req.backup_password.as_ref()).await?;
 
@@ -231,6 +261,7 @@ pub async fn restore(state: &AppState, req: RestoreRequest) -> Result<RestoreRep
         instance_url_differs: tt_core::rules::instance_urls_differ(checked.header.instance_url.as_deref(), state.config.base_url.as_deref()),
         warnings,
         pre_restore_backup: None,
+        original: None,
     };
     if req.dry_run {
         return Ok(report);

@@ -1,0 +1,235 @@
+use super::*;
+use crate::secrets::purpose;
+use original_backup::writer::{self, Options, Vintage};
+use tt_core::backup_format::check::check_all;
+use tt_core::backup_format::plain::{self, Item};
+use tt_core::backup_format::records::Record;
+
+const LOGIN: &str = "original login pw";
+
+fn write(dir: &Path, inst: &writer::Instance, v: Vintage, opts: &Options) -> PathBuf {
+    let p = dir.join("original.json");
+    let f = std::fs::File::create(&p).unwrap();
+    writer::write_plain(BufWriter::new(f), inst, v, LOGIN, opts).unwrap();
+    p
+}
+
+fn sniff(path: &Path) -> Sniffed {
+    detect(path).unwrap().expect("recognised as an original backup")
+}
+
+fn pw(current: &str, source: Option<&str>) -> Passwords {
+    Passwords { current: Zeroizing::new(current.into()), source: source.map(|s| Zeroizing::new(s.into())), backup: None }
+}
+
+fn records(path: &Path) -> Vec<Record> {
+    let mut out = Vec::new();
+    plain::read(std::fs::File::open(path).unwrap(), |item| {
+        if let Item::Record(r) = item {
+            out.push(r);
+        }
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+fn wrap_key(path: &Path, password: &str) -> DataKey {
+    let mut wrap = None;
+    plain::read(std::fs::File::open(path).unwrap(), |item| {
+        if let Item::KeyWrap(w) = item {
+            wrap = w;
+        }
+        Ok(())
+    })
+    .unwrap();
+    wrap.expect("a key wrap").open(password).unwrap()
+}
+
+#[test]
+fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
+    for v in Vintage::ALL {
+        let dir = tempfile::tempdir().unwrap();
+        let inst = writer::generate(v, 8, 5, 7);
+        let file = write(dir.path(), &inst, v, &Options::default());
+        let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+        let checked = check_all(std::fs::File::open(&p.native).unwrap()).unwrap();
+        // Trackers of all 8 platforms are kept (digitalcore and custom disabled), with their history.
+        assert_eq!(checked.counts.trackers, 8, "{v:?}");
+        assert_eq!(checked.counts.tracker_snapshots, 40, "{v:?}");
+        assert_eq!(checked.counts.tracker_roles, 8);
+        assert_eq!(checked.counts.download_clients, 2);
+        assert_eq!(checked.header.app_version, v.app_version());
+        assert_eq!(p.report.secrets.opened_with, "current_password");
+        // Slack and email targets are skipped: discord, gotify, telegram carried.
+        let targets = if v >= Vintage::V2_3 { 3 } else { 0 };
+        assert_eq!(checked.counts.notification_targets, targets, "{v:?}");
+        // Values: byte counts exact, instants kept, secrets open to the original plaintexts.
+        let key = wrap_key(&p.native, &p.wrap_password);
+        let recs = records(&p.native);
+        let snaps: Vec<_> = recs.iter().filter_map(|r| if let Record::TrackerSnapshot(s) = r { Some(s) } else { None }).collect();
+        for (got, want) in snaps.iter().zip(&inst.tracker_snapshots) {
+            assert_eq!(got.uploaded_bytes as u64, want.uploaded_bytes);
+            assert_eq!(got.downloaded_bytes as u64, want.downloaded_bytes);
+            assert_eq!(got.polled_at, crate::time::whole_seconds(want.polled_at));
+            assert_eq!(got.group_name, want.group);
+        }
+        let trackers: Vec<_> = recs.iter().filter_map(|r| if let Record::Tracker(t) = r { Some(t) } else { None }).collect();
+        for (got, want) in trackers.iter().zip(&inst.trackers) {
+            assert_eq!(got.config.name, want.name);
+            match &got.api_token {
+                Some(sealed) => assert_eq!(key.open_string(purpose::TRACKER_API_TOKEN, sealed).unwrap().as_str(), want.encrypted_api_token),
+                None => assert!(want.encrypted_api_token.is_empty() && !got.config.is_active),
+            }
+        }
+        assert!(trackers.iter().any(|t| t.disabled_reason.as_deref().is_some_and(|r| r.contains("digitalcore"))));
+        assert!(p.report.not_carried.iter().any(|f| f.field == "useProxy" && f.records == 4));
+    }
+}
+
+#[test]
+fn source_password_wrong_is_refused_and_none_clears_every_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = writer::generate(v, 3, 1, 1);
+    let file = write(dir.path(), &inst, v, &Options::default());
+    let s = sniff(&file);
+    assert!(matches!(prepare(&file, &s, &pw("other", Some("also wrong")), dir.path()), Err(OriginalError::Read(ReadError::WrongLoginPassword))));
+    let right = prepare(&file, &s, &pw("other", Some(LOGIN)), dir.path()).unwrap();
+    assert_eq!(right.report.secrets.opened_with, "source_password");
+    let none = prepare(&file, &s, &pw("other", None), dir.path()).unwrap();
+    assert_eq!(none.report.secrets.opened_with, "none");
+    assert_eq!(none.report.secrets.carried, 0);
+    assert_eq!(none.report.secrets.cleared, right.report.secrets.carried);
+    // Cleared secrets are still sealed values (under a key nobody has), so the native restore clears them.
+    let key = wrap_key(&none.native, &none.wrap_password);
+    for r in records(&none.native) {
+        if let Record::Tracker(t) = r {
+            if let Some(sealed) = t.api_token {
+                assert!(key.open(purpose::TRACKER_API_TOKEN, &sealed).is_err());
+            }
+        }
+    }
+}
+
+#[test]
+fn orphans_are_skipped_and_reported_counts_compared_unknown_keys_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let mut inst = writer::generate(v, 2, 2, 3);
+    let mut orphan = inst.tracker_snapshots[0].clone();
+    orphan.id = 9_001;
+    orphan.tracker_id = 4_242;
+    inst.tracker_snapshots.push(orphan);
+    let mut counts = std::collections::BTreeMap::new();
+    counts.insert("trackers".to_string(), 5);
+    let opts =
+        Options { counts_override: Some(counts), extra_top_level: vec![("futureThing".into(), serde_json::json!({"a": 1}))], ..Options::default() };
+    let file = write(dir.path(), &inst, v, &opts);
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    let skipped = p.report.skipped.iter().find(|s| s.section == "trackerSnapshots").unwrap();
+    assert_eq!((skipped.count, skipped.ids.clone()), (1, vec![9_001]));
+    let snaps = p.report.sections.iter().find(|s| s.section == "trackerSnapshots").unwrap();
+    assert_eq!((snaps.in_file, snaps.carried, snaps.skipped), (5, 4, 1));
+    assert!(p.report.count_mismatches.contains(&OriginalCountMismatch { section: "trackers".into(), manifest: Some(5), actual: Some(2) }));
+    assert_eq!(p.report.unknown_top_level_keys, vec!["futureThing".to_string()]);
+    assert_eq!(check_all(std::fs::File::open(&p.native).unwrap()).unwrap().counts.tracker_snapshots, 4);
+}
+
+#[test]
+fn ttbak_is_decrypted_with_its_password_and_a_wrong_one_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_3;
+    let inst = writer::generate(v, 2, 1, 5);
+    let path = dir.path().join("b.ttbak");
+    let salt = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    let f = BufWriter::new(std::fs::File::create(&path).unwrap());
+    writer::write_ttbak(f, &inst, v, LOGIN, "backup pw", salt, inst.created_at, [7; 12], &Options::default()).unwrap();
+    let s = sniff(&path);
+    assert!(matches!(s, Sniffed::Encrypted(_)));
+    let mut p = pw(LOGIN, None);
+    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(OriginalError::BackupPasswordNeeded)));
+    p.backup = Some(Zeroizing::new("wrong".into()));
+    assert!(matches!(prepare(&path, &s, &p, dir.path()), Err(OriginalError::Read(ReadError::WrongBackupPassword))));
+    p.backup = Some(Zeroizing::new("backup pw".into()));
+    let ok = prepare(&path, &s, &p, dir.path()).unwrap();
+    assert!(ok.report.encrypted);
+    assert_eq!(check_all(std::fs::File::open(&ok.native).unwrap()).unwrap().counts.trackers, 2);
+    // Nothing but the native file is left in the work directory (the payload and section files are gone).
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+}
+
+#[test]
+fn a_native_backup_is_not_taken_for_an_original() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("n.json");
+    std::fs::write(&p, b"{\"header\":{\"format\":\"tracker-tracker-backup\"}}").unwrap();
+    assert!(detect(&p).unwrap().is_none());
+}
+
+#[test]
+fn the_docs_list_every_field_that_is_not_carried() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/import-original.md")).unwrap();
+    for f in fields::NOT_CARRIED {
+        let name = format!("`{}`", f.field);
+        let row = doc.lines().filter(|l| l.starts_with('|') && l.contains(&name)).find(|l| {
+            let l = l.to_lowercase();
+            l.contains("not carried") || l.contains("no home") || l.contains("no paused state") || l.contains("used once")
+        });
+        assert!(row.is_some(), "docs/import-original.md has no row saying what happens to {}.{}", f.section, f.field);
+    }
+}
+
+#[test]
+fn values_that_do_not_fit_are_adjusted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let mut inst = writer::generate(v, 3, 1, 2);
+    inst.settings.backup_storage_path = None;
+    inst.settings.tracker_poll_interval_minutes = 2;
+    let file = write(dir.path(), &inst, v, &Options::default());
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    let recs = records(&p.native);
+    let Some(Record::Settings(s)) = recs.iter().find(|r| matches!(r, Record::Settings(_))) else { panic!("no settings") };
+    // 2.8.9's generated instance has lockout off: always on here, at the highest threshold.
+    assert_eq!(s.security.lockout_threshold, 100);
+    assert_eq!(s.general.poll_interval_minutes, 5);
+    assert_eq!(s.backup.storage_path.as_deref(), Some("/data/backups"));
+    assert!(s.totp.backup_codes.is_none(), "the original's hashed codes are not carried");
+    let adjusted = p.report.adjusted.join("\n");
+    assert!(adjusted.contains("lockout was off") && adjusted.contains("trackerPollIntervalMinutes") && adjusted.contains("donut"), "{adjusted}");
+    assert!(adjusted.contains("transparency"), "{adjusted}");
+    let behaviour = p.report.behaviour.join("\n");
+    assert!(behaviour.contains("/data/backups") && behaviour.contains("Sundays") && behaviour.contains("milliseconds"), "{behaviour}");
+    // The paused tracker (every fifth) is inactive with its date; scope ids that name no tracker are dropped.
+    assert!(p.report.adjusted.iter().any(|a| a.contains("tracker list named trackers that are not in the backup")));
+    let Some(Record::NotificationTarget(t)) = recs.iter().find(|r| matches!(r, Record::NotificationTarget(x) if x.settings.target_type == "gotify"))
+    else {
+        panic!("no gotify target")
+    };
+    assert_eq!(t.settings.tracker_ids, Some(vec![1]), "original tracker 3 is the first one here");
+    assert_eq!(t.settings.events, ["ratio_drop", "tracker_down", "buffer_milestone", "warned", "zero_seeding", "anniversary"]);
+}
+
+#[test]
+fn a_rearranged_file_is_refused_with_its_location() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = writer::generate(v, 1, 1, 2);
+    let text = String::from_utf8(std::fs::read(write(dir.path(), &inst, v, &Options::default())).unwrap()).unwrap();
+    // Move the snapshots before the trackers (the original never writes them so).
+    let start = text.find(",\"trackers\":[").unwrap();
+    let snaps = text.find(",\"trackerSnapshots\":[").unwrap();
+    let roles = text.find(",\"trackerRoles\":[").unwrap();
+    let moved = format!("{}{}{}{}", &text[..start], &text[snaps..roles], &text[start..snaps], &text[roles..]);
+    let path = dir.path().join("moved.json");
+    std::fs::write(&path, moved).unwrap();
+    match prepare(&path, &sniff(&path), &pw(LOGIN, None), dir.path()) {
+        Err(OriginalError::Read(ReadError::InvalidField { at, reason })) => {
+            assert_eq!(at.section, "trackerSnapshots");
+            assert!(reason.contains("comes before `trackers`"), "{reason}");
+        }
+        other => panic!("{:?}", other.err()),
+    }
+}
