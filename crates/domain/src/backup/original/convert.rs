@@ -21,7 +21,7 @@ use tt_core::model::auth::SecuritySettings;
 use tt_core::model::backup::{SkippedRecords, SKIPPED_IDS_LISTED};
 use tt_core::model::clients::{ClientConfig, ClientSnapshot, UptimeBucket};
 use tt_core::model::notifications::{DismissedAlert, TargetConfig, TargetSettings, Thresholds};
-use tt_core::model::settings::{BackupSettings, GeneralSettings};
+use tt_core::model::settings::{BackupSettings, Frequency, GeneralSettings};
 use tt_core::model::tags::{TagGroupConfig, TagMember};
 use tt_core::model::trackers::{Snapshot, TrackerConfig, TrackerRole, PLATFORMS};
 use zeroize::Zeroizing;
@@ -782,10 +782,17 @@ impl<O: SectionOut> Converter<O> {
                 Some(ORIGINAL_DEFAULT_STORAGE.to_string())
             }
         };
-        self.weekly_schedule = st.backup_schedule_frequency == "weekly";
+        // The original offers the same three names; anything else cannot be scheduled here.
+        let frequency = st.backup_schedule_frequency.parse::<Frequency>().map_err(|_| {
+            invalid(
+                at("backupScheduleFrequency"),
+                format!("\"{}\" is not a backup frequency (daily, weekly or monthly)", st.backup_schedule_frequency),
+            )
+        })?;
+        self.weekly_schedule = frequency == Frequency::Weekly;
         let mut backup = BackupSettings {
             schedule_enabled: st.backup_schedule_enabled,
-            frequency: st.backup_schedule_frequency.clone(),
+            frequency,
             retention_count: st.backup_retention_count,
             encrypt: st.backup_encryption_enabled,
             storage_path,
