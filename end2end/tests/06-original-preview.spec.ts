@@ -10,6 +10,8 @@ const FIXTURES = path.join(__dirname, "..", "fixtures");
 const PLAIN = path.join(FIXTURES, "original-2.8.9.json");
 const TTBAK = path.join(FIXTURES, "original-2.3.0.ttbak");
 const BACKUP_PASSWORD = "original backup pw 1";
+// The original instance's login password, which seals the fixtures' secrets (fixtures/README.md).
+const ORIGINAL_LOGIN_PASSWORD = "original login pw 1";
 
 type Manifest = { version: number; appVersion: string; instanceUrl?: string; createdAt: string; counts: Record<string, number> };
 
@@ -218,5 +220,46 @@ test.describe.serial("Backups of the original Tracker Tracker", () => {
     expect(longest).toBeLessThan(1000);
     const shown = [...new Set(progress)].map(Number);
     expect(shown.filter((v) => v > 0 && v < 100).length, `progress values shown: ${shown}`).toBeGreaterThan(3);
+  });
+  test("an original .json is checked and restored through the page: its report, then its trackers", async ({ page }) => {
+    await ensureLoggedIn(page);
+    await goto(page, "/settings/backups");
+    // The fixture with its storage path moved from the original's default (/data/backups, which
+    // a test running as root would create on the host) to a folder of this run.
+    const payload = JSON.parse(fs.readFileSync(PLAIN, "utf8"));
+    const dir = path.join(__dirname, "..", ".tmp");
+    fs.mkdirSync(path.join(dir, "original-store"), { recursive: true });
+    payload.settings.backupStoragePath = path.join(dir, "original-store");
+    const file = path.join(dir, "original-2.8.9-restore.json");
+    fs.writeFileSync(file, JSON.stringify(payload));
+    const names = (payload.trackers as any[]).map((t) => t.name).sort();
+    await page.locator("#restore-file").setInputFiles(file);
+    await expect(page.getByTestId("backup-preview")).toBeVisible();
+    await page.getByLabel("Your current login password").fill(PASSWORD);
+    await page.getByLabel("Login password of the instance this came from (optional)").fill(ORIGINAL_LOGIN_PASSWORD);
+    await page.getByRole("button", { name: "Check (dry run)" }).click();
+    const report = page.getByTestId("dry-run-report");
+    await expect(report).toContainText("Will restore");
+    await expect(report).toBeFocused();
+    // The original's own part of the report, from the server: per section of its file, the
+    // secrets opened with the given source password, and what behaves differently here.
+    const original = report.getByTestId("original-report");
+    await expect(original).toContainText(`From the original Tracker Tracker ${payload.manifest.appVersion}`);
+    await expect(original.getByTestId("original-sections").locator('li[data-section="trackers"]')).toHaveText(
+      `trackers: ${names.length} → ${names.length} carried, 0 skipped`,
+    );
+    await expect(original.getByTestId("original-sections").locator('li[data-section="trackerSnapshots"]')).toHaveText(
+      `trackerSnapshots: ${payload.trackerSnapshots.length} → ${payload.trackerSnapshots.length} carried, 0 skipped`,
+    );
+    await expect(original.getByTestId("original-secrets")).toContainText("They opened with the login password you gave for the original instance.");
+    await expect(original.getByTestId("original-behaviour")).toContainText("Sundays");
+    await page.getByLabel("Type RESTORE to replace all current data with this backup").fill("RESTORE");
+    await page.getByRole("button", { name: "Restore now" }).click();
+    const result = page.getByTestId("restore-result");
+    await expect(result).toContainText("Restore complete");
+    await expect(result.getByTestId("original-report")).toBeVisible();
+    const r = await page.request.get("/api/trackers/list");
+    expect(((await r.json()) as any[]).map((t) => t.config.name).sort()).toEqual(names);
+    await screenshots(page, "backups-original-restored");
   });
 });

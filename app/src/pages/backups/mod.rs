@@ -5,6 +5,7 @@ mod config;
 mod export;
 mod history;
 mod kit;
+mod original_report;
 mod restore;
 mod restore_flow;
 

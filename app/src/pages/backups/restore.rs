@@ -1,5 +1,6 @@
 //! Restore: from an uploaded file (previewed in the browser first) or a stored backup, with a dry run.
 
+use super::original_report::OriginalReportBody;
 use super::restore_flow::{Answer, MadeBy, RestoreFlow, RestoreInputs, Step};
 use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
@@ -441,7 +442,9 @@ fn ReportBody(report: RestoreReport) -> impl IntoView {
     let named = |records: &[NamedRecord]| {
         records.iter().map(|n| view! { <li data-section=n.section.clone()>{format!("{} “{}”", n.kind, n.name)}</li> }).collect_view()
     };
+    let original = report.original.clone();
     view! {
+        {original.map(|o| view! { <OriginalReportBody report=o/> })}
         <p><strong>{if dry { "Will restore, per section (now → after):" } else { "Restored, per section (before → now):" }}</strong></p>
         <ul class="changes" data-testid="section-counts">
             {report.restored.iter().map(|c| view! {
