@@ -25,6 +25,7 @@ impl From<domain::TrackerError> for AppError {
             E::Corrupt(m) => internal("stored tracker data is damaged", m),
             E::Db(db) => db.into(),
             E::Snapshot(s) => s.into(),
+            E::Settings(s) => s.into(),
         }
     }
 }
@@ -60,6 +61,14 @@ pub async fn get_tracker(id: i64) -> Result<TrackerView, AppError> {
 pub async fn save_tracker(input: TrackerInput) -> Result<TrackerView, AppError> {
     let (state, _) = require_auth().await?;
     Ok(domain::save(&state, &input).await?)
+}
+
+/// Pauses (`paused` true) or resumes a tracker; returns it. Pausing a paused tracker keeps the
+/// time it was paused.
+#[server(prefix = "/api", endpoint = "trackers/pause", input = Json)]
+pub async fn pause_tracker(id: i64, paused: bool) -> Result<TrackerView, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(domain::set_paused(&state, id, paused).await?)
 }
 
 /// Deletes a tracker with its snapshots, roles and runtime state.

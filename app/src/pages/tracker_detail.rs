@@ -2,7 +2,8 @@
 //! table (paged), the manual snapshot form, and its class history (roles).
 
 use crate::api::trackers::{
-    get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, RoleInput,
+    get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, PauseTracker,
+    RoleInput, TrackerView,
 };
 use crate::components::chart::UploadChart;
 use crate::components::forms::{format_time, parse_optional_int, ConfirmDelete};
@@ -33,8 +34,11 @@ pub fn TrackerDetailPage() -> impl IntoView {
                         <h1><span class="swatch" style=format!("background:{}", t.config.color)></span>" "{t.config.name.clone()}</h1>
                         <p>{platform_label(&t.config.platform)} " · " <a href=t.config.base_url.clone() rel="noopener noreferrer">{t.config.base_url.clone()}</a>
                             " · API token " {if t.has_api_token { "set" } else { "missing" }}
-                            {t.config.joined_at.map(|d| format!(" · joined {d}"))}</p>
+                            {t.config.joined_at.map(|d| format!(" · joined {d}"))}
+                            {t.config.last_access_at.map(|d| format!(" · last access {d}"))}</p>
+                        <TrackerDetails t=t.clone()/>
                         {t.disabled_reason.clone().map(|r| view! { <p class="notice">{r}</p> })}
+                        <PauseControl t changed/>
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
@@ -93,6 +97,48 @@ pub fn TrackerDetailPage() -> impl IntoView {
     }
 }
 
+/// The details a tracker keeps that are not part of its title line.
+#[component]
+fn TrackerDetails(t: TrackerView) -> impl IntoView {
+    let c = t.config;
+    view! {
+        <ul class="details">
+            {c.profile_url.map(|u| view! { <li>"Profile: " <a href=u.clone() rel="noopener noreferrer">{u.clone()}</a></li> })}
+            {c.remote_user_id.map(|id| view! { <li>{format!("Your user id on the tracker: {id}")}</li> })}
+            <li>{if c.use_proxy { "Requests go through the proxy when one is set (Settings → General)." } else { "Requests never go through the proxy." }}</li>
+            {c.count_cross_seed_unsatisfied.then(|| view! { <li>"Cross-seeded torrents count towards unsatisfied downloads."</li> })}
+            {(c.platform == "custom").then(|| view! { <li>"Custom platform: no platform adapter reads it; its history is what you add by hand or import."</li> })}
+        </ul>
+    }
+}
+
+/// Paused or not, with the button that changes it.
+#[component]
+fn PauseControl(t: TrackerView, changed: RwSignal<u32>) -> impl IntoView {
+    let pause = ServerAction::<PauseTracker>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = pause.value().get() {
+            changed.update(|n| *n += 1);
+        }
+    });
+    let id = t.id;
+    let paused = t.paused_at.is_some();
+    let status = match t.paused_at {
+        Some(at) => format!("Paused since {}: not polled until you resume it. Its history is kept.", format_time(&at)),
+        None => "Polled with the others.".to_string(),
+    };
+    view! {
+        <div class="actions" data-testid="pause-control">
+            <p role="status">{paused.then(|| view! { <span class="badge warn">"Paused"</span> " " })}{status}</p>
+            <button class="btn btn-small" type="button" disabled=move || pause.pending().get()
+                on:click=move |_| { pause.dispatch(PauseTracker { id, paused: !paused }); }>
+                {if paused { "Resume" } else { "Pause" }}
+            </button>
+        </div>
+        <ErrorNotice error=action_error(pause.value())/>
+    }
+}
+
 #[component]
 fn SnapshotTable(snapshots: Vec<crate::model::trackers::Snapshot>, changed: RwSignal<u32>) -> impl IntoView {
     let delete = ServerAction::<DeleteSnapshot>::new();
@@ -115,6 +161,7 @@ fn SnapshotTable(snapshots: Vec<crate::model::trackers::Snapshot>, changed: RwSi
                     <td class="num" data-label="Buffer">{s.buffer_bytes.map(human_bytes).unwrap_or_else(|| "—".into())}</td>
                     <td class="num" data-label="Seeding">{s.seeding_count.map(|n| n.to_string()).unwrap_or_else(|| "—".into())}</td>
                     <td class="num" data-label="Bonus">{s.seed_bonus.map(|b| format!("{b:.1}")).unwrap_or_else(|| "—".into())}</td>
+                    <td class="num" data-label="Share score">{s.share_score.map(|v| format!("{v:.3}")).unwrap_or_else(|| "—".into())}</td>
                     <td><ConfirmDelete what=format!("the snapshot of {when}") on_confirm=Callback::new(move |()| { delete.dispatch(DeleteSnapshot { id }); })/></td>
                 </tr>
             }
@@ -128,7 +175,7 @@ fn SnapshotTable(snapshots: Vec<crate::model::trackers::Snapshot>, changed: RwSi
                 <thead><tr>
                     <th scope="col">"Polled"</th><th scope="col" class="num">"Uploaded"</th><th scope="col" class="num">"Downloaded"</th>
                     <th scope="col" class="num">"Ratio"</th><th scope="col" class="num">"Buffer"</th><th scope="col" class="num">"Seeding"</th>
-                    <th scope="col" class="num">"Bonus"</th><th scope="col">"Actions"</th>
+                    <th scope="col" class="num">"Bonus"</th><th scope="col" class="num">"Share score"</th><th scope="col">"Actions"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>

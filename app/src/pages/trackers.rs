@@ -1,7 +1,7 @@
 //! Trackers: list, create, edit, delete (with a confirm step). The API token is write-only.
 
 use crate::api::trackers::{list_trackers, DeleteTracker, SaveTracker, TrackerConfig, TrackerInput, TrackerView, PLATFORMS};
-use crate::components::forms::ConfirmDelete;
+use crate::components::forms::{format_time, parse_optional_int, ConfirmDelete};
 use crate::components::list_page::{AddOrEdit, EditCard, ListLoader, ListPage};
 use crate::components::{form_error, human_bytes, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
@@ -9,13 +9,15 @@ use crate::validate::{parse_int, Invalid};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-const PLATFORM_OPTIONS: [(&str, &str); 6] = [
+const PLATFORM_OPTIONS: [(&str, &str); 8] = [
     ("unit3d", "UNIT3D"),
     ("gazelle", "Gazelle"),
     ("ggn", "GazelleGames"),
     ("nebulance", "Nebulance"),
     ("mam", "MyAnonamouse"),
     ("avistaz", "AvistaZ"),
+    ("digitalcore", "DigitalCore"),
+    ("custom", "Custom (no platform adapter)"),
 ];
 
 pub fn platform_label(p: &str) -> String {
@@ -56,7 +58,8 @@ fn TrackerTable(list: Vec<TrackerView>, page: ListPage<TrackerView>, delete: Ser
                         <span class="swatch" style=format!("background:{}", t.config.color)></span>" "
                         <A href=format!("/trackers/{id}")><strong>{t.config.name.clone()}</strong></A>
                         {t.config.is_favorite.then(|| view! { " " <span class="badge" aria-label="favourite">"★"</span> })}
-                        {(!t.config.is_active).then(|| view! { " " <span class="badge warn">"Paused"</span> })}
+                        {t.paused_at.map(|at| view! { " " <span class="badge warn" title=format!("Paused since {}", format_time(&at))>"Paused"</span> })}
+                        {(!t.config.is_active).then(|| view! { " " <span class="badge warn">"Inactive"</span> })}
                         {t.disabled_reason.clone().map(|r| view! { <br/><small class="hint">{r}</small> })}
                     </td>
                     <td data-label="Platform">{platform_label(&t.config.platform)}</td>
@@ -102,8 +105,13 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
     let client_tag = RwSignal::new(c.client_tag.clone().unwrap_or_default());
     let sort_order = RwSignal::new(c.sort_order.to_string());
     let joined = RwSignal::new(c.joined_at.map(|d| d.to_string()).unwrap_or_default());
+    let last_access = RwSignal::new(c.last_access_at.map(|d| d.to_string()).unwrap_or_default());
+    let profile_url = RwSignal::new(c.profile_url.clone().unwrap_or_default());
+    let remote_user_id = RwSignal::new(c.remote_user_id.map(|v| v.to_string()).unwrap_or_default());
     let is_active = RwSignal::new(c.is_active);
     let is_favorite = RwSignal::new(c.is_favorite);
+    let use_proxy = RwSignal::new(c.use_proxy);
+    let count_cross_seed = RwSignal::new(c.count_cross_seed_unsatisfied);
     let token = RwSignal::new(String::new());
     let clear_token = RwSignal::new(false);
     let has_token = initial.as_ref().is_some_and(|v| v.has_api_token);
@@ -118,13 +126,14 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
         ev.prevent_default();
         local.set(None);
         let parsed = (|| -> Result<TrackerInput, Invalid> {
-            let joined_at = match joined.get().trim() {
-                "" => None,
-                d => Some(
-                    chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| crate::validate::invalid("joined_at", "Joined date must be a date like 2021-05-01."))?,
-                ),
+            let date = |field: &str, label: &str, text: String| match text.trim() {
+                "" => Ok(None),
+                d => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                    .map(Some)
+                    .map_err(|_| crate::validate::invalid(field, format!("{label} must be a date like 2021-05-01."))),
             };
+            let joined_at = date("joined_at", "Joined date", joined.get())?;
+            let last_access_at = date("last_access_at", "Last access", last_access.get())?;
             let config = TrackerConfig {
                 name: name.get(),
                 base_url: base_url.get(),
@@ -136,6 +145,11 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
                 is_favorite: is_favorite.get(),
                 sort_order: parse_int("sort_order", "Sort order", &sort_order.get())?,
                 joined_at,
+                use_proxy: use_proxy.get(),
+                remote_user_id: parse_optional_int("remote_user_id", "Remote user id", &remote_user_id.get())?,
+                profile_url: Some(profile_url.get()).filter(|u| !u.trim().is_empty()),
+                count_cross_seed_unsatisfied: count_cross_seed.get(),
+                last_access_at,
             }
             .validate()?;
             Ok(TrackerInput { id, config, api_token: SecretUpdate { value: Some(token.get()).filter(|v| !v.is_empty()), clear: clear_token.get() } })
@@ -154,17 +168,26 @@ fn TrackerForm(initial: Option<TrackerView>, on_saved: Callback<TrackerView>, on
             <TextField id="tracker-url" label="Base URL" kind="url" value=base_url required=true placeholder="https://aither.cc"/>
             <SelectField id="tracker-platform" label="Platform" value=platform options=PLATFORM_OPTIONS.to_vec()/>
             <TextField id="tracker-api-path" label="API path" value=api_path placeholder="/api/user" hint="Optional: where the platform's API lives."/>
-            <SecretField id="tracker-token" label="API token" is_set=Signal::derive(move || has_token) value=token clear=clear_token/>
+            <SecretField id="tracker-token" label="API token" is_set=Signal::derive(move || has_token) value=token clear=clear_token
+                hint="MyAnonamouse: the mam_id cookie. DigitalCore: {\"uid\":\"…\",\"pass\":\"…\"} (its uid and pass cookies)."/>
             <TextField id="tracker-color" label="Colour" value=color hint="Like #3b82f6." placeholder="#3b82f6"/>
             <TextField id="tracker-tag" label="Client tag" value=client_tag hint="The torrent tag used for this tracker in your clients."/>
             <TextField id="tracker-joined" label="Joined on" kind="date" value=joined/>
             <TextField id="tracker-sort" label="Sort order" kind="number" value=sort_order/>
+            <TextField id="tracker-profile" label="Profile page" kind="url" value=profile_url placeholder="https://aither.cc/users/me"
+                hint="Optional: your profile on the tracker."/>
+            <TextField id="tracker-remote-user" label="Your user id on the tracker" kind="number" value=remote_user_id
+                hint="Optional: some platforms' APIs need it."/>
+            <TextField id="tracker-last-access" label="Last access on" kind="date" value=last_access
+                hint="The last day you were seen on the tracker (many prune inactive accounts)."/>
         </div>
     }
     .into_any();
     let checks = view! {
         <CheckField id="tracker-active" label="Active (polled)" value=is_active/>
         <CheckField id="tracker-favorite" label="Favourite (listed first)" value=is_favorite/>
+        <CheckField id="tracker-proxy" label="Use the proxy (when one is set in Settings → General)" value=use_proxy/>
+        <CheckField id="tracker-cross-seed" label="Count cross-seeded torrents towards unsatisfied downloads" value=count_cross_seed/>
     }
     .into_any();
     view! {

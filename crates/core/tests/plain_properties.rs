@@ -184,16 +184,35 @@ fn tracker() -> impl Strategy<Value = TrackerRecord> {
             prop::option::of(date()),
         )
             .prop_map(|(name, base_url, platform, api_path, color, client_tag, is_active, is_favorite, sort_order, joined_at)| {
-                TrackerConfig { name, base_url, platform, api_path, color, client_tag, is_active, is_favorite, sort_order, joined_at }
+                TrackerConfig {
+                    name,
+                    base_url,
+                    platform,
+                    api_path,
+                    color,
+                    client_tag,
+                    is_active,
+                    is_favorite,
+                    sort_order,
+                    joined_at,
+                    ..TrackerConfig::new_default()
+                }
             });
-    (config, sealed(), optional_text(80), time(), time()).prop_map(|(config, api_token, disabled_reason, created_at, updated_at)| TrackerRecord {
-        id: 0,
-        config,
-        api_token,
-        disabled_reason,
-        created_at,
-        updated_at,
-    })
+    let details = (any::<bool>(), prop::option::of(1..=i64::MAX), prop::option::of(url()), any::<bool>(), prop::option::of(date()));
+    let config = (config, details).prop_map(|(c, (use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, last_access_at))| {
+        TrackerConfig { use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, last_access_at, ..c }
+    });
+    (config, sealed(), optional_text(80), prop::option::of(time()), time(), time()).prop_map(
+        |(config, api_token, disabled_reason, paused_at, created_at, updated_at)| TrackerRecord {
+            id: 0,
+            config,
+            api_token,
+            disabled_reason,
+            paused_at,
+            created_at,
+            updated_at,
+        },
+    )
 }
 
 fn role(tracker_ids: Vec<i64>) -> impl Strategy<Value = TrackerRole> {
@@ -209,9 +228,15 @@ fn role(tracker_ids: Vec<i64>) -> impl Strategy<Value = TrackerRole> {
 fn snapshot(tracker_ids: Vec<i64>) -> impl Strategy<Value = Snapshot> {
     let counts = (non_negative(), non_negative(), prop::option::of((i64::MIN + 1)..=i64::MAX), prop::option::of(non_negative()));
     let more = (prop::option::of(non_negative()), prop::option::of(non_negative()), prop::option::of(non_negative()), any::<bool>(), any::<bool>());
-    let doubles = (prop::option::of(non_negative_f64()), prop::option::of(non_negative_f64()), prop::option::of(non_negative_f64()));
+    let doubles = (
+        prop::option::of(non_negative_f64()),
+        prop::option::of(non_negative_f64()),
+        prop::option::of(non_negative_f64()),
+        // Share scores have no sign rule: any finite double.
+        prop::option::of(any::<f64>().prop_filter("finite", |v| v.is_finite())),
+    );
     (select(tracker_ids), time(), counts, more, doubles, optional_text(60), optional_text(60)).prop_map(
-        |(tracker_id, polled_at, (up, down, buffer, seeding), (leeching, hnr, tokens, warned, manual), (ratio, bonus, required), user, group)| {
+        |(tracker_id, polled_at, (up, down, buffer, seeding), (leeching, hnr, tokens, warned, manual), (ratio, bonus, required, share), user, group)| {
             Snapshot {
                 id: 0,
                 tracker_id,
@@ -227,6 +252,7 @@ fn snapshot(tracker_ids: Vec<i64>) -> impl Strategy<Value = Snapshot> {
                 required_ratio: required,
                 warned,
                 freeleech_tokens: tokens,
+                share_score: share,
                 username: user,
                 group_name: group,
                 is_manual: manual,
@@ -272,7 +298,7 @@ fn client() -> impl Strategy<Value = DownloadClientRecord> {
 }
 
 fn client_snapshot(client_ids: Vec<i64>) -> impl Strategy<Value = ClientSnapshot> {
-    let stat = (text(40), non_negative(), non_negative(), non_negative(), non_negative())
+    let stat = (text(40), non_negative(), non_negative(), prop::option::of(non_negative()), prop::option::of(non_negative()))
         .prop_map(|(tag, seeding, leeching, uploaded_bytes, size_bytes)| TagStat { tag, seeding, leeching, uploaded_bytes, size_bytes });
     (select(client_ids), time(), non_negative(), non_negative(), non_negative(), non_negative(), vec(stat, 0..4)).prop_map(
         |(client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps, tag_stats)| ClientSnapshot {

@@ -72,6 +72,14 @@ pub async fn fill(state: &AppState) -> Result<(), sqlx::Error> {
         .execute(db)
         .await?;
     }
+    // Tracker 2 holds every detail at a value other than its default (tracker 1 keeps the defaults).
+    sqlx::query(
+        "UPDATE trackers SET use_proxy = 0, remote_user_id = 4242, profile_url = 'https://blutopia.cc/users/me', count_cross_seed_unsatisfied = 1,
+         last_access_at = '2024-12-31', paused_at = $1 WHERE id = 2",
+    )
+    .bind(to_db(t0 + Duration::days(300)))
+    .execute(db)
+    .await?;
     sqlx::query(
         "INSERT INTO tracker_runtime (tracker_id, last_polled_at, last_error, last_error_at, consecutive_failures) VALUES (1, $1, $2, $1, 4)",
     )
@@ -90,8 +98,8 @@ pub async fn fill(state: &AppState) -> Result<(), sqlx::Error> {
         let down = if i == 8 { HUGE_DOWNLOAD } else { 500_000_000 * (i + 1) };
         sqlx::query(
             "INSERT INTO tracker_snapshots (id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count,
-             leeching_count, seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+             leeching_count, seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual, share_score)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         )
         .bind(100 + i * 3)
         .bind(tracker)
@@ -110,6 +118,7 @@ pub async fn fill(state: &AppState) -> Result<(), sqlx::Error> {
         .bind(Some("me"))
         .bind(Some("Power User"))
         .bind(i == 59)
+        .bind(if i % 2 == 0 { Some(1.0 / 3.0 + i as f64) } else { None })
         .execute(db)
         .await?;
     }
@@ -151,7 +160,12 @@ pub async fn fill(state: &AppState) -> Result<(), sqlx::Error> {
         .bind(i % 3)
         .bind(1_000_000 * i)
         .bind(10_000 * i)
-        .bind(format!("[{{\"tag\":\"aither\",\"seeding\":{i},\"leeching\":0,\"uploaded_bytes\":{},\"size_bytes\":{}}}]", BIG_UPLOAD, 1i64 << 40))
+        // The second tag's byte totals were not recorded (as in snapshots imported from the original app).
+        .bind(format!(
+            "[{{\"tag\":\"aither\",\"seeding\":{i},\"leeching\":0,\"uploaded_bytes\":{},\"size_bytes\":{}}},{{\"tag\":\"blu\",\"seeding\":1,\"leeching\":{i},\"uploaded_bytes\":null,\"size_bytes\":null}}]",
+            BIG_UPLOAD,
+            1i64 << 40
+        ))
         .execute(db)
         .await?;
     }

@@ -39,6 +39,7 @@ struct SnapshotRow {
     required_ratio: Option<f64>,
     warned: bool,
     freeleech_tokens: Option<i64>,
+    share_score: Option<f64>,
     username: Option<String>,
     group_name: Option<String>,
     is_manual: bool,
@@ -61,6 +62,7 @@ impl From<SnapshotRow> for Snapshot {
             required_ratio: r.required_ratio,
             warned: r.warned,
             freeleech_tokens: r.freeleech_tokens,
+            share_score: r.share_score,
             username: r.username,
             group_name: r.group_name,
             is_manual: r.is_manual,
@@ -69,7 +71,7 @@ impl From<SnapshotRow> for Snapshot {
 }
 
 const COLUMNS: &str = "id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count, leeching_count,
-    seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual";
+    seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, share_score, username, group_name, is_manual";
 
 async fn ensure_tracker(state: &AppState, id: i64) -> Result<(), SnapshotError> {
     let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM trackers WHERE id = $1").bind(id).fetch_optional(&state.db).await?;

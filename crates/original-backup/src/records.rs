@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Location, Result};
@@ -85,6 +85,17 @@ pub fn parse_bigint(s: &str) -> Result<u64, bool> {
     Ok(v)
 }
 
+/// Parses a decimal-string count that may be negative (a buffer: downloaded more than
+/// uploaded) exactly; `Err(true)` if its magnitude is ≥ 2^63, `Err(false)` if it is not an
+/// optional `-` followed by decimal digits.
+pub fn parse_signed_bigint(s: &str) -> Result<i64, bool> {
+    match s.strip_prefix('-') {
+        // Magnitude below 2^63 on both sides, so −2^63 (which no real buffer reaches) is refused too.
+        Some(digits) => parse_bigint(digits).map(|v| -(v as i64)),
+        None => parse_bigint(s).map(|v| v as i64),
+    }
+}
+
 // ---------- Serialize helpers (the original's forms) ----------
 
 fn ser_iso<S: Serializer>(t: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -100,6 +111,12 @@ fn ser_bigint<S: Serializer>(v: &u64, s: S) -> std::result::Result<S::Ok, S::Err
     s.serialize_str(&v.to_string())
 }
 fn ser_opt_bigint<S: Serializer>(v: &Option<u64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v.to_string()),
+        None => s.serialize_none(),
+    }
+}
+fn ser_opt_signed_bigint<S: Serializer>(v: &Option<i64>, s: S) -> std::result::Result<S::Ok, S::Error> {
     match v {
         Some(v) => s.serialize_str(&v.to_string()),
         None => s.serialize_none(),
@@ -237,6 +254,21 @@ impl Fields {
     }
     pub(crate) fn opt_bigint(&mut self, k: &str) -> Result<Option<u64>> {
         self.take(k).map(|v| self.bigint_of(k, v)).transpose()
+    }
+    /// A bigint that may be negative (`bufferBytes`).
+    pub(crate) fn opt_signed_bigint(&mut self, k: &str) -> Result<Option<i64>> {
+        let Some(v) = self.take(k) else { return Ok(None) };
+        let s = match v {
+            Value::String(s) => s,
+            other => return Err(self.bad(k, format!("must be a decimal string such as \"-5368709120\", not {}", kind(&other)))),
+        };
+        parse_signed_bigint(&s).map(Some).map_err(|too_big| {
+            if too_big {
+                Error::BigintOutOfRange { at: self.at(k), value: s.clone() }
+            } else {
+                self.bad(k, format!("must be a whole number written in decimal digits, with a leading - if negative, not {s:?}"))
+            }
+        })
     }
     /// `text[]`, or (before 2.0.2) a JSON text holding an array of strings.
     pub(crate) fn str_list(&mut self, k: &str) -> Result<Vec<String>> {
@@ -629,8 +661,9 @@ pub struct TrackerSnapshot {
     #[serde(serialize_with = "ser_bigint")]
     pub downloaded_bytes: u64,
     pub ratio: Option<f64>,
-    #[serde(serialize_with = "ser_opt_bigint")]
-    pub buffer_bytes: Option<u64>,
+    /// Negative when more was downloaded than uploaded.
+    #[serde(serialize_with = "ser_opt_signed_bigint")]
+    pub buffer_bytes: Option<i64>,
     pub seeding_count: Option<i64>,
     pub leeching_count: Option<i64>,
     pub seedbonus: Option<f64>,
@@ -658,7 +691,7 @@ impl TrackerSnapshot {
             uploaded_bytes: f.req_bigint("uploadedBytes")?,
             downloaded_bytes: f.req_bigint("downloadedBytes")?,
             ratio: f.opt_f64("ratio")?,
-            buffer_bytes: f.opt_bigint("bufferBytes")?,
+            buffer_bytes: f.opt_signed_bigint("bufferBytes")?,
             seeding_count: f.opt_int("seedingCount")?,
             leeching_count: f.opt_int("leechingCount")?,
             seedbonus: f.opt_f64("seedbonus")?,
@@ -865,6 +898,28 @@ impl ClientSnapshot {
             unknown: f.rest(),
         })
     }
+}
+
+/// One entry of a client snapshot's `tagStats` (the original's `TagStats`, unchanged from 1.7.0
+/// to 2.8.9: download-clients/qbt/types.ts, formerly qbt/types.ts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TagStatEntry {
+    /// Lower-cased; `"untagged"` for torrents with none of the known tags.
+    pub tag: String,
+    pub seeding_count: u64,
+    pub leeching_count: u64,
+    /// Bytes per second, summed over the tag's torrents.
+    pub upload_speed: f64,
+    pub download_speed: f64,
+}
+
+/// The `tagStats` JSON text of a client snapshot, `None` when it does not have the original's
+/// shape (the original itself logs and skips such a text).
+pub fn parse_tag_stats(text: &str) -> Option<Vec<TagStatEntry>> {
+    let entries: Vec<TagStatEntry> = serde_json::from_str(text).ok()?;
+    let counts_fit = entries.iter().all(|e| i64::try_from(e.seeding_count).is_ok() && i64::try_from(e.leeching_count).is_ok());
+    counts_fit.then_some(entries)
 }
 
 /// `clientUptimeBuckets[]` (optional section).
@@ -1190,6 +1245,49 @@ mod tests {
         assert_eq!(parse_bigint("99999999999999999999999"), Err(true));
         for bad in ["", "-1", "+1", " 1", "1.0", "0x10", "1e3"] {
             assert_eq!(parse_bigint(bad), Err(false), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn signed_bigints_carry_negative_buffers_exactly() {
+        assert_eq!(parse_signed_bigint("-5368709120"), Ok(-5_368_709_120));
+        assert_eq!(parse_signed_bigint("5368709120"), Ok(5_368_709_120));
+        assert_eq!(parse_signed_bigint("-9223372036854775807"), Ok(-i64::MAX));
+        assert_eq!(parse_signed_bigint("-0"), Ok(0));
+        assert_eq!(parse_signed_bigint("-9223372036854775808"), Err(true));
+        assert_eq!(parse_signed_bigint("9223372036854775808"), Err(true));
+        for bad in ["", "-", "--1", "+1", "- 1", "-1.5"] {
+            assert_eq!(parse_signed_bigint(bad), Err(false), "{bad:?}");
+        }
+        let snap = |buffer: serde_json::Value| {
+            TrackerSnapshot::from_value(
+                json!({"id": 1, "trackerId": 1, "polledAt": "2026-04-10T03:00:00.000Z", "uploadedBytes": "1", "downloadedBytes": "2", "bufferBytes": buffer}),
+                0,
+            )
+        };
+        assert_eq!(snap(json!("-1073741824")).unwrap().buffer_bytes, Some(-1_073_741_824));
+        assert!(matches!(snap(json!("-9223372036854775808")), Err(Error::BigintOutOfRange { .. })));
+        assert!(matches!(snap(json!(-5)), Err(Error::InvalidField { .. })));
+    }
+
+    #[test]
+    fn tag_stats_of_the_original_shape_only() {
+        let ok = parse_tag_stats(r#"[{"tag":"aither","seedingCount":12,"leechingCount":1,"uploadSpeed":1048576,"downloadSpeed":0.5}]"#).unwrap();
+        assert_eq!(
+            ok,
+            [TagStatEntry { tag: "aither".into(), seeding_count: 12, leeching_count: 1, upload_speed: 1_048_576.0, download_speed: 0.5 }]
+        );
+        assert_eq!(parse_tag_stats("[]"), Some(vec![]));
+        for bad in [
+            "not json",
+            "{}",
+            r#"[{"tag":"x","count":12}]"#,
+            r#"[{"tag":"x","seedingCount":-1,"leechingCount":0,"uploadSpeed":0,"downloadSpeed":0}]"#,
+            r#"[{"tag":"x","seedingCount":1.5,"leechingCount":0,"uploadSpeed":0,"downloadSpeed":0}]"#,
+            r#"[{"tag":"x","seedingCount":1,"leechingCount":0,"uploadSpeed":0,"downloadSpeed":0,"extra":1}]"#,
+            r#"[{"tag":"x","seedingCount":9223372036854775808,"leechingCount":0,"uploadSpeed":0,"downloadSpeed":0}]"#,
+        ] {
+            assert_eq!(parse_tag_stats(bad), None, "{bad}");
         }
     }
 

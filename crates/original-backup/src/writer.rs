@@ -657,7 +657,14 @@ impl Iterator for SnapshotIter {
             uploaded_bytes: if i == 0 && h == 0 { (1u64 << 63) - 1 } else { up },
             downloaded_bytes: down,
             ratio: if full { Some(up as f64 / down as f64) } else { None },
-            buffer_bytes: if full { Some(up.saturating_sub(down)) } else { None },
+            // Every fourth full one negative: more downloaded than the ratio covers.
+            buffer_bytes: if !full {
+                None
+            } else if h % 4 == 2 {
+                Some(-(down as i64) - 1)
+            } else {
+                Some(up.saturating_sub(down) as i64)
+            },
             seeding_count: Some(r(500) as i64),
             leeching_count: if full { Some(r(5) as i64) } else { None },
             seedbonus: if full { Some(r(10_000_000) as f64 / 100.0) } else { None },
@@ -773,7 +780,8 @@ pub fn generate(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize,
             platform_type: platform.into(),
             encrypted_api_token: token,
             is_active: i % 5 != 4,
-            user_paused_at: if has(20401) && i % 5 == 4 { Some(ms(t0 + 86_400_000)) } else { None },
+            // Paused by its user (and still active, as the original keeps it).
+            user_paused_at: if has(20401) && i % 5 == 3 { Some(ms(t0 + 86_400_000 + 250)) } else { None },
             color: Some(["#00d4ff", "#f0a", "#12345678"][i % 3].into()),
             qbt_tag: Some(format!("t{i}")),
             remote_user_id: Some(1000 + i as i64),
@@ -854,7 +862,18 @@ pub fn generate(vintage: Vintage, trackers: usize, snapshots_per_tracker: usize,
             total_leeching_count: if h % 2 == 0 { Some(2) } else { None },
             upload_speed_bytes: Some(1_048_576 * (h as u64 + 1)),
             download_speed_bytes: if h % 2 == 0 { Some(0) } else { None },
-            tag_stats: Some("[{\"tag\":\"cross-seed\",\"count\":12}]".into()),
+            // The original's per-tag aggregates (download-clients/aggregator.ts), as JSON text.
+            tag_stats: if h % 3 == 2 {
+                None
+            } else {
+                Some(format!(
+                    "[{{\"tag\":\"cross-seed\",\"seedingCount\":{},\"leechingCount\":{},\"uploadSpeed\":{},\"downloadSpeed\":0}},{{\"tag\":\"untagged\",\"seedingCount\":3,\"leechingCount\":0,\"uploadSpeed\":0,\"downloadSpeed\":{}}}]",
+                    12 + h,
+                    h % 2,
+                    524_288 * (h + 1),
+                    4096 * h
+                ))
+            },
             unknown: BTreeMap::new(),
         });
         buckets.push(ClientUptimeBucket {

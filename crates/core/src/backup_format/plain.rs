@@ -558,6 +558,7 @@ mod tests {
             required_ratio: Some(required_ratio),
             warned: false,
             freeleech_tokens: None,
+            share_score: None,
             username: Some("someone".into()),
             group_name: None,
             is_manual: false,

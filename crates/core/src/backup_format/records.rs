@@ -39,6 +39,9 @@ pub struct TrackerRecord {
     pub config: TrackerConfig,
     pub api_token: Option<Sealed>,
     pub disabled_reason: Option<String>,
+    /// Paused by the person since then (absent in older backups: not paused).
+    #[serde(default)]
+    pub paused_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

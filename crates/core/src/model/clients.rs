@@ -92,8 +92,9 @@ pub struct TagStat {
     pub tag: String,
     pub seeding: i64,
     pub leeching: i64,
-    pub uploaded_bytes: i64,
-    pub size_bytes: i64,
+    /// None: not recorded (the original app's per-tag aggregates have no byte totals).
+    pub uploaded_bytes: Option<i64>,
+    pub size_bytes: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -120,8 +121,12 @@ impl ClientSnapshot {
             validate::text("tag_stats.tag", "Tag", &t.tag, 1, 100)?;
             nn("tag_stats.seeding", "Tag seeding count", t.seeding)?;
             nn("tag_stats.leeching", "Tag leeching count", t.leeching)?;
-            nn("tag_stats.uploaded_bytes", "Tag uploaded bytes", t.uploaded_bytes)?;
-            nn("tag_stats.size_bytes", "Tag size", t.size_bytes)?;
+            if let Some(v) = t.uploaded_bytes {
+                nn("tag_stats.uploaded_bytes", "Tag uploaded bytes", v)?;
+            }
+            if let Some(v) = t.size_bytes {
+                nn("tag_stats.size_bytes", "Tag size", v)?;
+            }
         }
         Ok(())
     }

@@ -5,7 +5,14 @@ use crate::validate::{self, Checked};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-pub const PLATFORMS: [&str; 6] = ["unit3d", "gazelle", "ggn", "nebulance", "mam", "avistaz"];
+/// The platforms a tracker can be on. `digitalcore` takes a token that is the JSON text
+/// `{"uid","pass"}` (as the original app's); `custom` is a tracker no platform adapter reads: its
+/// history is what is added by hand or imported.
+pub const PLATFORMS: [&str; 8] = ["unit3d", "gazelle", "ggn", "nebulance", "mam", "avistaz", "digitalcore", "custom"];
+
+fn yes() -> bool {
+    true
+}
 
 /// A tracker's configuration: what the form edits and what a backup carries (no secret, no
 /// runtime state).
@@ -24,6 +31,22 @@ pub struct TrackerConfig {
     pub sort_order: i64,
     #[serde(default)]
     pub joined_at: Option<NaiveDate>,
+    /// Requests for this tracker go through the proxy of Settings → General when it is on.
+    /// Absent (backups and requests from before this field): true, as every tracker did then.
+    #[serde(default = "yes")]
+    pub use_proxy: bool,
+    /// The person's user id on the tracker.
+    #[serde(default)]
+    pub remote_user_id: Option<i64>,
+    /// The person's profile page on the tracker (http or https).
+    #[serde(default)]
+    pub profile_url: Option<String>,
+    /// Count cross-seeded torrents towards the tracker's unsatisfied downloads.
+    #[serde(default)]
+    pub count_cross_seed_unsatisfied: bool,
+    /// The last day the person was seen on the tracker.
+    #[serde(default)]
+    pub last_access_at: Option<NaiveDate>,
 }
 
 impl TrackerConfig {
@@ -40,6 +63,17 @@ impl TrackerConfig {
             is_favorite: self.is_favorite,
             sort_order: validate::int_range("sort_order", "Sort order", self.sort_order, -1_000_000, 1_000_000)?,
             joined_at: self.joined_at,
+            use_proxy: self.use_proxy,
+            remote_user_id: match self.remote_user_id {
+                Some(v) => Some(validate::int_range("remote_user_id", "Remote user id", v, 1, i64::MAX)?),
+                None => None,
+            },
+            profile_url: match self.profile_url.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(u) => Some(validate::http_url("profile_url", "Profile URL", u)?),
+            },
+            count_cross_seed_unsatisfied: self.count_cross_seed_unsatisfied,
+            last_access_at: self.last_access_at,
         })
     }
 
@@ -55,6 +89,11 @@ impl TrackerConfig {
             is_favorite: false,
             sort_order: 0,
             joined_at: None,
+            use_proxy: true,
+            remote_user_id: None,
+            profile_url: None,
+            count_cross_seed_unsatisfied: false,
+            last_access_at: None,
         }
     }
 }
@@ -76,6 +115,8 @@ pub struct TrackerView {
     pub has_api_token: bool,
     /// Why the tracker is not polled (e.g. its token was cleared by a restore).
     pub disabled_reason: Option<String>,
+    /// Since when the person has paused it (Pause on its page); None: not paused.
+    pub paused_at: Option<DateTime<Utc>>,
     pub last_polled_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub latest: Option<Snapshot>,
@@ -98,6 +139,9 @@ pub struct Snapshot {
     pub required_ratio: Option<f64>,
     pub warned: bool,
     pub freeleech_tokens: Option<i64>,
+    /// The share score some trackers report (GazelleGames). Absent in older backups: null.
+    #[serde(default)]
+    pub share_score: Option<f64>,
     pub username: Option<String>,
     pub group_name: Option<String>,
     pub is_manual: bool,
@@ -129,6 +173,12 @@ impl Snapshot {
         }
         if let Some(v) = self.freeleech_tokens {
             nn("freeleech_tokens", "Freeleech tokens", v)?;
+        }
+        if let Some(v) = self.share_score {
+            // No sign rule: the trackers that report it do not document one.
+            if !v.is_finite() {
+                return Err(validate::invalid("share_score", format!("Share score must be a number (got {v}).")));
+            }
         }
         if let Some(v) = self.buffer_bytes {
             // Buffer is uploaded − downloaded / required ratio: it can be negative, but not absurd.
@@ -186,6 +236,7 @@ impl ManualSnapshotInput {
             required_ratio: self.required_ratio,
             warned: self.warned,
             freeleech_tokens: self.freeleech_tokens,
+            share_score: None,
             username: self.username.clone().filter(|s| !s.trim().is_empty()),
             group_name: self.group_name.clone().filter(|s| !s.trim().is_empty()),
             is_manual: true,
@@ -234,6 +285,23 @@ mod tests {
         assert_eq!(bad(|c| c.base_url = "ftp://tracker.example".into()), "base_url");
         assert_eq!(bad(|c| c.platform = "other".into()), "platform");
         assert_eq!(bad(|c| c.color = "blue".into()), "color");
+        assert_eq!(bad(|c| c.profile_url = Some("aither.cc/users/me".into())), "profile_url");
+        assert_eq!(bad(|c| c.remote_user_id = Some(-4)), "remote_user_id");
+        for p in ["digitalcore", "custom"] {
+            assert_eq!(TrackerConfig { platform: p.into(), ..config() }.validate().unwrap().platform, p);
+        }
+        let blank = TrackerConfig { profile_url: Some(" ".into()), ..config() }.validate().unwrap();
+        assert_eq!(blank.profile_url, None);
+    }
+
+    #[test]
+    fn a_config_without_the_details_reads_with_their_defaults() {
+        // As sent by clients and written in backups before the details existed.
+        let old = r##"{"name":"Aither","base_url":"https://aither.cc","platform":"unit3d","api_path":"","color":"#3b82f6",
+            "client_tag":null,"is_active":true,"is_favorite":false,"sort_order":0,"joined_at":null}"##;
+        let c: TrackerConfig = serde_json::from_str(old).unwrap();
+        assert!(c.use_proxy, "every tracker used the proxy before the setting existed");
+        assert_eq!((c.remote_user_id, c.profile_url, c.count_cross_seed_unsatisfied, c.last_access_at), (None, None, false, None));
     }
 
     #[test]

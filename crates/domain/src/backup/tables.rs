@@ -41,12 +41,13 @@ fn columns(section: Section) -> &'static str {
         }
         Section::Trackers => {
             "id, name, base_url, platform, api_path, api_token_enc, color, client_tag, is_active, is_favorite, sort_order, joined_at, \
-             disabled_reason, created_at, updated_at"
+             disabled_reason, created_at, updated_at, use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, \
+             last_access_at, paused_at"
         }
         Section::TrackerRoles => "id, tracker_id, role_name, achieved_at, notes",
         Section::TrackerSnapshots => {
             "id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count, leeching_count, \
-             seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual"
+             seed_bonus, hit_and_runs, required_ratio, warned, freeleech_tokens, username, group_name, is_manual, share_score"
         }
         Section::DownloadClients => {
             "id, name, client_type, host, port, use_tls, username_enc, password_enc, poll_interval_seconds, is_default, \
@@ -141,9 +142,15 @@ pub fn decode(section: Section, row: &SqliteRow) -> Result<Record, TableError> {
                 is_favorite: row.try_get("is_favorite")?,
                 sort_order: row.try_get("sort_order")?,
                 joined_at: row.try_get("joined_at")?,
+                use_proxy: row.try_get("use_proxy")?,
+                remote_user_id: row.try_get("remote_user_id")?,
+                profile_url: row.try_get("profile_url")?,
+                count_cross_seed_unsatisfied: row.try_get("count_cross_seed_unsatisfied")?,
+                last_access_at: row.try_get("last_access_at")?,
             },
             api_token: row.try_get("api_token_enc")?,
             disabled_reason: row.try_get("disabled_reason")?,
+            paused_at: row.try_get("paused_at")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         }),
@@ -172,6 +179,7 @@ pub fn decode(section: Section, row: &SqliteRow) -> Result<Record, TableError> {
             username: row.try_get(14)?,
             group_name: row.try_get(15)?,
             is_manual: row.try_get(16)?,
+            share_score: row.try_get(17)?,
         }),
         Section::DownloadClients => Record::DownloadClient(DownloadClientRecord {
             id: row.try_get("id")?,
@@ -319,7 +327,7 @@ pub async fn write_settings(conn: &mut SqliteConnection, s: &SettingsRecord, now
     Ok(())
 }
 
-/// Rows per INSERT statement: SQLite's variable limit (32766) over the widest table (17 columns).
+/// Rows per INSERT statement: SQLite's variable limit (32766) over the widest table (21 columns).
 pub const BATCH_ROWS: usize = 500;
 
 /// Inserts a batch of records of one section (never Settings) with one multi-row INSERT.
@@ -345,7 +353,13 @@ pub async fn insert_batch(conn: &mut SqliteConnection, section: Section, batch: 
                 .push_bind(r.config.joined_at.map(|d| d.to_string()))
                 .push_bind(r.disabled_reason.clone())
                 .push_bind(to_db(r.created_at))
-                .push_bind(to_db(r.updated_at));
+                .push_bind(to_db(r.updated_at))
+                .push_bind(r.config.use_proxy)
+                .push_bind(r.config.remote_user_id)
+                .push_bind(r.config.profile_url.clone())
+                .push_bind(r.config.count_cross_seed_unsatisfied)
+                .push_bind(r.config.last_access_at.map(|d| d.to_string()))
+                .push_bind(r.paused_at.map(to_db));
         }
         Record::TrackerRole(r) => {
             b.push_bind(r.id).push_bind(r.tracker_id).push_bind(r.role_name.clone()).push_bind(to_db(r.achieved_at)).push_bind(r.notes.clone());
@@ -367,7 +381,8 @@ pub async fn insert_batch(conn: &mut SqliteConnection, section: Section, batch: 
                 .push_bind(r.freeleech_tokens)
                 .push_bind(r.username.clone())
                 .push_bind(r.group_name.clone())
-                .push_bind(r.is_manual);
+                .push_bind(r.is_manual)
+                .push_bind(r.share_score);
         }
         Record::DownloadClient(r) => {
             b.push_bind(r.id)

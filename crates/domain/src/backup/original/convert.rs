@@ -19,7 +19,7 @@ use tt_core::backup_format::records::*;
 use tt_core::backup_format::{Counts, Section};
 use tt_core::model::auth::SecuritySettings;
 use tt_core::model::backup::{SkippedRecords, SKIPPED_IDS_LISTED};
-use tt_core::model::clients::{ClientConfig, ClientSnapshot, UptimeBucket};
+use tt_core::model::clients::{ClientConfig, ClientSnapshot, TagStat, UptimeBucket};
 use tt_core::model::notifications::{DismissedAlert, TargetConfig, TargetSettings, Thresholds};
 use tt_core::model::settings::{BackupSettings, Frequency, GeneralSettings};
 use tt_core::model::tags::{TagGroupConfig, TagMember};
@@ -315,39 +315,41 @@ impl<O: SectionOut> Converter<O> {
             self.skip(s, "another tracker has the same id", t.id);
             return Ok(());
         }
-        self.lost_field("trackers", "remoteUserId", t.remote_user_id.is_some());
         self.lost_field("trackers", "platformMeta", t.platform_meta.is_some());
         self.lost_field("trackers", "mouseholeUrl", t.mousehole_url.is_some());
         self.lost_field("trackers", "avatarData", t.avatar_data.is_some());
         self.lost_field("trackers", "avatarMimeType", t.avatar_mime_type.is_some());
         self.lost_field("trackers", "avatarCachedAt", t.avatar_cached_at.is_some());
         self.lost_field("trackers", "avatarRemoteUrl", t.avatar_remote_url.is_some());
-        self.lost_field("trackers", "useProxy", t.use_proxy);
-        self.lost_field("trackers", "countCrossSeedUnsatisfied", t.count_cross_seed_unsatisfied);
         self.lost_field("trackers", "hideUnreadBadges", t.hide_unread_badges);
-        self.lost_field("trackers", "lastAccessAt", t.last_access_at.is_some());
-        self.lost_field("trackers", "profileUrl", t.profile_url.is_some());
         let mut disabled_reason = None;
-        let mut is_active = t.is_active;
+        // The original's API offers the same eight platforms; another value in a file could only
+        // be read by no adapter there either, which is what `custom` means.
         let platform = if PLATFORMS.contains(&t.platform_type.as_str()) {
             t.platform_type.clone()
         } else {
-            self.lost_field("trackers", "platformType", true);
-            is_active = false;
-            disabled_reason = Some(format!(
-                "The original's platform “{}” is not supported here: the tracker and its history were imported, but it is not polled.",
-                t.platform_type
+            self.adjust(format!(
+                "Tracker “{}”: the platform “{}” is not one the original app offers; it is imported as custom (no platform adapter reads it).",
+                t.name, t.platform_type
             ));
-            "unit3d".to_string()
+            "custom".to_string()
         };
-        if let Some(at) = t.user_paused_at {
-            self.lost_field("trackers", "userPausedAt", true);
-            if is_active {
-                is_active = false;
-                disabled_reason =
-                    Some(format!("Paused in the original app since {}: re-activate it to poll it again.", at.format("%Y-%m-%d %H:%M UTC")));
+        let profile_url = match t.profile_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(u) if tt_core::validate::http_url("profile_url", "Profile URL", u).is_ok() => Some(u.to_string()),
+            Some(u) => {
+                self.adjust(format!("Tracker “{}”: the profile URL “{u}” is not an http(s) web address; it was left out.", t.name));
+                None
             }
-        }
+        };
+        let remote_user_id = match t.remote_user_id {
+            Some(v) if v < 1 => {
+                self.adjust(format!("Tracker “{}”: the remote user id {v} is not a user id (1 or more); it was left out.", t.name));
+                None
+            }
+            other => other,
+        };
+        let paused_at = t.user_paused_at.map(|at| self.secs(at));
         let color = match t.color.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_COLOR.to_string(),
             Some(c) if c.len() == 5 || c.len() == 9 => {
@@ -366,10 +368,15 @@ impl<O: SectionOut> Converter<O> {
             api_path: t.api_path.clone(),
             color,
             client_tag: t.qbt_tag.clone().filter(|q| !q.trim().is_empty()),
-            is_active,
+            is_active: t.is_active,
             is_favorite: t.is_favorite,
             sort_order: t.sort_order.unwrap_or(0),
             joined_at: t.joined_at,
+            use_proxy: t.use_proxy,
+            remote_user_id,
+            profile_url,
+            count_cross_seed_unsatisfied: t.count_cross_seed_unsatisfied,
+            last_access_at: t.last_access_at,
         };
         let config = config.validate().map_err(|e| invalid(loc(s, i, &fields::tracker(&e.field)), e.message))?;
         let at = format!("trackers[{i}].encryptedApiToken");
@@ -380,8 +387,15 @@ impl<O: SectionOut> Converter<O> {
             disabled_reason = Some(CLEARED_IN_FILE_TOKEN.into());
         }
         let (created, updated) = self.dates(t.created_at, t.updated_at);
-        let new_id =
-            self.emit(Section::Trackers, |id| TrackerRecord { id, config, api_token, disabled_reason, created_at: created, updated_at: updated })?;
+        let new_id = self.emit(Section::Trackers, |id| TrackerRecord {
+            id,
+            config,
+            api_token,
+            disabled_reason,
+            paused_at,
+            created_at: created,
+            updated_at: updated,
+        })?;
         self.trackers.insert(t.id, new_id);
         Ok(())
     }
@@ -393,7 +407,6 @@ impl<O: SectionOut> Converter<O> {
             self.skip(s, "its tracker (trackerId) is not in the backup or was not carried", r.id);
             return Ok(());
         };
-        self.lost_field("trackerSnapshots", "shareScore", r.share_score.is_some());
         // Below 2^63: the reader refused anything larger, so the conversion is exact.
         let exact = |v: u64, f: &str| i64::try_from(v).map_err(|_| OError::BigintOutOfRange { at: loc(s, i, f), value: v.to_string() });
         let snap = Snapshot {
@@ -403,7 +416,8 @@ impl<O: SectionOut> Converter<O> {
             uploaded_bytes: exact(r.uploaded_bytes, "uploadedBytes")?,
             downloaded_bytes: exact(r.downloaded_bytes, "downloadedBytes")?,
             ratio: r.ratio,
-            buffer_bytes: r.buffer_bytes.map(|b| exact(b, "bufferBytes")).transpose()?,
+            // Signed in both apps (more downloaded than the ratio covers), within ±(2^63 − 1).
+            buffer_bytes: r.buffer_bytes,
             seeding_count: r.seeding_count,
             leeching_count: r.leeching_count,
             seed_bonus: r.seedbonus,
@@ -411,6 +425,7 @@ impl<O: SectionOut> Converter<O> {
             required_ratio: r.required_ratio,
             warned: r.warned.unwrap_or(false),
             freeleech_tokens: r.freeleech_tokens,
+            share_score: r.share_score,
             username: r.username,
             group_name: r.group,
             is_manual: r.is_manual,
@@ -480,7 +495,7 @@ impl<O: SectionOut> Converter<O> {
             self.skip(s, "its download client (clientId) is not in the backup or was not carried", r.id);
             return Ok(());
         };
-        self.lost_field("clientSnapshots", "tagStats", r.tag_stats.as_deref().is_some_and(|t| !t.trim().is_empty() && t.trim() != "[]"));
+        let tag_stats = self.tag_stats(r.tag_stats.as_deref());
         let exact = |v: Option<u64>, f: &str| {
             v.map(|v| i64::try_from(v).map_err(|_| OError::BigintOutOfRange { at: loc(s, i, f), value: v.to_string() })).transpose()
         };
@@ -492,11 +507,46 @@ impl<O: SectionOut> Converter<O> {
             leeching_count: r.total_leeching_count.unwrap_or(0),
             upload_speed_bps: exact(r.upload_speed_bytes, "uploadSpeedBytes")?.unwrap_or(0),
             download_speed_bps: exact(r.download_speed_bytes, "downloadSpeedBytes")?.unwrap_or(0),
-            tag_stats: Vec::new(),
+            tag_stats,
         };
         snap.validate().map_err(|e| invalid(loc(s, i, &fields::client_snapshot(&e.field)), e.message))?;
         self.emit(Section::ClientSnapshots, |id| ClientSnapshot { id, ..snap })?;
         Ok(())
+    }
+
+    /// The original's per-tag aggregates → this app's per-tag totals: tag and counts carried; the
+    /// per-tag speeds have no counterpart (reported); byte totals the original never recorded
+    /// stay null. A text without the original's shape is not carried (reported).
+    fn tag_stats(&mut self, text: Option<&str>) -> Vec<TagStat> {
+        let text = match text.map(str::trim) {
+            None | Some("") => return Vec::new(),
+            Some(t) => t,
+        };
+        let Some(entries) = o::parse_tag_stats(text) else {
+            self.lost_field("clientSnapshots", "tagStats", true);
+            return Vec::new();
+        };
+        self.lost_field("clientSnapshots", "tagStats.uploadSpeed", entries.iter().any(|e| e.upload_speed != 0.0));
+        self.lost_field("clientSnapshots", "tagStats.downloadSpeed", entries.iter().any(|e| e.download_speed != 0.0));
+        let mut out = Vec::with_capacity(entries.len());
+        for e in entries {
+            let Ok(tag) = tt_core::validate::text("tag_stats.tag", "Tag", &e.tag, 1, 100) else {
+                self.adjust(format!(
+                    "Client snapshots: a per-tag entry whose tag is empty or longer than 100 characters was left out (“{}”).",
+                    e.tag.chars().take(40).collect::<String>()
+                ));
+                continue;
+            };
+            // parse_tag_stats checked that both counts fit.
+            out.push(TagStat {
+                tag,
+                seeding: i64::try_from(e.seeding_count).unwrap_or(i64::MAX),
+                leeching: i64::try_from(e.leeching_count).unwrap_or(i64::MAX),
+                uploaded_bytes: None,
+                size_bytes: None,
+            });
+        }
+        out
     }
 
     fn bucket(&mut self, r: o::ClientUptimeBucket) -> Result<(), OError> {

@@ -54,7 +54,7 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
         let file = write(dir.path(), &inst, v, &Options::default());
         let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
         let checked = check_all(std::fs::File::open(&p.native).unwrap()).unwrap();
-        // Trackers of all 8 platforms are kept (digitalcore and custom disabled), with their history.
+        // Trackers of all 8 platforms are kept (digitalcore and custom too, as they are), with their history.
         assert_eq!(checked.counts.trackers, 8, "{v:?}");
         assert_eq!(checked.counts.tracker_snapshots, 40, "{v:?}");
         assert_eq!(checked.counts.tracker_roles, 8);
@@ -73,7 +73,21 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
             assert_eq!(got.downloaded_bytes as u64, want.downloaded_bytes);
             assert_eq!(got.polled_at, crate::time::whole_seconds(want.polled_at));
             assert_eq!(got.group_name, want.group);
+            assert_eq!(got.buffer_bytes, want.buffer_bytes, "signed, exact");
+            assert_eq!(got.share_score, want.share_score);
         }
+        assert!(snaps.iter().any(|s| s.buffer_bytes.is_some_and(|b| b < 0)), "the generator writes negative buffers");
+        assert!(snaps.iter().any(|s| s.share_score.is_some()));
+        // Client snapshots: the original's per-tag aggregates become per-tag counts.
+        let client_snaps: Vec<_> = recs.iter().filter_map(|r| if let Record::ClientSnapshot(s) = r { Some(s) } else { None }).collect();
+        assert_eq!(client_snaps.len(), inst.client_snapshots.len());
+        for (got, want) in client_snaps.iter().zip(&inst.client_snapshots) {
+            let entries = want.tag_stats.as_deref().map(|t| original_backup::records::parse_tag_stats(t).unwrap()).unwrap_or_default();
+            let want_stats: Vec<_> = entries.iter().map(|e| (e.tag.clone(), e.seeding_count as i64, e.leeching_count as i64, None, None)).collect();
+            let got_stats: Vec<_> = got.tag_stats.iter().map(|t| (t.tag.clone(), t.seeding, t.leeching, t.uploaded_bytes, t.size_bytes)).collect();
+            assert_eq!(got_stats, want_stats, "{v:?}");
+        }
+        assert!(client_snaps.iter().any(|s| !s.tag_stats.is_empty()));
         let trackers: Vec<_> = recs.iter().filter_map(|r| if let Record::Tracker(t) = r { Some(t) } else { None }).collect();
         for (got, want) in trackers.iter().zip(&inst.trackers) {
             assert_eq!(got.config.name, want.name);
@@ -81,9 +95,29 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
                 Some(sealed) => assert_eq!(key.open_string(purpose::TRACKER_API_TOKEN, sealed).unwrap().as_str(), want.encrypted_api_token),
                 None => assert!(want.encrypted_api_token.is_empty() && !got.config.is_active),
             }
+            // Every platform as it is, active as in the source (a paused tracker too), the details carried.
+            assert_eq!(got.config.platform, want.platform_type);
+            assert_eq!(got.config.api_path, want.api_path);
+            assert_eq!(got.config.is_active, want.is_active && !want.encrypted_api_token.is_empty(), "{v:?} {}", want.name);
+            assert_eq!(got.config.use_proxy, want.use_proxy);
+            assert_eq!(got.config.remote_user_id, want.remote_user_id);
+            assert_eq!(got.config.profile_url, want.profile_url);
+            assert_eq!(got.config.count_cross_seed_unsatisfied, want.count_cross_seed_unsatisfied);
+            assert_eq!(got.config.last_access_at, want.last_access_at);
+            assert_eq!(got.paused_at, want.user_paused_at.map(crate::time::whole_seconds));
         }
-        assert!(trackers.iter().any(|t| t.disabled_reason.as_deref().is_some_and(|r| r.contains("digitalcore"))));
-        assert!(p.report.not_carried.iter().any(|f| f.field == "useProxy" && f.records == 4));
+        assert!(trackers.iter().any(|t| t.config.platform == "digitalcore") && trackers.iter().any(|t| t.config.platform == "custom"));
+        // userPausedAt is in files from 2.4.1 on.
+        assert_eq!(trackers.iter().any(|t| t.paused_at.is_some() && t.config.is_active), v == Vintage::V2_8_9, "{v:?}");
+        let reported: Vec<&str> = p.report.not_carried.iter().map(|f| f.field.as_str()).collect();
+        for carried in ["platformType", "userPausedAt", "useProxy", "remoteUserId", "profileUrl", "countCrossSeedUnsatisfied", "lastAccessAt", "shareScore"] {
+            assert!(!reported.contains(&carried), "{v:?}: {carried} is carried now: {reported:?}");
+        }
+        // Every tagStats text has the original's shape: none left out.
+        assert_eq!(p.report.not_carried.iter().find(|f| f.field == "tagStats").map(|f| f.records), Some(0));
+        assert!(p.report.not_carried.iter().any(|f| f.field == "avatarData" && f.records == 8), "{reported:?}");
+        let speeds = p.report.not_carried.iter().find(|f| f.field == "tagStats.uploadSpeed").expect("per-tag speeds are reported");
+        assert_eq!(speeds.records as usize, inst.client_snapshots.iter().filter(|c| c.tag_stats.is_some()).count());
     }
 }
 
@@ -185,9 +219,14 @@ fn the_docs_list_every_field_that_is_not_carried() {
 fn values_that_do_not_fit_are_adjusted_and_said() {
     let dir = tempfile::tempdir().unwrap();
     let v = Vintage::V2_8_9;
-    let mut inst = writer::generate(v, 3, 1, 2);
+    let mut inst = writer::generate(v, 3, 2, 2);
     inst.settings.backup_storage_path = None;
     inst.settings.tracker_poll_interval_minutes = 2;
+    inst.trackers[0].platform_type = "xbtit".into();
+    inst.trackers[1].profile_url = Some("javascript:alert(1)".into());
+    inst.trackers[2].remote_user_id = Some(0);
+    inst.client_snapshots[0].tag_stats = Some("[{\"tag\":\"x\",\"count\":12}]".into());
+    inst.client_snapshots[1].tag_stats = Some(format!("[{{\"tag\":\"{}\",\"seedingCount\":1,\"leechingCount\":0,\"uploadSpeed\":0,\"downloadSpeed\":0}}]", "t".repeat(101)));
     let file = write(dir.path(), &inst, v, &Options::default());
     let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
     let recs = records(&p.native);
@@ -200,9 +239,22 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     let adjusted = p.report.adjusted.join("\n");
     assert!(adjusted.contains("lockout was off") && adjusted.contains("trackerPollIntervalMinutes") && adjusted.contains("donut"), "{adjusted}");
     assert!(adjusted.contains("transparency"), "{adjusted}");
+    // A platform the original does not offer is read by no adapter there: custom here, and said.
+    assert!(adjusted.contains("“xbtit”") && adjusted.contains("imported as custom"), "{adjusted}");
+    assert!(adjusted.contains("javascript:alert(1)") && adjusted.contains("left out"), "{adjusted}");
+    assert!(adjusted.contains("remote user id 0"), "{adjusted}");
+    assert!(adjusted.contains("longer than 100 characters"), "{adjusted}");
+    let trackers: Vec<_> = recs.iter().filter_map(|r| if let Record::Tracker(t) = r { Some(t) } else { None }).collect();
+    assert_eq!(trackers[0].config.platform, "custom");
+    assert_eq!((trackers[1].config.profile_url.as_deref(), trackers[2].config.remote_user_id), (None, None));
+    // A tagStats text without the original's shape is reported, that snapshot has no per-tag figures.
+    let unreadable = p.report.not_carried.iter().find(|f| f.field == "tagStats").expect("reported");
+    assert_eq!(unreadable.records, 1);
+    let client_snaps: Vec<_> = recs.iter().filter_map(|r| if let Record::ClientSnapshot(s) = r { Some(s) } else { None }).collect();
+    assert!(client_snaps[0].tag_stats.is_empty() && client_snaps[1].tag_stats.is_empty());
     let behaviour = p.report.behaviour.join("\n");
     assert!(behaviour.contains("/data/backups") && behaviour.contains("Sundays") && behaviour.contains("milliseconds"), "{behaviour}");
-    // The paused tracker (every fifth) is inactive with its date; scope ids that name no tracker are dropped.
+    // Scope ids that name no tracker are dropped.
     assert!(p.report.adjusted.iter().any(|a| a.contains("tracker list named trackers that are not in the backup")));
     let Some(Record::NotificationTarget(t)) = recs.iter().find(|r| matches!(r, Record::NotificationTarget(x) if x.settings.target_type == "gotify"))
     else {
