@@ -2,8 +2,8 @@
 //! table (paged), the manual snapshot form, and its class history (roles).
 
 use crate::api::trackers::{
-    get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput, PauseTracker,
-    RoleInput, TrackerView,
+    get_tracker, list_roles, list_snapshots, snapshot_series, AddManualSnapshot, AddRole, DeleteRole, DeleteSnapshot, ManualSnapshotInput,
+    PauseTracker, RoleInput, TrackerView,
 };
 use crate::components::chart::UploadChart;
 use crate::components::forms::{format_time, parse_optional_int, ConfirmDelete};

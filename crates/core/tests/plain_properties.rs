@@ -170,34 +170,31 @@ fn settings() -> impl Strategy<Value = SettingsRecord> {
 }
 
 fn tracker() -> impl Strategy<Value = TrackerRecord> {
-    let config =
-        (
-            text(60),
-            url(),
-            one_of(&PLATFORMS),
-            proptest::string::string_regex("(/[a-z0-9_.-]{1,20}){0,3}").expect("a valid pattern"),
-            color(),
-            optional_text(40),
-            any::<bool>(),
-            any::<bool>(),
-            sort_order(),
-            prop::option::of(date()),
-        )
-            .prop_map(|(name, base_url, platform, api_path, color, client_tag, is_active, is_favorite, sort_order, joined_at)| {
-                TrackerConfig {
-                    name,
-                    base_url,
-                    platform,
-                    api_path,
-                    color,
-                    client_tag,
-                    is_active,
-                    is_favorite,
-                    sort_order,
-                    joined_at,
-                    ..TrackerConfig::new_default()
-                }
-            });
+    let config = (
+        text(60),
+        url(),
+        one_of(&PLATFORMS),
+        proptest::string::string_regex("(/[a-z0-9_.-]{1,20}){0,3}").expect("a valid pattern"),
+        color(),
+        optional_text(40),
+        any::<bool>(),
+        any::<bool>(),
+        sort_order(),
+        prop::option::of(date()),
+    )
+        .prop_map(|(name, base_url, platform, api_path, color, client_tag, is_active, is_favorite, sort_order, joined_at)| TrackerConfig {
+            name,
+            base_url,
+            platform,
+            api_path,
+            color,
+            client_tag,
+            is_active,
+            is_favorite,
+            sort_order,
+            joined_at,
+            ..TrackerConfig::new_default()
+        });
     let details = (any::<bool>(), prop::option::of(1..=i64::MAX), prop::option::of(url()), any::<bool>(), prop::option::of(date()));
     let config = (config, details).prop_map(|(c, (use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, last_access_at))| {
         TrackerConfig { use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, last_access_at, ..c }
@@ -236,7 +233,15 @@ fn snapshot(tracker_ids: Vec<i64>) -> impl Strategy<Value = Snapshot> {
         prop::option::of(any::<f64>().prop_filter("finite", |v| v.is_finite())),
     );
     (select(tracker_ids), time(), counts, more, doubles, optional_text(60), optional_text(60)).prop_map(
-        |(tracker_id, polled_at, (up, down, buffer, seeding), (leeching, hnr, tokens, warned, manual), (ratio, bonus, required, share), user, group)| {
+        |(
+            tracker_id,
+            polled_at,
+            (up, down, buffer, seeding),
+            (leeching, hnr, tokens, warned, manual),
+            (ratio, bonus, required, share),
+            user,
+            group,
+        )| {
             Snapshot {
                 id: 0,
                 tracker_id,

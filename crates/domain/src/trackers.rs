@@ -4,10 +4,10 @@
 
 use super::clients::apply_secret;
 use super::secrets::{purpose, SecretError};
+use super::settings::general::Proxy;
 use super::time::to_db;
 use super::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
-use super::settings::general::Proxy;
 use tt_core::model::trackers::{Snapshot, TrackerConfig, TrackerInput, TrackerView};
 use tt_core::validate::Invalid;
 
@@ -352,7 +352,15 @@ mod tests {
         i.config.count_cross_seed_unsatisfied = true;
         i.config.last_access_at = NaiveDate::from_ymd_opt(2026, 3, 14);
         let v = save(&s, &i).await.unwrap();
-        let want = ("digitalcore".to_string(), false, Some(98_765), Some("https://digitalcore.club/profile/98765".to_string()), true, Some("2026-03-14".to_string()), None);
+        let want = (
+            "digitalcore".to_string(),
+            false,
+            Some(98_765),
+            Some("https://digitalcore.club/profile/98765".to_string()),
+            true,
+            Some("2026-03-14".to_string()),
+            None,
+        );
         assert_eq!(details(&s, v.id).await, want);
         assert_eq!(v.config.profile_url.as_deref(), Some("https://digitalcore.club/profile/98765"));
         assert_eq!(get(&s, v.id).await.unwrap().config, v.config);

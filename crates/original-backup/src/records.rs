@@ -1273,10 +1273,7 @@ mod tests {
     #[test]
     fn tag_stats_of_the_original_shape_only() {
         let ok = parse_tag_stats(r#"[{"tag":"aither","seedingCount":12,"leechingCount":1,"uploadSpeed":1048576,"downloadSpeed":0.5}]"#).unwrap();
-        assert_eq!(
-            ok,
-            [TagStatEntry { tag: "aither".into(), seeding_count: 12, leeching_count: 1, upload_speed: 1_048_576.0, download_speed: 0.5 }]
-        );
+        assert_eq!(ok, [TagStatEntry { tag: "aither".into(), seeding_count: 12, leeching_count: 1, upload_speed: 1_048_576.0, download_speed: 0.5 }]);
         assert_eq!(parse_tag_stats("[]"), Some(vec![]));
         for bad in [
             "not json",

@@ -112,7 +112,8 @@ async fn inspect_original_plain_and_ttbak() {
     assert!(stdout.contains("the original Tracker Tracker (Node.js), version 2.8.9"), "{stdout}");
     assert!(stdout.contains("Created:     2026-02-05T00:00:00.123+00:00"), "{stdout}");
     assert!(stdout.contains("says 13 for trackerSnapshots, the file holds 12"), "{stdout}");
-    assert!(stdout.contains("trackers.useProxy (2):"), "{stdout}");
+    assert!(stdout.contains("trackers.avatarData (3):"), "{stdout}");
+    assert!(!stdout.contains("trackers.useProxy"), "carried now: {stdout}");
     assert!(stdout.contains("notificationTargets.type (2): slack and email"), "{stdout}");
 
     let mut ttbak = Vec::new();

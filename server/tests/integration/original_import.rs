@@ -79,21 +79,51 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         } else {
             assert_eq!(open(srv, purpose::TRACKER_API_TOKEN, &row.5), t.encrypted_api_token, "{v:?}: the token opens to the original plaintext");
         }
-        let supported = ["unit3d", "gazelle", "ggn", "nebulance", "mam", "avistaz"].contains(&t.platform_type.as_str());
-        if supported {
-            assert_eq!(row.3, t.platform_type);
-        } else {
-            assert!(!row.8 && row.12.as_deref().unwrap().contains(&t.platform_type));
-        }
-        let want_active = t.is_active && supported && t.user_paused_at.is_none() && !t.encrypted_api_token.is_empty();
+        // All eight platforms as they are (digitalcore and custom too); active as in the source,
+        // paused ones too (the pause is its own column below).
+        assert_eq!(row.3, t.platform_type);
+        let want_active = t.is_active && !t.encrypted_api_token.is_empty();
         assert_eq!(row.8, want_active, "{v:?} {}", t.name);
         let want_color = t.color.as_deref().map(|c| if c.len() == 5 || c.len() == 9 { &c[..c.len() - (c.len() - 1) / 4] } else { c });
         assert_eq!(Some(row.6.as_str()), want_color.map(|c| c.to_ascii_lowercase()).as_deref());
     }
+    // The details both apps keep, column for column.
+    type D = (bool, Option<i64>, Option<String>, bool, Option<String>, Option<String>);
+    let details: Vec<D> = sqlx::query_as(
+        "SELECT use_proxy, remote_user_id, profile_url, count_cross_seed_unsatisfied, last_access_at, paused_at FROM trackers ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for (row, t) in details.iter().zip(&inst.trackers) {
+        assert_eq!(row.0, t.use_proxy, "{v:?} {}", t.name);
+        assert_eq!(row.1, t.remote_user_id);
+        assert_eq!(row.2, t.profile_url);
+        assert_eq!(row.3, t.count_cross_seed_unsatisfied);
+        assert_eq!(row.4, t.last_access_at.map(|d| d.to_string()));
+        assert_eq!(row.5.as_deref().map(instant), t.user_paused_at.map(whole_seconds), "the pause, to the second");
+    }
+    assert!(inst.trackers.iter().any(|t| t.use_proxy) && inst.trackers.iter().any(|t| !t.use_proxy));
+    assert_eq!(details.iter().any(|d| d.5.is_some()), v == Vintage::V2_8_9, "{v:?}: paused trackers exist from 2.4.1");
     // Snapshots: byte counts exact, instants kept, every field of both apps.
-    type S = (i64, String, i64, i64, Option<f64>, Option<i64>, Option<i64>, Option<f64>, Option<i64>, bool, Option<String>, Option<String>, bool);
+    type S = (
+        i64,
+        String,
+        i64,
+        i64,
+        Option<f64>,
+        Option<i64>,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        bool,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<f64>,
+    );
     let snaps: Vec<S> = sqlx::query_as(
-        "SELECT tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count, seed_bonus, hit_and_runs, warned, username, group_name, is_manual FROM tracker_snapshots ORDER BY id",
+        "SELECT tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count, seed_bonus, hit_and_runs, warned, username, group_name, is_manual, share_score FROM tracker_snapshots ORDER BY id",
     )
     .fetch_all(&db)
     .await
@@ -106,7 +136,7 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         assert_eq!(row.2 as u64, s.uploaded_bytes);
         assert_eq!(row.3 as u64, s.downloaded_bytes);
         assert_eq!(row.4, s.ratio);
-        assert_eq!(row.5.map(|b| b as u64), s.buffer_bytes);
+        assert_eq!(row.5, s.buffer_bytes, "signed, exact");
         assert_eq!(row.6, s.seeding_count);
         assert_eq!(row.7, s.seedbonus);
         assert_eq!(row.8, s.hit_and_runs);
@@ -114,7 +144,24 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         assert_eq!(row.10, s.username);
         assert_eq!(row.11, s.group);
         assert_eq!(row.12, s.is_manual);
+        assert_eq!(row.13, s.share_score);
     }
+    assert!(snaps.iter().any(|r| r.5.is_some_and(|b| b < 0)), "negative buffers are carried");
+    // Client snapshots: the original's per-tag aggregates as per-tag counts (no byte totals).
+    let tag_stats: Vec<(String,)> = sqlx::query_as("SELECT tag_stats FROM client_snapshots ORDER BY id").fetch_all(&db).await.unwrap();
+    assert_eq!(tag_stats.len(), inst.client_snapshots.len());
+    for ((raw,), c) in tag_stats.iter().zip(&inst.client_snapshots) {
+        let want: Vec<Value> = c
+            .tag_stats
+            .as_deref()
+            .map(|t| original_backup::records::parse_tag_stats(t).unwrap())
+            .unwrap_or_default()
+            .iter()
+            .map(|e| json!({"tag": e.tag, "seeding": e.seeding_count, "leeching": e.leeching_count, "uploaded_bytes": null, "size_bytes": null}))
+            .collect();
+        assert_eq!(serde_json::from_str::<Vec<Value>>(raw).unwrap(), want);
+    }
+    assert!(tag_stats.iter().any(|(t,)| t != "[]"));
     let roles: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT role_name, achieved_at, notes FROM tracker_roles ORDER BY id").fetch_all(&db).await.unwrap();
     assert_eq!(roles.len(), inst.tracker_roles.len());

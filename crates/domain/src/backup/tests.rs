@@ -251,7 +251,8 @@ async fn tracker_details_share_scores_and_negative_buffers_round_trip() {
 /// The sample exported as this app wrote backups before trackers had their details and
 /// snapshots their share score: the same records without those members.
 fn without_new_fields(text: &str) -> String {
-    const NEW: [&str; 7] = ["use_proxy", "remote_user_id", "profile_url", "count_cross_seed_unsatisfied", "last_access_at", "paused_at", "share_score"];
+    const NEW: [&str; 7] =
+        ["use_proxy", "remote_user_id", "profile_url", "count_cross_seed_unsatisfied", "last_access_at", "paused_at", "share_score"];
     let mut removed = 0;
     let out: Vec<String> = text
         .split('\n')

@@ -110,7 +110,9 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
         // userPausedAt is in files from 2.4.1 on.
         assert_eq!(trackers.iter().any(|t| t.paused_at.is_some() && t.config.is_active), v == Vintage::V2_8_9, "{v:?}");
         let reported: Vec<&str> = p.report.not_carried.iter().map(|f| f.field.as_str()).collect();
-        for carried in ["platformType", "userPausedAt", "useProxy", "remoteUserId", "profileUrl", "countCrossSeedUnsatisfied", "lastAccessAt", "shareScore"] {
+        for carried in
+            ["platformType", "userPausedAt", "useProxy", "remoteUserId", "profileUrl", "countCrossSeedUnsatisfied", "lastAccessAt", "shareScore"]
+        {
             assert!(!reported.contains(&carried), "{v:?}: {carried} is carried now: {reported:?}");
         }
         // Every tagStats text has the original's shape: none left out.
@@ -226,7 +228,8 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     inst.trackers[1].profile_url = Some("javascript:alert(1)".into());
     inst.trackers[2].remote_user_id = Some(0);
     inst.client_snapshots[0].tag_stats = Some("[{\"tag\":\"x\",\"count\":12}]".into());
-    inst.client_snapshots[1].tag_stats = Some(format!("[{{\"tag\":\"{}\",\"seedingCount\":1,\"leechingCount\":0,\"uploadSpeed\":0,\"downloadSpeed\":0}}]", "t".repeat(101)));
+    inst.client_snapshots[1].tag_stats =
+        Some(format!("[{{\"tag\":\"{}\",\"seedingCount\":1,\"leechingCount\":0,\"uploadSpeed\":0,\"downloadSpeed\":0}}]", "t".repeat(101)));
     let file = write(dir.path(), &inst, v, &Options::default());
     let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
     let recs = records(&p.native);
