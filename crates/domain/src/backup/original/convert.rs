@@ -100,6 +100,8 @@ pub struct Converter<O: SectionOut> {
     pub storage_path_defaulted: bool,
     /// Timestamps whose milliseconds were dropped.
     pub subsecond_times: u64,
+    /// Trackers set to use the proxy (`useProxy`).
+    pub proxy_trackers: u64,
 }
 
 fn loc(section: OSection, index: u64, field: &str) -> Location {
@@ -150,6 +152,7 @@ impl<O: SectionOut> Converter<O> {
             weekly_schedule: false,
             storage_path_defaulted: false,
             subsecond_times: 0,
+            proxy_trackers: 0,
         }
     }
 
@@ -350,6 +353,7 @@ impl<O: SectionOut> Converter<O> {
             other => other,
         };
         let paused_at = t.user_paused_at.map(|at| self.secs(at));
+        self.proxy_trackers += u64::from(t.use_proxy);
         let color = match t.color.as_deref().map(str::trim) {
             None | Some("") => DEFAULT_COLOR.to_string(),
             Some(c) if c.len() == 5 || c.len() == 9 => {

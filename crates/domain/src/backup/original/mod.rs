@@ -310,6 +310,12 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
         ));
     }
     behaviour.push("The original's retention counted manual exports too; here it counts the backups in the history.".into());
+    if conv.proxy_trackers > 0 && conv.settings.as_ref().is_some_and(|st| !st.general.proxy_enabled) {
+        behaviour.push(format!(
+            "{} tracker(s) are set to use the proxy, which is off: the original did not poll such a tracker without its proxy; here it connects directly while the proxy is off (turn it on in Settings → General, or turn off “Use the proxy” on the tracker).",
+            conv.proxy_trackers
+        ));
+    }
     OriginalReport {
         app_version: read.manifest.app_version.clone(),
         created_at: read.manifest.created_at,

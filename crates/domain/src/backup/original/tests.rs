@@ -224,6 +224,7 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     let mut inst = writer::generate(v, 3, 2, 2);
     inst.settings.backup_storage_path = None;
     inst.settings.tracker_poll_interval_minutes = 2;
+    inst.settings.proxy_enabled = false;
     inst.trackers[0].platform_type = "xbtit".into();
     inst.trackers[1].profile_url = Some("javascript:alert(1)".into());
     inst.trackers[2].remote_user_id = Some(0);
@@ -257,6 +258,8 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     assert!(client_snaps[0].tag_stats.is_empty() && client_snaps[1].tag_stats.is_empty());
     let behaviour = p.report.behaviour.join("\n");
     assert!(behaviour.contains("/data/backups") && behaviour.contains("Sundays") && behaviour.contains("milliseconds"), "{behaviour}");
+    // Trackers 0 and 2 use the proxy, which is off: the original refused to poll them, here they connect directly.
+    assert!(behaviour.contains("2 tracker(s) are set to use the proxy") && behaviour.contains("connects directly"), "{behaviour}");
     // Scope ids that name no tracker are dropped.
     assert!(p.report.adjusted.iter().any(|a| a.contains("tracker list named trackers that are not in the backup")));
     let Some(Record::NotificationTarget(t)) = recs.iter().find(|r| matches!(r, Record::NotificationTarget(x) if x.settings.target_type == "gotify"))
