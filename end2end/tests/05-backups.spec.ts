@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { PASSWORD, ensureLoggedIn, goto, hydrated, screenshots, totp } from "../support/app";
 import { E2E_PORT, ExtraServer } from "../support/server";
+import { isRestoreRequest, requestsDuring } from "../support/network";
 
 const STORE = "/tmp/tt-e2e-backups";
 const ROUND_TRIP_STORE = "/tmp/tt-e2e-round-trip";
@@ -24,18 +25,8 @@ async function exportNow(page: Page, oneOff?: string): Promise<string> {
 }
 
 /** Records every request to the restore endpoints while `body` runs. */
-async function restoreRequests(page: Page, body: () => Promise<void>): Promise<Request[]> {
-  const seen: Request[] = [];
-  const listener = (r: Request) => {
-    if (r.url().includes("/api/backup/restore") || r.url().includes("/api/backup/history/restore")) seen.push(r);
-  };
-  page.on("request", listener);
-  try {
-    await body();
-  } finally {
-    page.off("request", listener);
-  }
-  return seen;
+function restoreRequests(page: Page, body: () => Promise<void>): Promise<Request[]> {
+  return requestsDuring(page, body, isRestoreRequest);
 }
 
 /** The opening tag of the input with this id in a server-rendered page. */

@@ -2,7 +2,8 @@ import { test, expect, Page, Request } from "@playwright/test";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PASSWORD, ensureLoggedIn, goto, screenshots } from "../support/app";
+import { PASSWORD, ensureLoggedIn, goto, hydrated, screenshots, totp } from "../support/app";
+import { expectNoUpload, isRestoreRequest, requestsDuring } from "../support/network";
 
 // Backups of the original Tracker Tracker (the Node.js app), written by the test-only writer of
 // crates/original-backup: see end2end/fixtures/README.md for the command that regenerates them.
@@ -12,6 +13,9 @@ const TTBAK = path.join(FIXTURES, "original-2.3.0.ttbak");
 const BACKUP_PASSWORD = "original backup pw 1";
 // The original instance's login password, which seals the fixtures' secrets (fixtures/README.md).
 const ORIGINAL_LOGIN_PASSWORD = "original login pw 1";
+// The original instance's TOTP secret (base32; writer::TEST_TOTP_SECRET, fixtures/README.md).
+const ORIGINAL_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const TMP = path.join(__dirname, "..", ".tmp");
 
 type Manifest = { version: number; appVersion: string; instanceUrl?: string; createdAt: string; counts: Record<string, number> };
 
@@ -20,22 +24,42 @@ function plainManifest(file: string): Manifest {
   return JSON.parse(fs.readFileSync(file, "utf8")).manifest;
 }
 
-/** The manifest inside an original .ttbak, decrypted here in Node as the original app does
+/** The payload inside an original .ttbak, decrypted here in Node as the original app does
  *  (scrypt of the password with the salt's hex text, AES-256-GCM over iv ‖ tag ‖ ciphertext):
  *  an independent check of what the page decrypts in WebAssembly. */
-function ttbakManifest(file: string, password: string): Manifest {
+function ttbakPayload(file: string, password: string): any {
   const env = JSON.parse(fs.readFileSync(file, "utf8"));
   const key = crypto.scryptSync(password, env.encryptionSalt, 32, { N: 16384, r: 8, p: 1 });
   const sealed = Buffer.from(env.ciphertext, "base64");
   const d = crypto.createDecipheriv("aes-256-gcm", key, sealed.subarray(0, 12));
   d.setAuthTag(sealed.subarray(12, 28));
   const plain = Buffer.concat([d.update(sealed.subarray(28)), d.final()]);
-  return JSON.parse(plain.toString("utf8")).manifest;
+  return JSON.parse(plain.toString("utf8"));
 }
 
-/** A bigger original .ttbak, made here as the original app's encryptBackupPayload does: the
- *  plain fixture with `copies` times its snapshots (new ids, counts updated), JSON.stringify,
- *  scrypt of the password with a fresh salt's hex text, one AES-256-GCM, base64(iv ‖ tag ‖ ct). */
+function ttbakManifest(file: string, password: string): Manifest {
+  return ttbakPayload(file, password).manifest;
+}
+
+/** An original .ttbak of `payload` in .tmp/`name`, made as the original app's
+ *  encryptBackupPayload does: JSON.stringify, scrypt of the password with a fresh salt's hex
+ *  text, one AES-256-GCM, base64(iv ‖ tag ‖ ct). */
+function sealTtbak(payload: any, password: string, name: string): string {
+  const salt = crypto.randomBytes(32).toString("hex");
+  const key = crypto.scryptSync(password, salt, 32, { N: 16384, r: 8, p: 1 });
+  const iv = crypto.randomBytes(12);
+  const c = crypto.createCipheriv("aes-256-gcm", key, iv);
+  const ct = Buffer.concat([c.update(JSON.stringify(payload), "utf8"), c.final()]);
+  const env = { format: "tracker-tracker-encrypted-backup", version: 1, createdAt: new Date().toISOString(), encryptionSalt: salt,
+    ciphertext: Buffer.concat([iv, c.getAuthTag(), ct]).toString("base64") };
+  fs.mkdirSync(TMP, { recursive: true });
+  const file = path.join(TMP, name);
+  fs.writeFileSync(file, JSON.stringify(env));
+  return file;
+}
+
+/** A bigger original .ttbak: the plain fixture with `copies` times its snapshots (new ids,
+ *  counts updated). */
 function bigTtbak(copies: number, password: string): { file: string; manifest: Manifest } {
   const payload = JSON.parse(fs.readFileSync(PLAIN, "utf8"));
   const snaps = payload.trackerSnapshots as any[];
@@ -44,37 +68,15 @@ function bigTtbak(copies: number, password: string): { file: string; manifest: M
   for (let c = 1; c < copies; c++) for (const x of snaps) more.push({ ...x, id: ++id });
   payload.trackerSnapshots = snaps.concat(more);
   payload.manifest.counts.trackerSnapshots = payload.trackerSnapshots.length;
-  const salt = crypto.randomBytes(32).toString("hex");
-  const key = crypto.scryptSync(password, salt, 32, { N: 16384, r: 8, p: 1 });
-  const iv = crypto.randomBytes(12);
-  const c = crypto.createCipheriv("aes-256-gcm", key, iv);
-  const ct = Buffer.concat([c.update(JSON.stringify(payload), "utf8"), c.final()]);
-  const env = { format: "tracker-tracker-encrypted-backup", version: 1, createdAt: new Date().toISOString(), encryptionSalt: salt,
-    ciphertext: Buffer.concat([iv, c.getAuthTag(), ct]).toString("base64") };
-  const dir = path.join(__dirname, "..", ".tmp");
+  return { file: sealTtbak(payload, password, "original-big.ttbak"), manifest: payload.manifest };
+}
+
+/** A folder of this run for a restored backup storage path: the fixtures keep the original's
+ *  default (/data/backups), which a test running as root would create on the host. */
+function storeDir(): string {
+  const dir = path.join(TMP, "original-store");
   fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, "original-big.ttbak");
-  fs.writeFileSync(file, JSON.stringify(env));
-  return { file, manifest: payload.manifest };
-}
-
-/** Every request the page makes while `body` runs: the browser's network log. */
-async function requestsDuring(page: Page, body: () => Promise<void>): Promise<Request[]> {
-  const seen: Request[] = [];
-  const listener = (r: Request) => void seen.push(r);
-  page.on("request", listener);
-  try {
-    await body();
-  } finally {
-    page.off("request", listener);
-  }
-  return seen;
-}
-
-/** Nothing was sent: no restore request, and no request but plain GETs. */
-function expectNoUpload(requests: Request[]): void {
-  expect(requests.filter((r) => r.url().includes("/api/backup/restore")).map((r) => r.url()), "no restore request").toEqual([]);
-  expect(requests.filter((r) => r.method() !== "GET").map((r) => `${r.method()} ${r.url()}`), "nothing posted").toEqual([]);
+  return dir;
 }
 
 /** The preview shows the manifest: version, date, instance URL, every count, and what they are worth. */
@@ -224,13 +226,10 @@ test.describe.serial("Backups of the original Tracker Tracker", () => {
   test("an original .json is checked and restored through the page: its report, then its trackers", async ({ page }) => {
     await ensureLoggedIn(page);
     await goto(page, "/settings/backups");
-    // The fixture with its storage path moved from the original's default (/data/backups, which
-    // a test running as root would create on the host) to a folder of this run.
+    // The fixture with its storage path moved to a folder of this run (see storeDir).
     const payload = JSON.parse(fs.readFileSync(PLAIN, "utf8"));
-    const dir = path.join(__dirname, "..", ".tmp");
-    fs.mkdirSync(path.join(dir, "original-store"), { recursive: true });
-    payload.settings.backupStoragePath = path.join(dir, "original-store");
-    const file = path.join(dir, "original-2.8.9-restore.json");
+    payload.settings.backupStoragePath = storeDir();
+    const file = path.join(TMP, "original-2.8.9-restore.json");
     fs.writeFileSync(file, JSON.stringify(payload));
     const names = (payload.trackers as any[]).map((t) => t.name).sort();
     await page.locator("#restore-file").setInputFiles(file);
@@ -261,5 +260,107 @@ test.describe.serial("Backups of the original Tracker Tracker", () => {
     const r = await page.request.get("/api/trackers/list");
     expect(((await r.json()) as any[]).map((t) => t.config.name).sort()).toEqual(names);
     await screenshots(page, "backups-original-restored");
+  });
+});
+
+test.describe.serial("An original .ttbak restored through the page", () => {
+  test("counts before any upload, dry run, restore, its trackers' history charts, then its 2FA at the next login", async ({ page }) => {
+    await ensureLoggedIn(page);
+    await goto(page, "/settings/backups");
+    // The writer's 2.3.0 .ttbak with its storage path moved to a folder of this run (see
+    // storeDir), sealed again as the original app does.
+    const payload = ttbakPayload(TTBAK, BACKUP_PASSWORD);
+    payload.settings.backupStoragePath = storeDir();
+    const file = sealTtbak(payload, BACKUP_PASSWORD, "original-2.3.0-restore.ttbak");
+    const trackers = payload.trackers as any[];
+    const snapshots = payload.trackerSnapshots as any[];
+    expect(trackers.length).toBeGreaterThan(1);
+
+    // Chosen and opened with its backup password: the counts are shown before anything is sent.
+    const opening = await requestsDuring(page, async () => {
+      await page.locator("#restore-file").setInputFiles(file);
+      await expect(page.locator("#preview-password")).toBeFocused();
+      await page.getByLabel("Backup password", { exact: true }).fill(BACKUP_PASSWORD);
+      await page.getByRole("button", { name: "Open backup" }).click();
+      await expectManifestShown(page, payload.manifest);
+    });
+    expectNoUpload(opening);
+
+    // The dry run, with the original's login password for its secrets: one upload, nothing changed.
+    const before = ((await (await page.request.get("/api/trackers/list")).json()) as any[]).map((t) => t.config.name).sort();
+    const report = page.getByTestId("dry-run-report");
+    const checking = await requestsDuring(
+      page,
+      async () => {
+        await page.getByLabel("Your current login password").fill(PASSWORD);
+        await page.getByLabel("Login password of the instance this came from (optional)").fill(ORIGINAL_LOGIN_PASSWORD);
+        await page.getByRole("button", { name: "Check (dry run)" }).click();
+        await expect(report).toContainText("Will restore");
+      },
+      isRestoreRequest,
+    );
+    expect(checking.map((r) => `${r.method()} ${new URL(r.url()).pathname}`)).toEqual(["POST /api/backup/restore"]);
+    expect(((await (await page.request.get("/api/trackers/list")).json()) as any[]).map((t) => t.config.name).sort()).toEqual(before);
+    await expect(report).toBeFocused();
+    const original = report.getByTestId("original-report");
+    await expect(original).toContainText(`From the original Tracker Tracker ${payload.manifest.appVersion}`);
+    const sections = original.getByTestId("original-sections");
+    await expect(sections.locator('li[data-section="trackers"]')).toHaveText(`trackers: ${trackers.length} → ${trackers.length} carried, 0 skipped`);
+    await expect(sections.locator('li[data-section="trackerSnapshots"]')).toHaveText(
+      `trackerSnapshots: ${snapshots.length} → ${snapshots.length} carried, 0 skipped`,
+    );
+    await expect(original.getByTestId("original-secrets")).toContainText("They opened with the login password you gave for the original instance.");
+    // The original's two-factor secret opened with that password: taking it is offered.
+    const take = report.getByTestId("totp-choice").getByLabel("Take the backup's two-factor login");
+    await take.check();
+    await expect(report.getByTestId("totp-notice")).toContainText("turned on with the backup's secret");
+
+    await page.getByLabel("Type RESTORE to replace all current data with this backup").fill("RESTORE");
+    await page.getByRole("button", { name: "Restore now" }).click();
+    const result = page.getByTestId("restore-result");
+    await expect(result).toContainText("Restore complete");
+    await expect(result.getByTestId("totp-notice")).toContainText("turned on");
+
+    // Every tracker, and on its page the chart of its imported history: one point per snapshot
+    // (far fewer than the chart's 500, so none is left out), from its first day to its last.
+    await goto(page, "/trackers");
+    for (const t of trackers) await expect(page.getByRole("link", { name: t.name, exact: true })).toBeVisible();
+    for (const t of trackers) {
+      const own = snapshots.filter((s) => s.trackerId === t.id).map((s) => s.polledAt as string).sort();
+      expect(own.length).toBeGreaterThan(1);
+      await goto(page, "/trackers");
+      await page.getByRole("link", { name: t.name, exact: true }).click();
+      await expect(page.getByRole("heading", { level: 1 })).toHaveText(new RegExp(`${t.name}$`));
+      const chart = page.getByTestId("upload-chart");
+      await expect(chart).toBeVisible();
+      const [first, last] = [own[0].slice(0, 10), own[own.length - 1].slice(0, 10)];
+      await expect(chart).toHaveAttribute("aria-label", new RegExp(`^Upload and download: from ${first} to ${last}, uploaded grew from `));
+      const lines = chart.locator("path");
+      await expect(lines).toHaveCount(2);
+      for (const d of [await lines.nth(0).getAttribute("d"), await lines.nth(1).getAttribute("d")]) {
+        expect(d!.match(/[ML]/g)!.length, `points of ${t.name}'s chart`).toBe(own.length);
+      }
+      await expect(page.getByText(`1–25 of ${own.length}`, { exact: true })).toBeVisible();
+    }
+    await screenshots(page, "tracker-original-history");
+
+    // The next login asks for a code of the original's authenticator; the login password stays.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await hydrated(page);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    // A code of another time step is refused...
+    await page.getByLabel("Two-factor code").fill(totp(ORIGINAL_TOTP_SECRET, Date.now() - 10 * 60_000));
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByRole("alert").filter({ hasText: "Incorrect password or code." })).toBeVisible();
+    // ...and the one computed now from the original's secret lets the person in.
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Two-factor code").fill(totp(ORIGINAL_TOTP_SECRET));
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+
+    // Leave this instance without 2FA for the tests that follow.
+    const off = await page.request.post("/api/security/totp/disable", { data: { password: PASSWORD } });
+    expect(off.ok(), await off.text()).toBeTruthy();
   });
 });
