@@ -370,20 +370,20 @@ mod tests {
             for i in 0..3 {
                 sqlx::query("INSERT INTO client_snapshots (client_id, polled_at, seeding_count, leeching_count, upload_speed_bps, download_speed_bps, tag_stats) VALUES ($1, $2, 5, 1, 100, 200, '[{\"tag\":\"x\",\"seeding\":1,\"leeching\":0,\"uploaded_bytes\":5,\"size_bytes\":9}]')")
                     .bind(id)
-                    .bind(format!("2026-01-0{}T00:00:00Z", i + 1))
+                    .bind(format!("2026-01-0{}T00:00:00.000Z", i + 1))
                     .execute(&state.db)
                     .await
                     .unwrap();
             }
             sqlx::query(
-                "INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-01-01T00:00:00Z', 12, 11)",
+                "INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-01-01T00:00:00.000Z', 12, 11)",
             )
             .bind(id)
             .execute(&state.db)
             .await
             .unwrap();
             sqlx::query(
-                "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-01-03T00:00:00Z', 'connection refused')",
+                "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-01-03T00:00:00.000Z', 'connection refused')",
             )
             .bind(id)
             .execute(&state.db)
@@ -392,11 +392,11 @@ mod tests {
         }
         let v = get(&state, a.id).await.unwrap();
         assert_eq!(v.last_error.as_deref(), Some("connection refused"));
-        assert_eq!(v.last_polled_at.map(to_db).as_deref(), Some("2026-01-03T00:00:00Z"));
+        assert_eq!(v.last_polled_at.map(to_db).as_deref(), Some("2026-01-03T00:00:00.000Z"));
 
         let page = snapshots(&state, a.id, 0, 2).await.unwrap();
         assert_eq!((page.total, page.items.len()), (3, 2));
-        assert_eq!(to_db(page.items[0].polled_at), "2026-01-03T00:00:00Z");
+        assert_eq!(to_db(page.items[0].polled_at), "2026-01-03T00:00:00.000Z");
         assert_eq!(page.items[0].tag_stats[0].tag, "x");
         assert_eq!(snapshots(&state, a.id, 2, 2).await.unwrap().items.len(), 1);
 

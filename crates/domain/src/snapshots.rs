@@ -129,7 +129,7 @@ pub async fn series(state: &AppState, tracker_id: i64) -> Result<Vec<SeriesPoint
 
 pub async fn add_manual(state: &AppState, input: &ManualSnapshotInput) -> Result<Snapshot, SnapshotError> {
     let mut s = input.to_snapshot(state.now())?;
-    s.polled_at = super::time::whole_seconds(s.polled_at);
+    s.polled_at = super::time::db_precision(s.polled_at);
     ensure_tracker(state, s.tracker_id).await?;
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, buffer_bytes, seeding_count,
@@ -183,7 +183,7 @@ pub async fn add_role(state: &AppState, input: &RoleInput) -> Result<TrackerRole
         id: 0,
         tracker_id: input.tracker_id,
         role_name: input.role_name.trim().to_string(),
-        achieved_at: super::time::whole_seconds(input.achieved_at),
+        achieved_at: super::time::db_precision(input.achieved_at),
         notes: input.notes.clone().filter(|n| !n.trim().is_empty()),
     };
     role.validate()?;
@@ -254,7 +254,7 @@ mod tests {
         // 2,000 rows → at most 500 chart points, first and last included.
         sqlx::query(
             "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000)
-             INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) SELECT $1, '2020-01-01T00:00:00Z', x, x FROM n",
+             INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) SELECT $1, '2020-01-01T00:00:00.000Z', x, x FROM n",
         )
         .bind(t)
         .execute(&s.db)

@@ -414,14 +414,14 @@ mod tests {
         let b = save(&s, &input("B")).await.unwrap().id;
         for t in [a, b] {
             sqlx::query(
-                "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) VALUES ($1, '2025-01-01T00:00:00Z', 1, 1)",
+                "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes) VALUES ($1, '2025-01-01T00:00:00.000Z', 1, 1)",
             )
             .bind(t)
             .execute(&s.db)
             .await
             .unwrap();
         }
-        sqlx::query("INSERT INTO tracker_roles (tracker_id, role_name, achieved_at) VALUES ($1, 'User', '2025-01-01T00:00:00Z')")
+        sqlx::query("INSERT INTO tracker_roles (tracker_id, role_name, achieved_at) VALUES ($1, 'User', '2025-01-01T00:00:00.000Z')")
             .bind(a)
             .execute(&s.db)
             .await

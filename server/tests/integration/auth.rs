@@ -101,7 +101,7 @@ async fn lockout_after_repeated_failures_and_reset_on_success() {
     assert!(until.is_some());
 
     // Once the lock has passed, the right password works again.
-    sqlx::query("UPDATE instance SET locked_until = '2000-01-01T00:00:00Z'").execute(&db).await.unwrap();
+    sqlx::query("UPDATE instance SET locked_until = '2000-01-01T00:00:00.000Z'").execute(&db).await.unwrap();
     srv.login(PASSWORD, None).await.unwrap();
 }
 

@@ -31,7 +31,7 @@ async fn big(dir: &tempfile::TempDir) -> TestServer {
     sqlx::query(
         "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 40000)
          INSERT INTO tracker_snapshots (id, tracker_id, polled_at, uploaded_bytes, downloaded_bytes, ratio, seeding_count, warned, is_manual)
-         SELECT 1000 + x, 1 + x % 3, '2025-01-01T00:00:00Z', (x * 7919) % 1000003 * 1000, (x * 104729) % 999983 * 700, x * 0.001, x % 97, 0, 0 FROM n",
+         SELECT 1000 + x, 1 + x % 3, '2025-01-01T00:00:00.000Z', (x * 7919) % 1000003 * 1000, (x * 104729) % 999983 * 700, x * 0.001, x % 97, 0, 0 FROM n",
     )
     .execute(&srv.state.db)
     .await

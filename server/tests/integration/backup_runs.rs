@@ -129,7 +129,7 @@ async fn a_file_added_from_the_storage_directory_is_dated_by_its_header() {
     assert_eq!(entry["directory"], store.canonicalize().unwrap().display().to_string());
     let db = raw_db(&srv.data_dir).await;
     let (raw,): (String,) = sqlx::query_as("SELECT created_at FROM backup_history WHERE file_name = $1").bind(name).fetch_one(&db).await.unwrap();
-    assert_eq!(raw, created);
+    assert_eq!(raw, "2024-02-29T13:14:15.000Z", "stored to the millisecond");
 }
 
 #[tokio::test]

@@ -76,7 +76,7 @@ async fn create_edit_default_delete_with_sealed_credentials() {
 
     // Runtime state shows up; snapshots page; delete cascades.
     sqlx::query(
-        "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-02-01T10:00:00Z', 'HTTP 403 from qBittorrent')",
+        "INSERT INTO client_runtime (client_id, last_polled_at, last_error) VALUES ($1, '2026-02-01T10:00:00.000Z', 'HTTP 403 from qBittorrent')",
     )
     .bind(id)
     .execute(&db)
@@ -90,11 +90,13 @@ async fn create_edit_default_delete_with_sealed_credentials() {
             .await
             .unwrap();
     }
-    sqlx::query("INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-02-01T00:00:00Z', 12, 12)")
-        .bind(id)
-        .execute(&db)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO client_uptime_buckets (client_id, bucket_start, checks_total, checks_ok) VALUES ($1, '2026-02-01T00:00:00.000Z', 12, 12)",
+    )
+    .bind(id)
+    .execute(&db)
+    .await
+    .unwrap();
     let list: Vec<Value> = srv.get("clients/list").await.unwrap();
     let seedbox = list.iter().find(|c| c["id"] == id).unwrap();
     assert_eq!(seedbox["last_error"], "HTTP 403 from qBittorrent");

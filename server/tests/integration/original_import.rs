@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use app::domain::secrets::purpose;
-use app::domain::time::whole_seconds;
 use original_backup::writer::{self, Instance, Options, Vintage};
 use serde_json::{json, Value};
 
@@ -101,7 +100,7 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         assert_eq!(row.2, t.profile_url);
         assert_eq!(row.3, t.count_cross_seed_unsatisfied);
         assert_eq!(row.4, t.last_access_at.map(|d| d.to_string()));
-        assert_eq!(row.5.as_deref().map(instant), t.user_paused_at.map(whole_seconds), "the pause, to the second");
+        assert_eq!(row.5.as_deref().map(instant), t.user_paused_at, "the pause, the exact instant");
     }
     assert!(inst.trackers.iter().any(|t| t.use_proxy) && inst.trackers.iter().any(|t| !t.use_proxy));
     assert_eq!(details.iter().any(|d| d.5.is_some()), v == Vintage::V2_8_9, "{v:?}: paused trackers exist from 2.4.1");
@@ -132,7 +131,7 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
     let tracker_of = |old: i64| trackers[inst.trackers.iter().position(|t| t.id == old).unwrap()].0;
     for (row, s) in snaps.iter().zip(&inst.tracker_snapshots) {
         assert_eq!(row.0, tracker_of(s.tracker_id), "the tracker id is remapped");
-        assert_eq!(instant(&row.1), whole_seconds(s.polled_at), "the instant, to the second");
+        assert_eq!(instant(&row.1), s.polled_at, "the exact instant");
         assert_eq!(row.2 as u64, s.uploaded_bytes);
         assert_eq!(row.3 as u64, s.downloaded_bytes);
         assert_eq!(row.4, s.ratio);
@@ -166,7 +165,7 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         sqlx::query_as("SELECT role_name, achieved_at, notes FROM tracker_roles ORDER BY id").fetch_all(&db).await.unwrap();
     assert_eq!(roles.len(), inst.tracker_roles.len());
     for (row, r) in roles.iter().zip(&inst.tracker_roles) {
-        assert_eq!((&row.0, instant(&row.1), &row.2), (&r.role_name, whole_seconds(r.achieved_at), &r.notes));
+        assert_eq!((&row.0, instant(&row.1), &row.2), (&r.role_name, r.achieved_at, &r.notes));
     }
     // Download clients: credentials open; the one cleared in the file is disabled.
     type C = (String, String, i64, bool, Option<String>, Option<String>, bool);

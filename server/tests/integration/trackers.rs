@@ -175,7 +175,7 @@ async fn tracker_details_pause_and_share_score_through_the_api() {
     // A share score is stored with its snapshot and shown in the history (imported or restored
     // snapshots carry it; a manual one has none).
     sqlx::query(
-        "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes, buffer_bytes, share_score) VALUES ($1, '2026-03-01T00:00:00Z', 5, 10, -5, 0.7321)",
+        "INSERT INTO tracker_snapshots (tracker_id, polled_at, uploaded_bytes, downloaded_bytes, buffer_bytes, share_score) VALUES ($1, '2026-03-01T00:00:00.000Z', 5, 10, -5, 0.7321)",
     )
     .bind(id)
     .execute(&db)

@@ -166,7 +166,7 @@ async fn retention_keeps_the_newest_and_leaves_foreign_files_alone() {
     std::fs::write(outside.join("tracker-tracker-backup-20200102T000000Z.json"), b"{}").unwrap();
     sqlx::query(
         "INSERT INTO backup_history (created_at, trigger_kind, file_name, directory, size_bytes, encrypted, sha256, status)
-         VALUES ('2020-01-02T00:00:00Z', 'scheduled', 'tracker-tracker-backup-20200102T000000Z.json', $1, 2, 0, 'x', 'completed')",
+         VALUES ('2020-01-02T00:00:00.000Z', 'scheduled', 'tracker-tracker-backup-20200102T000000Z.json', $1, 2, 0, 'x', 'completed')",
     )
     .bind(outside.display().to_string())
     .execute(&state.db)
@@ -381,8 +381,8 @@ async fn a_failure_streak_sends_one_backup_failed_notification() {
     let config = state.keys.seal(crate::secrets::purpose::NOTIFICATION_CONFIG, &format!("{{\"url\":\"{url}\"}}")).unwrap();
     sqlx::query(
         "INSERT INTO notification_targets (name, target_type, enabled, config_enc, events, thresholds, created_at, updated_at)
-         VALUES ('Local hook', 'webhook', 1, $1, '[\"backup_failed\"]', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
-                ('Not interested', 'webhook', 1, $1, '[\"ratio_drop\"]', '{}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+         VALUES ('Local hook', 'webhook', 1, $1, '[\"backup_failed\"]', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+                ('Not interested', 'webhook', 1, $1, '[\"ratio_drop\"]', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
     )
     .bind(&config)
     .execute(&state.db)
@@ -459,7 +459,7 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
     let good = run(&state).await.unwrap().file_name;
     // What a crash mid-write leaves: a 'running' row and a hidden .partial file.
     sqlx::query(
-        "INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ('2026-03-12T02:30:00Z', 'scheduled', 0, 'running')",
+        "INSERT INTO backup_history (created_at, trigger_kind, encrypted, status) VALUES ('2026-03-12T02:30:00.000Z', 'scheduled', 0, 'running')",
     )
     .execute(&state.db)
     .await
@@ -477,7 +477,7 @@ async fn a_run_cut_off_by_a_stop_is_closed_at_start_up() {
     assert!(theirs.exists(), "only the .partial of a run that was cut off");
     assert!(store.join(&good).exists());
     let (status, error): (String, Option<String>) =
-        sqlx::query_as("SELECT status, error FROM backup_history WHERE created_at = '2026-03-12T02:30:00Z'").fetch_one(&state.db).await.unwrap();
+        sqlx::query_as("SELECT status, error FROM backup_history WHERE created_at = '2026-03-12T02:30:00.000Z'").fetch_one(&state.db).await.unwrap();
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("server stopped"));
     assert_eq!(run::close_interrupted_runs(&state).await.unwrap(), 0);

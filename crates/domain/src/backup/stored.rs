@@ -156,7 +156,7 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
         found.push(FoundFile {
             encrypted: name.ends_with(".ttbak"),
             size_bytes: meta.len() as i64,
-            modified_at: meta.modified().ok().map(DateTime::<Utc>::from).map(crate::time::whole_seconds),
+            modified_at: meta.modified().ok().map(DateTime::<Utc>::from).map(crate::time::db_precision),
             file_name: name,
         });
     }

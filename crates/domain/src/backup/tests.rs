@@ -230,7 +230,7 @@ async fn tracker_details_share_scores_and_negative_buffers_round_trip() {
             Some("https://blutopia.cc/users/me".into()),
             true,
             Some("2024-12-31".into()),
-            Some("2024-10-27T00:00:00Z".into())
+            Some("2024-10-27T00:00:00.000Z".into())
         )
     );
     assert!(snaps.iter().any(|r| r.1.is_some()) && snaps.iter().any(|r| r.2.is_some_and(|b| b < 0)));

@@ -98,8 +98,8 @@ pub struct Converter<O: SectionOut> {
     pub totp_codes_in_file: bool,
     pub weekly_schedule: bool,
     pub storage_path_defaulted: bool,
-    /// Timestamps whose milliseconds were dropped.
-    pub subsecond_times: u64,
+    /// Timestamps finer than a millisecond (the original writes milliseconds; only an edited file has more), rounded down.
+    pub submilli_times: u64,
     /// Trackers set to use the proxy (`useProxy`).
     pub proxy_trackers: u64,
 }
@@ -151,7 +151,7 @@ impl<O: SectionOut> Converter<O> {
             totp_codes_in_file: false,
             weekly_schedule: false,
             storage_path_defaulted: false,
-            subsecond_times: 0,
+            submilli_times: 0,
             proxy_trackers: 0,
         }
     }
@@ -206,14 +206,14 @@ impl<O: SectionOut> Converter<O> {
         self.fallback_time.unwrap_or_else(Utc::now)
     }
 
-    /// This app keeps times to the second (crate::time): the original's milliseconds are
-    /// dropped here, counted, so the report and the database agree.
+    /// This app keeps times to the millisecond (crate::time), as the original writes them; anything
+    /// finer is rounded down here, counted, so the report and the database agree.
     fn secs(&mut self, t: DateTime<Utc>) -> DateTime<Utc> {
-        let whole = crate::time::whole_seconds(t);
-        if whole != t {
-            self.subsecond_times += 1;
+        let kept = crate::time::db_precision(t);
+        if kept != t {
+            self.submilli_times += 1;
         }
-        whole
+        kept
     }
 
     /// A record's created/updated times; missing ones (older files) are the backup's own time.

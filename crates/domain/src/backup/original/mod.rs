@@ -303,10 +303,10 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
             convert::ORIGINAL_DEFAULT_STORAGE
         ));
     }
-    if conv.subsecond_times > 0 {
+    if conv.submilli_times > 0 {
         behaviour.push(format!(
-            "This app keeps times to the second: {} timestamp(s) of the original had milliseconds, which are dropped (the instants are otherwise the same).",
-            conv.subsecond_times
+            "This app keeps times to the millisecond, as the original writes them: {} timestamp(s) in this file were finer than that and are rounded down to the millisecond.",
+            conv.submilli_times
         ));
     }
     behaviour.push("The original's retention counted manual exports too; here it counts the backups in the history.".into());
