@@ -189,7 +189,8 @@ async fn original_each_vintage_dry_run_then_restore_carries_every_value() {
         assert_eq!(dry["header"]["app_version"], v.app_version());
         let trackers = dry["restored"].as_array().unwrap().iter().find(|s| s["section"] == "trackers").unwrap();
         assert_eq!(trackers["count"], 8);
-        assert!(o["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes" && f["records"] == 1));
+        assert!(!o["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes"), "the backup codes are carried");
+        assert!(o["totp"].as_str().unwrap().contains("the 7 unused ones work here"), "{v:?}: {}", o["totp"]);
         assert!(o["behaviour"].as_array().unwrap().iter().any(|b| b.as_str().unwrap().contains("Sundays")), "{o}");
 
         let done = restore(&srv, file, "tracker-tracker-backup.json", &[]).await.unwrap();
@@ -420,4 +421,66 @@ async fn original_large_ttbak_import_measured() {
     eprintln!("imported in {:?}; peak RSS {:?} MiB", t.elapsed(), peak_rss_mib());
     let snaps = r["restored"].as_array().unwrap().iter().find(|s| s["section"] == "tracker_snapshots").unwrap();
     assert_eq!(snaps["count"].as_u64(), Some(n as u64));
+}
+
+/// The original's TOTP backup codes, carried: each unused one logs in once, a used one never;
+/// a native backup of this instance carries them to another; new codes replace them.
+#[tokio::test]
+async fn original_backup_codes_log_in_once_and_travel_in_native_backups() {
+    let (dir, srv) = started().await;
+    let v = Vintage::V2_8_9;
+    let inst = generate(&dir, v, 1, 1, 4);
+    let file = plain(&inst, v, PASSWORD, &Options::default());
+    let done = restore(&srv, file, "tracker-tracker-backup-2026-04-10T03-00-00-123Z.json", &[("totp", "take_backup")]).await.unwrap();
+    let sentence = done["original"]["totp"].as_str().unwrap();
+    assert!(sentence.contains("the 7 unused ones work here") && sentence.contains("the 1 already used in the original stay unusable"), "{sentence}");
+    assert!(!done["original"]["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes"));
+    // Sealed in the database: neither a code nor the original's JSON is readable there.
+    let db = raw_db(&srv.data_dir).await;
+    let (sealed,): (String,) = sqlx::query_as("SELECT totp_backup_codes_enc FROM app_settings WHERE id = 1").fetch_one(&db).await.unwrap();
+    assert!(sealed.starts_with("tt1:") && !sealed.contains("sha256") && !sealed.contains("DEAD"));
+    db.close().await;
+    let o: Value = srv.get("security/overview").await.unwrap();
+    assert_eq!((o["totp_enabled"].as_bool(), o["backup_codes_left"].as_u64()), (Some(true), Some(7)));
+
+    let [used, a, b, c, ..] = writer::TEST_BACKUP_CODES;
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    assert!(srv.login(PASSWORD, Some(used)).await.is_err(), "a code used in the original stays unusable");
+    srv.login(PASSWORD, Some(a)).await.unwrap();
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    let e = srv.login(PASSWORD, Some(a)).await.unwrap_err();
+    assert_eq!(e.message, "Incorrect password or code.", "a code works once");
+    // Typed the way people do: lower case, without the dash.
+    srv.login(PASSWORD, Some(&b.replace('-', "").to_lowercase())).await.unwrap();
+    let o: Value = srv.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"], 5);
+    // The original's authenticator works too.
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    srv.login(PASSWORD, Some(&crate::auth::now_code(writer::TEST_TOTP_SECRET, 0))).await.unwrap();
+
+    // A native backup of this instance carries the 5 left to a fresh instance; the spent ones stay spent.
+    let (status, _, native) = crate::backup::export(&srv, None).await;
+    assert!(status.is_success());
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut other = TestServer::start(&dir2).await;
+    other.setup(PASSWORD).await;
+    // Encrypted with the backup password the original stored (carried too).
+    let backup_pw = inst.settings.encrypted_backup_password.clone().expect("the generated instance stores one");
+    let fields = [("current_password", PASSWORD), ("totp", "take_backup"), ("backup_password", backup_pw.as_str())];
+    let r = crate::backup::restore(&other, native, "n.ttbak", &fields).await.unwrap();
+    assert!(r["totp"]["backup_codes"].as_str().unwrap().starts_with("Backup codes: those of the backup"), "{r}");
+    other.fresh_client();
+    assert!(other.login(PASSWORD, Some(a)).await.is_err());
+    assert!(other.login(PASSWORD, Some(b)).await.is_err());
+    other.login(PASSWORD, Some(c)).await.unwrap();
+    let o: Value = other.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"], 4);
+
+    // New backup codes replace every carried one.
+    let fresh: Vec<String> = other.call("security/totp/backup-codes", json!({"password": PASSWORD})).await.unwrap();
+    let _: () = other.call("auth/logout", json!({})).await.unwrap();
+    assert!(other.login(PASSWORD, Some(writer::TEST_BACKUP_CODES[4])).await.is_err(), "the original's codes are gone");
+    other.login(PASSWORD, Some(&fresh[0])).await.unwrap();
+    let o: Value = other.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"].as_u64(), Some(fresh.len() as u64 - 1));
 }

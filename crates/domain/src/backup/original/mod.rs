@@ -245,6 +245,31 @@ fn native_key(s: OSection) -> &'static str {
     }
 }
 
+/// The backup codes' part of the 2FA sentence, once the secret opened.
+fn codes_sentence(fate: convert::CodesFate) -> String {
+    match fate {
+        convert::CodesFate::Carried { unused, used, malformed } => {
+            let mut s = format!(
+                "Its backup codes are carried: the {unused} unused one{} work{} here too, once each, in place of an authenticator code",
+                if unused == 1 { "" } else { "s" },
+                if unused == 1 { "s" } else { "" }
+            );
+            if used > 0 {
+                s.push_str(&format!("; the {used} already used in the original stay unusable"));
+            }
+            if malformed > 0 {
+                s.push_str(&format!("; {malformed} damaged one{} could not be carried", if malformed == 1 { "" } else { "s" }));
+            }
+            s.push_str(if unused == 0 { ". None is left: make new ones in Settings → Security after the import." } else { "." });
+            s
+        }
+        convert::CodesFate::NoneInFile => "It had no backup codes: make some in Settings → Security after the import.".into(),
+        convert::CodesFate::NotCarried => {
+            "Its backup codes could not be carried (damaged in the file): make new ones in Settings → Security after the import.".into()
+        }
+    }
+}
+
 fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted: bool) -> OriginalReport {
     let skipped = conv.skipped();
     let sections = OSection::ALL
@@ -290,8 +315,11 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
     };
     let totp = match (conv.totp_in_file, conv.settings.as_ref().is_some_and(|s| s.totp.enabled)) {
         (false, _) => "Two-factor login was off in the original: there is none to carry.".to_string(),
-        (true, true) if conv.key_from().is_some() => "The original's two-factor secret opened and is carried: with “take the backup's” (totp = take_backup) the same authenticator app works here. Its backup codes are not carried (the original keeps them hashed in another scheme): generate new ones in Settings → Security after the import.".to_string(),
-        (true, _) => "The original's two-factor login cannot be carried without its login password: it is off if you take the backup's (this instance's stays as it is by default). Its backup codes are not carried.".to_string(),
+        (true, true) if conv.key_from().is_some() => format!(
+            "The original's two-factor secret opened and is carried: with “take the backup's” (totp = take_backup) the same authenticator app works here. {}",
+            codes_sentence(conv.totp_codes)
+        ),
+        (true, _) => "The original's two-factor login cannot be carried without its login password: it is off if you take the backup's (this instance's stays as it is by default). Its backup codes are not carried either: new ones are needed (Settings → Security, once two-factor login is on here).".to_string(),
     };
     let mut behaviour = vec!["The original never checks its manifest's counts; the counts here are what the file really holds.".to_string()];
     if conv.weekly_schedule {
