@@ -484,3 +484,108 @@ async fn original_backup_codes_log_in_once_and_travel_in_native_backups() {
     let o: Value = other.get("security/overview").await.unwrap();
     assert_eq!(o["backup_codes_left"].as_u64(), Some(fresh.len() as u64 - 1));
 }
+
+/// Original files copied into (or written by the original to) the storage directory: found by
+/// their names, told apart and dated by their first bytes, added after a whole read, verified,
+/// restored from the history through the import; other files stay ignored or refused as before.
+#[tokio::test]
+async fn original_files_in_the_storage_directory_are_found_dated_added_and_restored() {
+    let (dir, srv) = started().await;
+    let store = dir.path().join("store");
+    let _: Value = srv
+        .call(
+            "backup/settings",
+            json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
+            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}),
+        )
+        .await
+        .unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = generate(&dir, v, 3, 4, 21);
+    let plain_bytes = plain(&inst, v, PASSWORD, &Options::default());
+    let sealed_at = inst.created_at + chrono::Duration::hours(25);
+    let mut ttbak_bytes = Vec::new();
+    writer::write_ttbak(&mut ttbak_bytes, &inst, v, PASSWORD, BACKUP_PW, SALT, sealed_at, [3; 12], &Options::default()).unwrap();
+    // The names the original gives them; the stamps in them are not what dates them.
+    let (p_name, t_name) = ("tracker-tracker-backup-2026-04-10T03-00-00-123Z.json", "tracker-tracker-backup-2026-04-11T03-00-00-000Z.ttbak");
+    // Its browser download names even an encrypted backup .json: the first bytes tell.
+    let downloaded = "tracker-tracker-backup-1775790000123.json";
+    let junk = "tracker-tracker-backup-2026-04-12T03-00-00-000Z.json";
+    std::fs::write(store.join(p_name), &plain_bytes).unwrap();
+    std::fs::write(store.join(t_name), &ttbak_bytes).unwrap();
+    std::fs::write(store.join(downloaded), &ttbak_bytes).unwrap();
+    std::fs::write(store.join(junk), b"{\"not\": \"a backup\"}").unwrap();
+    std::fs::write(store.join("notes.json"), &plain_bytes).unwrap();
+    std::fs::write(store.join("tracker-tracker-backup-2026-04-10T03-00-00-123Z.txt"), &plain_bytes).unwrap();
+
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    let names: Vec<&str> = found.iter().map(|f| f["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, [junk, t_name, p_name, downloaded], "other names stay ignored");
+    let by = |n: &str| found.iter().find(|f| f["file_name"] == n).unwrap().clone();
+    let at = |t: chrono::DateTime<chrono::Utc>| json!(whole_seconds(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    assert_eq!(
+        (by(p_name)["made_by"].clone(), by(p_name)["encrypted"].clone(), by(p_name)["created_at"].clone()),
+        (json!("original"), json!(false), at(inst.created_at))
+    );
+    assert_eq!((by(t_name)["encrypted"].clone(), by(t_name)["created_at"].clone()), (json!(true), at(sealed_at)));
+    assert_eq!((by(downloaded)["encrypted"].clone(), by(downloaded)["created_at"].clone()), (json!(true), at(sealed_at)));
+    assert_eq!(by(p_name)["size_bytes"], plain_bytes.len() as i64);
+
+    // A file with the original's name that is not one of its backups is refused and not listed.
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": junk})).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("file_name")));
+    assert!(e.message.contains("not one of them"), "{}", e.message);
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": "notes.json"})).await.unwrap_err();
+    assert!(e.message.contains("not a backup file name"), "{}", e.message);
+
+    // The plain one: read whole, dated by its createdAt, marked as the original's.
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": p_name})).await.unwrap();
+    assert_eq!(
+        (entry["trigger"].as_str(), entry["made_by"].as_str(), entry["encrypted"].as_bool()),
+        (Some("imported"), Some("original"), Some(false))
+    );
+    assert_eq!(entry["created_at"], at(inst.created_at));
+    assert_eq!(entry["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&plain_bytes)));
+    let msg = entry["verify_message"].as_str().unwrap();
+    assert!(msg.contains("original Tracker Tracker 2.8.9") && msg.contains("records read and checked"), "{msg}");
+    let plain_id = entry["id"].as_i64().unwrap();
+    // The .ttbak: a wrong backup password adds nothing; the right one checks the tag.
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": t_name, "backup_password": "not it"})).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("backup_password")), "{}", e.message);
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": t_name, "backup_password": BACKUP_PW})).await.unwrap();
+    assert_eq!((entry["encrypted"].as_bool(), entry["created_at"].clone()), (Some(true), at(sealed_at)));
+    assert!(entry["verify_message"].as_str().unwrap().contains("encryption tag verified"), "{entry}");
+    let ttbak_id = entry["id"].as_i64().unwrap();
+    // Without any password it is only recognised and hashed.
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": downloaded})).await.unwrap();
+    assert!(entry["verify_message"].as_str().unwrap().contains("not decrypted"), "{entry}");
+    let history: Vec<Value> = srv.get("backup/history").await.unwrap();
+    assert_eq!(history.iter().filter(|h| h["made_by"] == "original").count(), 3);
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Verify re-reads it whole; download gives the file as it is.
+    let r: Value = srv.call("backup/history/verify", json!({"id": plain_id})).await.unwrap();
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["message"].as_str().unwrap().starts_with("SHA-256 matches"), "{r}");
+    let res = srv.client.get(format!("{}/api/backup/history/download?id={plain_id}", srv.url)).send().await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().to_vec(), plain_bytes);
+
+    // Restore from the history, as an upload of it would: a dry run of the plain one, then the .ttbak.
+    let dry: Value = srv.call("backup/history/restore", json!({"id": plain_id, "current_password": PASSWORD, "dry_run": true})).await.unwrap();
+    assert_eq!(dry["original"]["app_version"], "2.8.9");
+    let db = raw_db(&srv.data_dir).await;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
+    assert_eq!(n, 0, "a dry run changes nothing");
+    let e = srv.call::<Value>("backup/history/restore", json!({"id": ttbak_id, "current_password": PASSWORD, "dry_run": false})).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("backup_password"), "{}", e.message);
+    let done: Value = srv
+        .call("backup/history/restore", json!({"id": ttbak_id, "current_password": PASSWORD, "backup_password": BACKUP_PW, "dry_run": false}))
+        .await
+        .unwrap();
+    assert_eq!((done["dry_run"].as_bool(), done["original"]["encrypted"].as_bool()), (Some(false), Some(true)));
+    let (trackers, snaps): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM trackers), (SELECT COUNT(*) FROM tracker_snapshots)").fetch_one(&db).await.unwrap();
+    assert_eq!((trackers, snaps), (3, 12));
+    db.close().await;
+}

@@ -383,7 +383,10 @@ mod tests {
         assert!(stored.matches(&normalize("DEADBEEF")));
         assert!(!stored.matches(&normalize("DEAD-BEEE")));
         // The original's own test vector (original-backup/src/secrets.rs, computed with hashlib).
-        assert_eq!(original_code_hash("a1b2-c3d4", "00112233445566778899aabbccddeeff"), "f4c4e50d5bd457fb2442708545b854b581937f5de9db743495f991e521d09afb");
+        assert_eq!(
+            original_code_hash("a1b2-c3d4", "00112233445566778899aabbccddeeff"),
+            "f4c4e50d5bd457fb2442708545b854b581937f5de9db743495f991e521d09afb"
+        );
     }
 
     #[test]

@@ -198,6 +198,55 @@ pub fn inspect(
     Ok(build_report(&conv, &read, encrypted))
 }
 
+/// What reading an original file whole found (a file of the storage directory being added to
+/// the history, or verified there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginalCheck {
+    /// When the original made it: the manifest's `createdAt`, or the envelope's for a `.ttbak`.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub encrypted: bool,
+    /// Records read and checked (settings included); None: a `.ttbak` without its password,
+    /// whose contents were not read.
+    pub records: Option<u64>,
+    pub app_version: Option<String>,
+}
+
+impl OriginalCheck {
+    /// For the history's "verified" column, after `hash_note` ("SHA-256 matches"…).
+    pub fn message(&self, hash_note: &str) -> String {
+        let made = match &self.app_version {
+            Some(v) => format!("a backup of the original Tracker Tracker {v}"),
+            None => "a backup of the original Tracker Tracker".to_string(),
+        };
+        match self.records {
+            Some(n) => format!(
+                "{hash_note}; {made}: {n} records read and checked as the import reads them{}.",
+                if self.encrypted { ", its encryption tag verified" } else { "" }
+            ),
+            None => format!(
+                "{hash_note}; {made}, encrypted. The contents were not decrypted: no backup password was given or stored (enter it to check them)."
+            ),
+        }
+    }
+}
+
+/// Reads an original file whole as the import does (a `.ttbak` decrypted to a temporary file in
+/// `work_dir`, its tag checked; every record validated), without opening its secrets or keeping
+/// anything. A `.ttbak` without `backup_password` is only recognised.
+pub fn check(path: &Path, sniffed: &Sniffed, backup_password: Option<&Zeroizing<String>>, work_dir: &Path) -> Result<OriginalCheck, OriginalError> {
+    let (created_at, encrypted, app_version) = match sniffed {
+        Sniffed::Plain(m) => (m.created_at, false, m.app_version.clone()),
+        Sniffed::Encrypted(h) => (h.created_at, true, None),
+    };
+    if encrypted && backup_password.is_none() {
+        return Ok(OriginalCheck { created_at, encrypted, records: None, app_version });
+    }
+    std::fs::create_dir_all(work_dir).map_err(|e| OriginalError::fs(FsRole::UploadDir, work_dir, &e))?;
+    let report = inspect(path, sniffed, backup_password, work_dir)?;
+    let records = 1 + report.sections.iter().map(|s| s.in_file).sum::<u64>();
+    Ok(OriginalCheck { created_at, encrypted, records: Some(records), app_version: report.app_version.or(app_version) })
+}
+
 /// Writes the native plain backup: header, key wrap, settings, then each section's lines.
 fn assemble(
     files: SectionFiles,
