@@ -492,14 +492,7 @@ async fn original_backup_codes_log_in_once_and_travel_in_native_backups() {
 async fn original_files_in_the_storage_directory_are_found_dated_added_and_restored() {
     let (dir, srv) = started().await;
     let store = dir.path().join("store");
-    let _: Value = srv
-        .call(
-            "backup/settings",
-            json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
-            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}),
-        )
-        .await
-        .unwrap();
+    srv.set_storage_path(&store).await;
     let v = Vintage::V2_8_9;
     let inst = generate(&dir, v, 3, 4, 21);
     let plain_bytes = plain(&inst, v, PASSWORD, &Options::default());

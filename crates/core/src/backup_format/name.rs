@@ -14,6 +14,17 @@ pub fn file_name(created_at: DateTime<Utc>, kind: FileKind) -> String {
     format!("{PREFIX}{}.{}", created_at.format(STAMP), kind.extension())
 }
 
+/// `tracker-tracker-backup-<stem>.json|ttbak` → the stem and the kind its extension names (both
+/// apps use that prefix and those extensions).
+fn stem_and_kind(name: &str) -> Option<(&str, FileKind)> {
+    let (stem, ext) = name.strip_prefix(PREFIX)?.rsplit_once('.')?;
+    match ext {
+        "json" => Some((stem, FileKind::Plain)),
+        "ttbak" => Some((stem, FileKind::Encrypted)),
+        _ => None,
+    }
+}
+
 /// What a backup name says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackupName {
@@ -26,13 +37,7 @@ pub struct BackupName {
 /// The parts of one of this app's backup names; None for any other name (`.partial`, `..`,
 /// other extensions, a malformed stamp or copy number).
 pub fn parse(name: &str) -> Option<BackupName> {
-    let rest = name.strip_prefix(PREFIX)?;
-    let (stem, ext) = rest.rsplit_once('.')?;
-    let kind = match ext {
-        "json" => FileKind::Plain,
-        "ttbak" => FileKind::Encrypted,
-        _ => return None,
-    };
+    let (stem, kind) = stem_and_kind(name)?;
     let (stamp, copy) = match stem.split_once('-') {
         Some((a, b)) => (a, Some(b)),
         None => (stem, None),
@@ -67,13 +72,7 @@ pub struct OriginalName {
 /// with `:` and `.` made `-`; export route, backup-scheduler.ts), and downloaded by the browser,
 /// `tracker-tracker-backup-<digits>.json` (`Date.now()` or the history id; BackupsSection.tsx).
 pub fn parse_original(name: &str) -> Option<OriginalName> {
-    let rest = name.strip_prefix(PREFIX)?;
-    let (stem, ext) = rest.rsplit_once('.')?;
-    let kind = match ext {
-        "json" => FileKind::Plain,
-        "ttbak" => FileKind::Encrypted,
-        _ => return None,
-    };
+    let (stem, kind) = stem_and_kind(name)?;
     let b = stem.as_bytes();
     let shape = b"dddd-dd-ddTdd-dd-dd-dddZ";
     let stamped = b.len() == shape.len() && shape.iter().zip(b).all(|(s, c)| if *s == b'd' { c.is_ascii_digit() } else { c == s });
