@@ -218,8 +218,8 @@ pub struct OriginalSecrets {
     pub cleared: u64,
     /// Secrets that were already empty in the file (cleared by an earlier restore of the original).
     pub empty_in_file: u64,
-    /// Secrets of fields with no home here (image-host keys, TOTP backup codes, Slack and email
-    /// targets): not carried.
+    /// Secrets of fields with no home here (image-host keys, Slack and email targets; TOTP
+    /// backup codes without a TOTP secret): not carried.
     pub not_carried: u64,
 }
 
