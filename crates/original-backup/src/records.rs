@@ -323,6 +323,48 @@ fn kind(v: &Value) -> &'static str {
 
 // ---------- The sections ----------
 
+/// Declares one record type and its reader from a single field list: each field is written
+/// once, with the [`Fields`] getter that reads it (`name: Type = getter(args)`), so the struct
+/// and its parsing cannot drift apart. Fields are read in the order listed (the first bad one
+/// is the one reported); `where check` runs `check(&fields, &value)` right after that field is
+/// read, `then check` runs `check(&fields, &record)` after all of them. The keys left over go
+/// to `unknown`. With `in "section"` the array record's `from_value(value, index)` is made too.
+macro_rules! record {
+    (
+        $(#[$sm:meta])*
+        $name:ident $(in $section:literal)? $(then $after:path)? {
+            $( $(#[$fm:meta])* $field:ident : $ty:ty = $get:ident ( $($arg:expr),* ) $(where $check:path)? ),+ $(,)?
+        }
+    ) => {
+        $(#[$sm])*
+        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[serde(rename_all = "camelCase")]
+        pub struct $name {
+            $( $(#[$fm])* pub $field: $ty, )+
+            #[serde(skip)]
+            pub unknown: Unknown,
+        }
+
+        impl $name {
+            fn from_fields(mut f: Fields) -> Result<Self> {
+                $(
+                    let $field = f.$get($($arg),*)?;
+                    $( $check(&f, &$field)?; )?
+                )+
+                let record = $name { $($field,)+ unknown: Unknown::new() };
+                $( $after(&f, &record)?; )?
+                Ok($name { unknown: f.rest(), ..record })
+            }
+
+            $(
+                pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
+                    Self::from_fields(Fields::new(v, $section, Some(index))?)
+                }
+            )?
+        }
+    };
+}
+
 /// `manifest` (`BackupManifest`). `instanceUrl` exists from 2.0.2; `counts` gained
 /// `dismissedAlerts` (2.0.2) and `notificationTargets` (2.3.0).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -370,111 +412,80 @@ impl Manifest {
     }
 }
 
-/// `settings`: the `appSettings` row minus `id`, `passwordHash`, `failedLoginAttempts`,
-/// `encryptedSchedulerKey`, `createdAt`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Settings {
-    /// The source instance's salt (64 hex), required: the instance key's salt.
-    pub encryption_salt: String,
-    pub username: Option<String>,
-    pub store_usernames: bool,
-    /// Secret: base32 TOTP secret (SHA-1, 6 digits, 30 s).
-    pub totp_secret: Option<String>,
-    /// Secret: JSON `[{hash, salt, used}]`, hash = sha256hex(code without dashes, uppercased ‖ salt).
-    pub totp_backup_codes: Option<String>,
-    pub session_timeout_minutes: Option<i64>,
-    /// Before 1.11.1 only.
-    pub auto_wipe_threshold: Option<i64>,
-    /// From 1.11.1 (default true).
-    pub lockout_enabled: bool,
-    /// From 1.11.1 (default 5).
-    pub lockout_threshold: i64,
-    /// From 1.11.1 (default 15).
-    pub lockout_duration_minutes: i64,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub locked_until: Option<DateTime<Utc>>,
-    pub snapshot_retention_days: Option<i64>,
-    pub tracker_poll_interval_minutes: i64,
-    pub proxy_enabled: bool,
-    pub proxy_type: String,
-    pub proxy_host: Option<String>,
-    pub proxy_port: Option<i64>,
-    /// Plaintext in the original.
-    pub proxy_username: Option<String>,
-    /// Secret.
-    pub encrypted_proxy_password: Option<String>,
-    pub qbitmanage_enabled: bool,
-    pub qbitmanage_tags: Option<String>,
-    pub backup_schedule_enabled: bool,
-    /// daily | weekly (cron `0 3 * * 0`, Sunday) | monthly.
-    pub backup_schedule_frequency: String,
-    pub backup_retention_count: i64,
-    pub backup_encryption_enabled: bool,
-    /// Secret, from 1.10.0: the backup password itself.
-    pub encrypted_backup_password: Option<String>,
-    pub backup_storage_path: Option<String>,
-    /// JSON text.
-    pub draft_quicklinks: Option<String>,
-    /// JSON text.
-    pub dashboard_settings: Option<String>,
-    /// Secrets, from 2.4.1.
-    pub encrypted_ptpimg_api_key: Option<String>,
-    pub encrypted_oeimg_api_key: Option<String>,
-    pub encrypted_imgbb_api_key: Option<String>,
-    #[serde(skip)]
-    pub unknown: Unknown,
+record! {
+    /// `settings`: the `appSettings` row minus `id`, `passwordHash`, `failedLoginAttempts`,
+    /// `encryptedSchedulerKey`, `createdAt`.
+    Settings then settings_rules {
+        /// The source instance's salt (64 hex), required: the instance key's salt.
+        encryption_salt: String = req_str("encryptionSalt") where salt_rule,
+        username: Option<String> = opt_str("username"),
+        store_usernames: bool = bool_or("storeUsernames", true),
+        /// Secret: base32 TOTP secret (SHA-1, 6 digits, 30 s).
+        totp_secret: Option<String> = opt_str("totpSecret"),
+        /// Secret: JSON `[{hash, salt, used}]`, hash = sha256hex(code without dashes, uppercased ‖ salt).
+        totp_backup_codes: Option<String> = opt_str("totpBackupCodes"),
+        session_timeout_minutes: Option<i64> = opt_int("sessionTimeoutMinutes"),
+        /// Before 1.11.1 only.
+        auto_wipe_threshold: Option<i64> = opt_int("autoWipeThreshold"),
+        /// From 1.11.1 (default true).
+        lockout_enabled: bool = bool_or("lockoutEnabled", true),
+        /// From 1.11.1 (default 5).
+        lockout_threshold: i64 = int_or("lockoutThreshold", 5),
+        /// From 1.11.1 (default 15).
+        lockout_duration_minutes: i64 = int_or("lockoutDurationMinutes", 15),
+        #[serde(serialize_with = "ser_opt_iso")]
+        locked_until: Option<DateTime<Utc>> = opt_iso("lockedUntil"),
+        snapshot_retention_days: Option<i64> = opt_int("snapshotRetentionDays"),
+        tracker_poll_interval_minutes: i64 = int_or("trackerPollIntervalMinutes", 60),
+        proxy_enabled: bool = bool_or("proxyEnabled", false),
+        proxy_type: String = str_or("proxyType", "socks5"),
+        proxy_host: Option<String> = opt_str("proxyHost"),
+        proxy_port: Option<i64> = opt_int("proxyPort"),
+        /// Plaintext in the original.
+        proxy_username: Option<String> = opt_str("proxyUsername"),
+        /// Secret.
+        encrypted_proxy_password: Option<String> = opt_str("encryptedProxyPassword"),
+        qbitmanage_enabled: bool = bool_or("qbitmanageEnabled", false),
+        qbitmanage_tags: Option<String> = opt_str("qbitmanageTags"),
+        backup_schedule_enabled: bool = bool_or("backupScheduleEnabled", false),
+        /// daily | weekly (cron `0 3 * * 0`, Sunday) | monthly.
+        backup_schedule_frequency: String = str_or("backupScheduleFrequency", "daily"),
+        backup_retention_count: i64 = int_or("backupRetentionCount", 14),
+        backup_encryption_enabled: bool = bool_or("backupEncryptionEnabled", false),
+        /// Secret, from 1.10.0: the backup password itself.
+        encrypted_backup_password: Option<String> = opt_str("encryptedBackupPassword"),
+        backup_storage_path: Option<String> = opt_str("backupStoragePath"),
+        /// JSON text.
+        draft_quicklinks: Option<String> = opt_str("draftQuicklinks"),
+        /// JSON text.
+        dashboard_settings: Option<String> = opt_str("dashboardSettings"),
+        /// Secrets, from 2.4.1.
+        encrypted_ptpimg_api_key: Option<String> = opt_str("encryptedPtpimgApiKey"),
+        encrypted_oeimg_api_key: Option<String> = opt_str("encryptedOeimgApiKey"),
+        encrypted_imgbb_api_key: Option<String> = opt_str("encryptedImgbbApiKey"),
+    }
+}
+
+fn salt_rule(f: &Fields, salt: &str) -> Result<()> {
+    if !crate::kdf::is_salt_hex(salt) {
+        return Err(f.bad("encryptionSalt", "must be exactly 64 hexadecimal characters"));
+    }
+    Ok(())
+}
+
+fn settings_rules(f: &Fields, s: &Settings) -> Result<()> {
+    if !BACKUP_FREQUENCIES.contains(&s.backup_schedule_frequency.as_str()) {
+        return Err(f.bad("backupScheduleFrequency", "must be one of: daily, weekly, monthly"));
+    }
+    if !(1..=365).contains(&s.backup_retention_count) {
+        return Err(f.bad("backupRetentionCount", "must be a whole number from 1 to 365"));
+    }
+    Ok(())
 }
 
 impl Settings {
     pub(crate) fn from_value(v: Value) -> Result<Self> {
-        let mut f = Fields::new(v, "settings", None)?;
-        let encryption_salt = f.req_str("encryptionSalt")?;
-        if !crate::kdf::is_salt_hex(&encryption_salt) {
-            return Err(f.bad("encryptionSalt", "must be exactly 64 hexadecimal characters"));
-        }
-        let s = Settings {
-            encryption_salt,
-            username: f.opt_str("username")?,
-            store_usernames: f.bool_or("storeUsernames", true)?,
-            totp_secret: f.opt_str("totpSecret")?,
-            totp_backup_codes: f.opt_str("totpBackupCodes")?,
-            session_timeout_minutes: f.opt_int("sessionTimeoutMinutes")?,
-            auto_wipe_threshold: f.opt_int("autoWipeThreshold")?,
-            lockout_enabled: f.bool_or("lockoutEnabled", true)?,
-            lockout_threshold: f.int_or("lockoutThreshold", 5)?,
-            lockout_duration_minutes: f.int_or("lockoutDurationMinutes", 15)?,
-            locked_until: f.opt_iso("lockedUntil")?,
-            snapshot_retention_days: f.opt_int("snapshotRetentionDays")?,
-            tracker_poll_interval_minutes: f.int_or("trackerPollIntervalMinutes", 60)?,
-            proxy_enabled: f.bool_or("proxyEnabled", false)?,
-            proxy_type: f.str_or("proxyType", "socks5")?,
-            proxy_host: f.opt_str("proxyHost")?,
-            proxy_port: f.opt_int("proxyPort")?,
-            proxy_username: f.opt_str("proxyUsername")?,
-            encrypted_proxy_password: f.opt_str("encryptedProxyPassword")?,
-            qbitmanage_enabled: f.bool_or("qbitmanageEnabled", false)?,
-            qbitmanage_tags: f.opt_str("qbitmanageTags")?,
-            backup_schedule_enabled: f.bool_or("backupScheduleEnabled", false)?,
-            backup_schedule_frequency: f.str_or("backupScheduleFrequency", "daily")?,
-            backup_retention_count: f.int_or("backupRetentionCount", 14)?,
-            backup_encryption_enabled: f.bool_or("backupEncryptionEnabled", false)?,
-            encrypted_backup_password: f.opt_str("encryptedBackupPassword")?,
-            backup_storage_path: f.opt_str("backupStoragePath")?,
-            draft_quicklinks: f.opt_str("draftQuicklinks")?,
-            dashboard_settings: f.opt_str("dashboardSettings")?,
-            encrypted_ptpimg_api_key: f.opt_str("encryptedPtpimgApiKey")?,
-            encrypted_oeimg_api_key: f.opt_str("encryptedOeimgApiKey")?,
-            encrypted_imgbb_api_key: f.opt_str("encryptedImgbbApiKey")?,
-            unknown: BTreeMap::new(),
-        };
-        if !BACKUP_FREQUENCIES.contains(&s.backup_schedule_frequency.as_str()) {
-            return Err(f.bad("backupScheduleFrequency", "must be one of: daily, weekly, monthly"));
-        }
-        if !(1..=365).contains(&s.backup_retention_count) {
-            return Err(f.bad("backupRetentionCount", "must be a whole number from 1 to 365"));
-        }
-        Ok(Settings { unknown: f.rest(), ..s })
+        Self::from_fields(Fields::new(v, "settings", None)?)
     }
 
     /// The secret fields that are set, by JSON name.
@@ -494,108 +505,73 @@ impl Settings {
     }
 }
 
-/// `trackers[]`: the row minus `lastPolledAt`, `lastError`, `lastErrorAt`,
-/// `consecutiveFailures`, `pausedAt`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Tracker {
-    pub id: i64,
-    /// 1–100 characters (UTF-16 code units, as JS counts).
-    pub name: String,
-    /// http(s), not localhost or a private network (the original's `isUnsafeNetworkHost`).
-    pub base_url: String,
-    pub api_path: String,
-    /// One of [`KNOWN_PLATFORMS`] in files the original wrote (not checked).
-    pub platform_type: String,
-    /// Secret, may be `""` (cleared).
-    pub encrypted_api_token: String,
-    pub is_active: bool,
-    /// From 2.4.1.
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub user_paused_at: Option<DateTime<Utc>>,
-    pub color: Option<String>,
-    pub qbt_tag: Option<String>,
-    pub remote_user_id: Option<i64>,
-    /// JSON text.
-    pub platform_meta: Option<String>,
-    /// From 2.6.0.
-    pub mousehole_url: Option<String>,
-    /// base64.
-    pub avatar_data: Option<String>,
-    /// From 2.8.3.
-    pub avatar_mime_type: Option<String>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub avatar_cached_at: Option<DateTime<Utc>>,
-    pub avatar_remote_url: Option<String>,
-    pub use_proxy: bool,
-    pub count_cross_seed_unsatisfied: bool,
-    /// From 2.6.0.
-    pub hide_unread_badges: bool,
-    pub is_favorite: bool,
-    pub sort_order: Option<i64>,
-    #[serde(serialize_with = "ser_opt_date")]
-    pub joined_at: Option<NaiveDate>,
-    #[serde(serialize_with = "ser_opt_date")]
-    pub last_access_at: Option<NaiveDate>,
-    /// From 2.4.1.
-    pub profile_url: Option<String>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub unknown: Unknown,
+record! {
+    /// `trackers[]`: the row minus `lastPolledAt`, `lastError`, `lastErrorAt`,
+    /// `consecutiveFailures`, `pausedAt`.
+    Tracker in "trackers" then tracker_color_rule {
+        id: i64 = req_int("id"),
+        /// 1–100 characters (UTF-16 code units, as JS counts).
+        name: String = req_str("name") where tracker_name_rule,
+        /// http(s), not localhost or a private network (the original's `isUnsafeNetworkHost`).
+        base_url: String = req_str("baseUrl") where base_url_rule,
+        api_path: String = str_or("apiPath", "/api/user"),
+        /// One of [`KNOWN_PLATFORMS`] in files the original wrote (not checked).
+        platform_type: String = str_or("platformType", "unit3d"),
+        /// Secret, may be `""` (cleared).
+        encrypted_api_token: String = req_str("encryptedApiToken"),
+        is_active: bool = bool_or("isActive", true),
+        /// From 2.4.1.
+        #[serde(serialize_with = "ser_opt_iso")]
+        user_paused_at: Option<DateTime<Utc>> = opt_iso("userPausedAt"),
+        color: Option<String> = opt_str("color"),
+        qbt_tag: Option<String> = opt_str("qbtTag"),
+        remote_user_id: Option<i64> = opt_int("remoteUserId"),
+        /// JSON text.
+        platform_meta: Option<String> = opt_str("platformMeta"),
+        /// From 2.6.0.
+        mousehole_url: Option<String> = opt_str("mouseholeUrl"),
+        /// base64.
+        avatar_data: Option<String> = opt_str("avatarData"),
+        /// From 2.8.3.
+        avatar_mime_type: Option<String> = opt_str("avatarMimeType"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        avatar_cached_at: Option<DateTime<Utc>> = opt_iso("avatarCachedAt"),
+        avatar_remote_url: Option<String> = opt_str("avatarRemoteUrl"),
+        use_proxy: bool = bool_or("useProxy", false),
+        count_cross_seed_unsatisfied: bool = bool_or("countCrossSeedUnsatisfied", false),
+        /// From 2.6.0.
+        hide_unread_badges: bool = bool_or("hideUnreadBadges", false),
+        is_favorite: bool = bool_or("isFavorite", false),
+        sort_order: Option<i64> = opt_int("sortOrder"),
+        #[serde(serialize_with = "ser_opt_date")]
+        joined_at: Option<NaiveDate> = opt_date("joinedAt"),
+        #[serde(serialize_with = "ser_opt_date")]
+        last_access_at: Option<NaiveDate> = opt_date("lastAccessAt"),
+        /// From 2.4.1.
+        profile_url: Option<String> = opt_str("profileUrl"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        created_at: Option<DateTime<Utc>> = opt_iso("createdAt"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        updated_at: Option<DateTime<Utc>> = opt_iso("updatedAt"),
+    }
 }
 
-impl Tracker {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "trackers", Some(index))?;
-        let id = f.req_int("id")?;
-        let name = f.req_str("name")?;
-        let units = name.encode_utf16().count();
-        if units == 0 || units > 100 {
-            return Err(f.bad("name", "must be between 1 and 100 characters"));
-        }
-        let base_url = f.req_str("baseUrl")?;
-        if let Err(reason) = check_base_url(&base_url) {
-            return Err(f.bad("baseUrl", reason));
-        }
-        let t = Tracker {
-            id,
-            name,
-            base_url,
-            api_path: f.str_or("apiPath", "/api/user")?,
-            platform_type: f.str_or("platformType", "unit3d")?,
-            encrypted_api_token: f.req_str("encryptedApiToken")?,
-            is_active: f.bool_or("isActive", true)?,
-            user_paused_at: f.opt_iso("userPausedAt")?,
-            color: f.opt_str("color")?,
-            qbt_tag: f.opt_str("qbtTag")?,
-            remote_user_id: f.opt_int("remoteUserId")?,
-            platform_meta: f.opt_str("platformMeta")?,
-            mousehole_url: f.opt_str("mouseholeUrl")?,
-            avatar_data: f.opt_str("avatarData")?,
-            avatar_mime_type: f.opt_str("avatarMimeType")?,
-            avatar_cached_at: f.opt_iso("avatarCachedAt")?,
-            avatar_remote_url: f.opt_str("avatarRemoteUrl")?,
-            use_proxy: f.bool_or("useProxy", false)?,
-            count_cross_seed_unsatisfied: f.bool_or("countCrossSeedUnsatisfied", false)?,
-            hide_unread_badges: f.bool_or("hideUnreadBadges", false)?,
-            is_favorite: f.bool_or("isFavorite", false)?,
-            sort_order: f.opt_int("sortOrder")?,
-            joined_at: f.opt_date("joinedAt")?,
-            last_access_at: f.opt_date("lastAccessAt")?,
-            profile_url: f.opt_str("profileUrl")?,
-            created_at: f.opt_iso("createdAt")?,
-            updated_at: f.opt_iso("updatedAt")?,
-            unknown: BTreeMap::new(),
-        };
-        if let Some(c) = &t.color {
-            if !is_hex_color(c) {
-                return Err(f.bad("color", "must be a hex colour such as #00d4ff, or null"));
-            }
-        }
-        Ok(Tracker { unknown: f.rest(), ..t })
+fn tracker_name_rule(f: &Fields, name: &str) -> Result<()> {
+    let units = name.encode_utf16().count();
+    if units == 0 || units > 100 {
+        return Err(f.bad("name", "must be between 1 and 100 characters"));
+    }
+    Ok(())
+}
+
+fn base_url_rule(f: &Fields, base_url: &str) -> Result<()> {
+    check_base_url(base_url).map_err(|reason| f.bad("baseUrl", reason))
+}
+
+fn tracker_color_rule(f: &Fields, t: &Tracker) -> Result<()> {
+    match &t.color {
+        Some(c) if !is_hex_color(c) => Err(f.bad("color", "must be a hex colour such as #00d4ff, or null")),
+        _ => Ok(()),
     }
 }
 
@@ -648,255 +624,131 @@ fn is_private_v4(ip: std::net::Ipv4Addr) -> bool {
         || (o[0] == 100 && (64..128).contains(&o[1]))
 }
 
-/// `trackerSnapshots[]` (every column).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrackerSnapshot {
-    pub id: i64,
-    pub tracker_id: i64,
-    #[serde(serialize_with = "ser_iso")]
-    pub polled_at: DateTime<Utc>,
-    #[serde(serialize_with = "ser_bigint")]
-    pub uploaded_bytes: u64,
-    #[serde(serialize_with = "ser_bigint")]
-    pub downloaded_bytes: u64,
-    pub ratio: Option<f64>,
-    /// Negative when more was downloaded than uploaded.
-    #[serde(serialize_with = "ser_opt_signed_bigint")]
-    pub buffer_bytes: Option<i64>,
-    pub seeding_count: Option<i64>,
-    pub leeching_count: Option<i64>,
-    pub seedbonus: Option<f64>,
-    pub hit_and_runs: Option<i64>,
-    pub required_ratio: Option<f64>,
-    pub warned: Option<bool>,
-    pub freeleech_tokens: Option<i64>,
-    pub share_score: Option<f64>,
-    pub username: Option<String>,
-    /// JSON key `group` (column `group_name`).
-    pub group: Option<String>,
-    /// From 2.8.3 (default false).
-    pub is_manual: bool,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl TrackerSnapshot {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "trackerSnapshots", Some(index))?;
-        Ok(TrackerSnapshot {
-            id: f.req_int("id")?,
-            tracker_id: f.req_int("trackerId")?,
-            polled_at: f.req_iso("polledAt")?,
-            uploaded_bytes: f.req_bigint("uploadedBytes")?,
-            downloaded_bytes: f.req_bigint("downloadedBytes")?,
-            ratio: f.opt_f64("ratio")?,
-            buffer_bytes: f.opt_signed_bigint("bufferBytes")?,
-            seeding_count: f.opt_int("seedingCount")?,
-            leeching_count: f.opt_int("leechingCount")?,
-            seedbonus: f.opt_f64("seedbonus")?,
-            hit_and_runs: f.opt_int("hitAndRuns")?,
-            required_ratio: f.opt_f64("requiredRatio")?,
-            warned: f.opt_bool("warned")?,
-            freeleech_tokens: f.opt_int("freeleechTokens")?,
-            share_score: f.opt_f64("shareScore")?,
-            username: f.opt_str("username")?,
-            group: f.opt_str("group")?,
-            is_manual: f.bool_or("isManual", false)?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `trackerSnapshots[]` (every column).
+    TrackerSnapshot in "trackerSnapshots" {
+        id: i64 = req_int("id"),
+        tracker_id: i64 = req_int("trackerId"),
+        #[serde(serialize_with = "ser_iso")]
+        polled_at: DateTime<Utc> = req_iso("polledAt"),
+        #[serde(serialize_with = "ser_bigint")]
+        uploaded_bytes: u64 = req_bigint("uploadedBytes"),
+        #[serde(serialize_with = "ser_bigint")]
+        downloaded_bytes: u64 = req_bigint("downloadedBytes"),
+        ratio: Option<f64> = opt_f64("ratio"),
+        /// Negative when more was downloaded than uploaded.
+        #[serde(serialize_with = "ser_opt_signed_bigint")]
+        buffer_bytes: Option<i64> = opt_signed_bigint("bufferBytes"),
+        seeding_count: Option<i64> = opt_int("seedingCount"),
+        leeching_count: Option<i64> = opt_int("leechingCount"),
+        seedbonus: Option<f64> = opt_f64("seedbonus"),
+        hit_and_runs: Option<i64> = opt_int("hitAndRuns"),
+        required_ratio: Option<f64> = opt_f64("requiredRatio"),
+        warned: Option<bool> = opt_bool("warned"),
+        freeleech_tokens: Option<i64> = opt_int("freeleechTokens"),
+        share_score: Option<f64> = opt_f64("shareScore"),
+        username: Option<String> = opt_str("username"),
+        /// JSON key `group` (column `group_name`).
+        group: Option<String> = opt_str("group"),
+        /// From 2.8.3 (default false).
+        is_manual: bool = bool_or("isManual", false),
     }
 }
 
-/// `trackerRoles[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TrackerRole {
-    pub id: i64,
-    pub tracker_id: i64,
-    pub role_name: String,
-    #[serde(serialize_with = "ser_iso")]
-    pub achieved_at: DateTime<Utc>,
-    pub notes: Option<String>,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl TrackerRole {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "trackerRoles", Some(index))?;
-        Ok(TrackerRole {
-            id: f.req_int("id")?,
-            tracker_id: f.req_int("trackerId")?,
-            role_name: f.req_str("roleName")?,
-            achieved_at: f.req_iso("achievedAt")?,
-            notes: f.opt_str("notes")?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `trackerRoles[]`.
+    TrackerRole in "trackerRoles" {
+        id: i64 = req_int("id"),
+        tracker_id: i64 = req_int("trackerId"),
+        role_name: String = req_str("roleName"),
+        #[serde(serialize_with = "ser_iso")]
+        achieved_at: DateTime<Utc> = req_iso("achievedAt"),
+        notes: Option<String> = opt_str("notes"),
     }
 }
 
-/// `downloadClients[]` (from 2.0.2 an explicit column list; before it the row minus
-/// `lastPolledAt`, `lastError`, `cachedTorrents`, `cachedTorrentsAt` — the same keys).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DownloadClient {
-    pub id: i64,
-    pub name: String,
-    /// "qbittorrent" (the original's only adapter).
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub enabled: bool,
-    pub host: String,
-    /// 1–65535.
-    pub port: i64,
-    pub use_ssl: bool,
-    /// Secrets, may be `""` (cleared).
-    pub encrypted_username: String,
-    pub encrypted_password: String,
-    pub poll_interval_seconds: i64,
-    pub is_default: bool,
-    /// An array from 2.0.2; a JSON text before.
-    pub cross_seed_tags: Vec<String>,
-    /// From 1.10.0.
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub error_since: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl DownloadClient {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "downloadClients", Some(index))?;
-        let c = DownloadClient {
-            id: f.req_int("id")?,
-            name: f.str_or("name", "")?,
-            kind: f.str_or("type", "qbittorrent")?,
-            enabled: f.bool_or("enabled", true)?,
-            host: f.req_str("host")?,
-            port: f.req_int("port")?,
-            use_ssl: f.bool_or("useSsl", false)?,
-            encrypted_username: f.req_str("encryptedUsername")?,
-            encrypted_password: f.req_str("encryptedPassword")?,
-            poll_interval_seconds: f.int_or("pollIntervalSeconds", 300)?,
-            is_default: f.bool_or("isDefault", false)?,
-            cross_seed_tags: f.str_list("crossSeedTags")?,
-            error_since: f.opt_iso("errorSince")?,
-            created_at: f.opt_iso("createdAt")?,
-            updated_at: f.opt_iso("updatedAt")?,
-            unknown: BTreeMap::new(),
-        };
-        if !(1..=65535).contains(&c.port) {
-            return Err(f.bad("port", "must be a whole number from 1 to 65535"));
-        }
-        Ok(DownloadClient { unknown: f.rest(), ..c })
+record! {
+    /// `downloadClients[]` (from 2.0.2 an explicit column list; before it the row minus
+    /// `lastPolledAt`, `lastError`, `cachedTorrents`, `cachedTorrentsAt` — the same keys).
+    DownloadClient in "downloadClients" then port_rule {
+        id: i64 = req_int("id"),
+        name: String = str_or("name", ""),
+        /// "qbittorrent" (the original's only adapter).
+        #[serde(rename = "type")]
+        kind: String = str_or("type", "qbittorrent"),
+        enabled: bool = bool_or("enabled", true),
+        host: String = req_str("host"),
+        /// 1–65535.
+        port: i64 = req_int("port"),
+        use_ssl: bool = bool_or("useSsl", false),
+        /// Secrets, may be `""` (cleared).
+        encrypted_username: String = req_str("encryptedUsername"),
+        encrypted_password: String = req_str("encryptedPassword"),
+        poll_interval_seconds: i64 = int_or("pollIntervalSeconds", 300),
+        is_default: bool = bool_or("isDefault", false),
+        /// An array from 2.0.2; a JSON text before.
+        cross_seed_tags: Vec<String> = str_list("crossSeedTags"),
+        /// From 1.10.0.
+        #[serde(serialize_with = "ser_opt_iso")]
+        error_since: Option<DateTime<Utc>> = opt_iso("errorSince"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        created_at: Option<DateTime<Utc>> = opt_iso("createdAt"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        updated_at: Option<DateTime<Utc>> = opt_iso("updatedAt"),
     }
 }
 
-/// `tagGroups[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TagGroup {
-    pub id: i64,
-    pub name: String,
-    pub emoji: Option<String>,
-    pub chart_type: String,
-    pub description: Option<String>,
-    pub sort_order: i64,
-    pub count_unmatched: bool,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub unknown: Unknown,
+fn port_rule(f: &Fields, c: &DownloadClient) -> Result<()> {
+    if !(1..=65535).contains(&c.port) {
+        return Err(f.bad("port", "must be a whole number from 1 to 65535"));
+    }
+    Ok(())
 }
 
-impl TagGroup {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "tagGroups", Some(index))?;
-        Ok(TagGroup {
-            id: f.req_int("id")?,
-            name: f.str_or("name", "")?,
-            emoji: f.opt_str("emoji")?,
-            chart_type: f.str_or("chartType", "bar")?,
-            description: f.opt_str("description")?,
-            sort_order: f.int_or("sortOrder", 0)?,
-            count_unmatched: f.bool_or("countUnmatched", false)?,
-            created_at: f.opt_iso("createdAt")?,
-            updated_at: f.opt_iso("updatedAt")?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `tagGroups[]`.
+    TagGroup in "tagGroups" {
+        id: i64 = req_int("id"),
+        name: String = str_or("name", ""),
+        emoji: Option<String> = opt_str("emoji"),
+        chart_type: String = str_or("chartType", "bar"),
+        description: Option<String> = opt_str("description"),
+        sort_order: i64 = int_or("sortOrder", 0),
+        count_unmatched: bool = bool_or("countUnmatched", false),
+        #[serde(serialize_with = "ser_opt_iso")]
+        created_at: Option<DateTime<Utc>> = opt_iso("createdAt"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        updated_at: Option<DateTime<Utc>> = opt_iso("updatedAt"),
     }
 }
 
-/// `tagGroupMembers[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TagGroupMember {
-    pub id: i64,
-    pub group_id: i64,
-    pub tag: String,
-    pub label: String,
-    pub color: Option<String>,
-    pub sort_order: i64,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl TagGroupMember {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "tagGroupMembers", Some(index))?;
-        Ok(TagGroupMember {
-            id: f.req_int("id")?,
-            group_id: f.req_int("groupId")?,
-            tag: f.req_str("tag")?,
-            label: f.req_str("label")?,
-            color: f.opt_str("color")?,
-            sort_order: f.int_or("sortOrder", 0)?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `tagGroupMembers[]`.
+    TagGroupMember in "tagGroupMembers" {
+        id: i64 = req_int("id"),
+        group_id: i64 = req_int("groupId"),
+        tag: String = req_str("tag"),
+        label: String = req_str("label"),
+        color: Option<String> = opt_str("color"),
+        sort_order: i64 = int_or("sortOrder", 0),
     }
 }
 
-/// `clientSnapshots[]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientSnapshot {
-    pub id: i64,
-    pub client_id: i64,
-    #[serde(serialize_with = "ser_iso")]
-    pub polled_at: DateTime<Utc>,
-    pub total_seeding_count: Option<i64>,
-    pub total_leeching_count: Option<i64>,
-    #[serde(serialize_with = "ser_opt_bigint")]
-    pub upload_speed_bytes: Option<u64>,
-    #[serde(serialize_with = "ser_opt_bigint")]
-    pub download_speed_bytes: Option<u64>,
-    /// JSON text.
-    pub tag_stats: Option<String>,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl ClientSnapshot {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "clientSnapshots", Some(index))?;
-        Ok(ClientSnapshot {
-            id: f.req_int("id")?,
-            client_id: f.req_int("clientId")?,
-            polled_at: f.req_iso("polledAt")?,
-            total_seeding_count: f.opt_int("totalSeedingCount")?,
-            total_leeching_count: f.opt_int("totalLeechingCount")?,
-            upload_speed_bytes: f.opt_bigint("uploadSpeedBytes")?,
-            download_speed_bytes: f.opt_bigint("downloadSpeedBytes")?,
-            tag_stats: f.opt_str("tagStats")?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `clientSnapshots[]`.
+    ClientSnapshot in "clientSnapshots" {
+        id: i64 = req_int("id"),
+        client_id: i64 = req_int("clientId"),
+        #[serde(serialize_with = "ser_iso")]
+        polled_at: DateTime<Utc> = req_iso("polledAt"),
+        total_seeding_count: Option<i64> = opt_int("totalSeedingCount"),
+        total_leeching_count: Option<i64> = opt_int("totalLeechingCount"),
+        #[serde(serialize_with = "ser_opt_bigint")]
+        upload_speed_bytes: Option<u64> = opt_bigint("uploadSpeedBytes"),
+        #[serde(serialize_with = "ser_opt_bigint")]
+        download_speed_bytes: Option<u64> = opt_bigint("downloadSpeedBytes"),
+        /// JSON text.
+        tag_stats: Option<String> = opt_str("tagStats"),
     }
 }
 
@@ -922,57 +774,26 @@ pub fn parse_tag_stats(text: &str) -> Option<Vec<TagStatEntry>> {
     counts_fit.then_some(entries)
 }
 
-/// `clientUptimeBuckets[]` (optional section).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ClientUptimeBucket {
-    pub id: i64,
-    pub client_id: i64,
-    #[serde(serialize_with = "ser_iso")]
-    pub bucket_ts: DateTime<Utc>,
-    pub ok: i64,
-    pub fail: i64,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl ClientUptimeBucket {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "clientUptimeBuckets", Some(index))?;
-        Ok(ClientUptimeBucket {
-            id: f.req_int("id")?,
-            client_id: f.req_int("clientId")?,
-            bucket_ts: f.req_iso("bucketTs")?,
-            ok: f.req_int("ok")?,
-            fail: f.req_int("fail")?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `clientUptimeBuckets[]` (optional section).
+    ClientUptimeBucket in "clientUptimeBuckets" {
+        id: i64 = req_int("id"),
+        client_id: i64 = req_int("clientId"),
+        #[serde(serialize_with = "ser_iso")]
+        bucket_ts: DateTime<Utc> = req_iso("bucketTs"),
+        ok: i64 = req_int("ok"),
+        fail: i64 = req_int("fail"),
     }
 }
 
-/// `dismissedAlerts[]` (optional section, from 2.0.2).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DismissedAlert {
-    pub id: i64,
-    pub alert_key: String,
-    pub alert_type: String,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub dismissed_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub unknown: Unknown,
-}
-
-impl DismissedAlert {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "dismissedAlerts", Some(index))?;
-        Ok(DismissedAlert {
-            id: f.req_int("id")?,
-            alert_key: f.req_str("alertKey")?,
-            alert_type: f.req_str("alertType")?,
-            dismissed_at: f.opt_iso("dismissedAt")?,
-            unknown: f.rest(),
-        })
+record! {
+    /// `dismissedAlerts[]` (optional section, from 2.0.2).
+    DismissedAlert in "dismissedAlerts" {
+        id: i64 = req_int("id"),
+        alert_key: String = req_str("alertKey"),
+        alert_type: String = req_str("alertType"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        dismissed_at: Option<DateTime<Utc>> = opt_iso("dismissedAt"),
     }
 }
 
@@ -988,104 +809,67 @@ pub struct Thresholds {
     pub unknown: Unknown,
 }
 
-/// `notificationTargets[]` (optional section, from 2.3.0): the row minus
-/// `lastDeliveryStatus`, `lastDeliveryAt`, `lastDeliveryError`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NotificationTarget {
-    pub id: i64,
-    pub name: String,
-    /// One of [`NOTIFICATION_TYPES`].
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub enabled: bool,
-    /// Secret: JSON whose shape depends on `type` (discord/slack `{webhookUrl}`, gotify
-    /// `{serverUrl, appToken}`, telegram `{botToken, chatId}`, email
-    /// `{host, port, username, password, from, to}`).
-    pub encrypted_config: String,
-    pub notify_ratio_drop: bool,
-    pub notify_hit_and_run: bool,
-    pub notify_tracker_down: bool,
-    pub notify_buffer_milestone: bool,
-    pub notify_warned: bool,
-    pub notify_ratio_danger: bool,
-    pub notify_zero_seeding: bool,
-    pub notify_rank_change: bool,
-    pub notify_anniversary: bool,
-    /// From 2.6.0.
-    pub notify_bonus_cap: bool,
-    pub notify_vip_expiring: bool,
-    pub notify_unsatisfied_limit: bool,
-    pub notify_active_hnrs: bool,
-    /// From 2.8.3.
-    pub notify_download_disabled: bool,
-    pub thresholds: Option<Thresholds>,
-    pub include_tracker_name: bool,
-    /// Tracker ids (not a foreign key); `None` = all trackers.
-    pub scope: Option<Vec<i64>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub created_at: Option<DateTime<Utc>>,
-    #[serde(serialize_with = "ser_opt_iso")]
-    pub updated_at: Option<DateTime<Utc>>,
-    #[serde(skip)]
-    pub unknown: Unknown,
+impl Fields {
+    /// `thresholds`: an object or null; a bad value inside is named `thresholds.<key>`.
+    fn thresholds(&mut self) -> Result<Option<Thresholds>> {
+        let Some(t) = self.opt_object("thresholds")? else { return Ok(None) };
+        let mut tf = Fields { map: t, section: self.section, index: self.index };
+        Ok(Some(Thresholds {
+            ratio_drop_delta: tf.opt_f64("ratioDropDelta").map_err(|_| self.bad("thresholds.ratioDropDelta", "must be a number"))?,
+            buffer_milestone_bytes: tf
+                .opt_f64("bufferMilestoneBytes")
+                .map_err(|_| self.bad("thresholds.bufferMilestoneBytes", "must be a number"))?,
+            unknown: tf.rest(),
+        }))
+    }
 }
 
-impl NotificationTarget {
-    pub(crate) fn from_value(v: Value, index: u64) -> Result<Self> {
-        let mut f = Fields::new(v, "notificationTargets", Some(index))?;
-        let id = f.req_int("id")?;
-        let name = f.req_str("name")?;
-        let kind = f.req_str("type")?;
-        if !NOTIFICATION_TYPES.contains(&kind.as_str()) {
-            return Err(f.bad("type", "must be one of: discord, gotify, telegram, slack, email"));
-        }
-        let enabled = f.bool_or("enabled", true)?;
-        let encrypted_config = f.req_str("encryptedConfig")?;
-        let mut n = NotificationTarget {
-            id,
-            name,
-            kind,
-            enabled,
-            encrypted_config,
-            notify_ratio_drop: f.bool_or("notifyRatioDrop", false)?,
-            notify_hit_and_run: f.bool_or("notifyHitAndRun", false)?,
-            notify_tracker_down: f.bool_or("notifyTrackerDown", false)?,
-            notify_buffer_milestone: f.bool_or("notifyBufferMilestone", false)?,
-            notify_warned: f.bool_or("notifyWarned", false)?,
-            notify_ratio_danger: f.bool_or("notifyRatioDanger", false)?,
-            notify_zero_seeding: f.bool_or("notifyZeroSeeding", false)?,
-            notify_rank_change: f.bool_or("notifyRankChange", false)?,
-            notify_anniversary: f.bool_or("notifyAnniversary", false)?,
-            notify_bonus_cap: f.bool_or("notifyBonusCap", false)?,
-            notify_vip_expiring: f.bool_or("notifyVipExpiring", false)?,
-            notify_unsatisfied_limit: f.bool_or("notifyUnsatisfiedLimit", false)?,
-            notify_active_hnrs: f.bool_or("notifyActiveHnrs", false)?,
-            notify_download_disabled: f.bool_or("notifyDownloadDisabled", false)?,
-            thresholds: None,
-            include_tracker_name: false,
-            scope: None,
-            created_at: None,
-            updated_at: None,
-            unknown: BTreeMap::new(),
-        };
-        if let Some(t) = f.opt_object("thresholds")? {
-            let mut tf = Fields { map: t, section: "notificationTargets", index: Some(index) };
-            n.thresholds = Some(Thresholds {
-                ratio_drop_delta: tf.opt_f64("ratioDropDelta").map_err(|_| f.bad("thresholds.ratioDropDelta", "must be a number"))?,
-                buffer_milestone_bytes: tf
-                    .opt_f64("bufferMilestoneBytes")
-                    .map_err(|_| f.bad("thresholds.bufferMilestoneBytes", "must be a number"))?,
-                unknown: tf.rest(),
-            });
-        }
-        n.include_tracker_name = f.bool_or("includeTrackerName", true)?;
-        n.scope = f.opt_int_list("scope")?;
-        n.created_at = f.opt_iso("createdAt")?;
-        n.updated_at = f.opt_iso("updatedAt")?;
-        n.unknown = f.rest();
-        Ok(n)
+record! {
+    /// `notificationTargets[]` (optional section, from 2.3.0): the row minus
+    /// `lastDeliveryStatus`, `lastDeliveryAt`, `lastDeliveryError`.
+    NotificationTarget in "notificationTargets" {
+        id: i64 = req_int("id"),
+        name: String = req_str("name"),
+        /// One of [`NOTIFICATION_TYPES`].
+        #[serde(rename = "type")]
+        kind: String = req_str("type") where target_type_rule,
+        enabled: bool = bool_or("enabled", true),
+        /// Secret: JSON whose shape depends on `type` (discord/slack `{webhookUrl}`, gotify
+        /// `{serverUrl, appToken}`, telegram `{botToken, chatId}`, email
+        /// `{host, port, username, password, from, to}`).
+        encrypted_config: String = req_str("encryptedConfig"),
+        notify_ratio_drop: bool = bool_or("notifyRatioDrop", false),
+        notify_hit_and_run: bool = bool_or("notifyHitAndRun", false),
+        notify_tracker_down: bool = bool_or("notifyTrackerDown", false),
+        notify_buffer_milestone: bool = bool_or("notifyBufferMilestone", false),
+        notify_warned: bool = bool_or("notifyWarned", false),
+        notify_ratio_danger: bool = bool_or("notifyRatioDanger", false),
+        notify_zero_seeding: bool = bool_or("notifyZeroSeeding", false),
+        notify_rank_change: bool = bool_or("notifyRankChange", false),
+        notify_anniversary: bool = bool_or("notifyAnniversary", false),
+        /// From 2.6.0.
+        notify_bonus_cap: bool = bool_or("notifyBonusCap", false),
+        notify_vip_expiring: bool = bool_or("notifyVipExpiring", false),
+        notify_unsatisfied_limit: bool = bool_or("notifyUnsatisfiedLimit", false),
+        notify_active_hnrs: bool = bool_or("notifyActiveHnrs", false),
+        /// From 2.8.3.
+        notify_download_disabled: bool = bool_or("notifyDownloadDisabled", false),
+        thresholds: Option<Thresholds> = thresholds(),
+        include_tracker_name: bool = bool_or("includeTrackerName", true),
+        /// Tracker ids (not a foreign key); `None` = all trackers.
+        scope: Option<Vec<i64>> = opt_int_list("scope"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        created_at: Option<DateTime<Utc>> = opt_iso("createdAt"),
+        #[serde(serialize_with = "ser_opt_iso")]
+        updated_at: Option<DateTime<Utc>> = opt_iso("updatedAt"),
     }
+}
+
+fn target_type_rule(f: &Fields, kind: &str) -> Result<()> {
+    if !NOTIFICATION_TYPES.contains(&kind) {
+        return Err(f.bad("type", "must be one of: discord, gotify, telegram, slack, email"));
+    }
+    Ok(())
 }
 
 /// The array sections, in the original's order.
@@ -1360,6 +1144,37 @@ mod tests {
         let v = json!({"id":1,"trackerId":2,"roleName":"Power User","achievedAt":"2026-01-01T00:00:00.000Z","notes":null,"futureField":42});
         let r = TrackerRole::from_value(v, 0).unwrap();
         assert_eq!(r.unknown.get("futureField"), Some(&json!(42)));
+    }
+
+    #[test]
+    fn the_first_bad_field_in_reading_order_is_the_one_named() {
+        // A `where` rule runs right after its field, before the fields after it are read.
+        let v = json!({"id":1,"name":"","baseUrl":"not a url","encryptedApiToken":"","color":"blue"});
+        match Tracker::from_value(v, 2) {
+            Err(Error::InvalidField { at, .. }) => assert_eq!(at.to_string(), "trackers[2].name"),
+            other => panic!("{other:?}"),
+        }
+        // A `then` rule runs after every field: a later field's type error comes first.
+        let v = json!({"id":1,"name":"T","baseUrl":"https://t.example","encryptedApiToken":"","color":"blue","isFavorite":"yes"});
+        match Tracker::from_value(v, 0) {
+            Err(Error::InvalidField { at, .. }) => assert_eq!(at.to_string(), "trackers[0].isFavorite"),
+            other => panic!("{other:?}"),
+        }
+        let v = json!({"id":1,"host":"h","port":0,"encryptedUsername":"","encryptedPassword":"","createdAt":"x"});
+        match DownloadClient::from_value(v, 0) {
+            Err(Error::InvalidField { at, .. }) => assert_eq!(at.to_string(), "downloadClients[0].createdAt"),
+            other => panic!("{other:?}"),
+        }
+        // Nested thresholds keys are named under their object; unknown keys are kept.
+        let base = json!({"id":1,"name":"n","type":"discord","encryptedConfig":"","thresholds":{"ratioDropDelta":"x"}});
+        match NotificationTarget::from_value(base, 4) {
+            Err(Error::InvalidField { at, .. }) => assert_eq!(at.to_string(), "notificationTargets[4].thresholds.ratioDropDelta"),
+            other => panic!("{other:?}"),
+        }
+        let ok = json!({"id":1,"name":"n","type":"discord","encryptedConfig":"","thresholds":{"ratioDropDelta":0.5,"later":1},"extra":true});
+        let n = NotificationTarget::from_value(ok, 0).unwrap();
+        assert_eq!(n.thresholds.as_ref().and_then(|t| t.ratio_drop_delta), Some(0.5));
+        assert_eq!(Record::NotificationTarget(n).unknown_names(), ["extra", "thresholds.later"]);
     }
 
     #[test]

@@ -321,14 +321,7 @@ async fn a_backup_copied_into_the_storage_directory_is_found_checked_added_and_r
     let dir = tempfile::tempdir().unwrap();
     let srv = filled(&dir, PASSWORD).await;
     let store = dir.path().join("store");
-    let _: Value = srv
-        .call(
-            "backup/settings",
-            json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
-            "encrypt": false, "storage_path": store.display().to_string()}, "backup_password": {"value": null, "clear": false}}}),
-        )
-        .await
-        .unwrap();
+    srv.set_storage_path(&store).await;
     // Nothing found yet.
     let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
     assert!(found.is_empty(), "{found:?}");

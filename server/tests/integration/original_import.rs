@@ -235,7 +235,8 @@ async fn original_each_vintage_dry_run_then_restore_carries_every_value() {
         assert_eq!(dry["header"]["app_version"], v.app_version());
         let trackers = dry["restored"].as_array().unwrap().iter().find(|s| s["section"] == "trackers").unwrap();
         assert_eq!(trackers["count"], 8);
-        assert!(o["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes" && f["records"] == 1));
+        assert!(!o["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes"), "the backup codes are carried");
+        assert!(o["totp"].as_str().unwrap().contains("the 7 unused ones work here"), "{v:?}: {}", o["totp"]);
         assert!(o["behaviour"].as_array().unwrap().iter().any(|b| b.as_str().unwrap().contains("Sundays")), "{o}");
 
         let done = restore(&srv, file, "tracker-tracker-backup.json", &[]).await.unwrap();
@@ -466,4 +467,164 @@ async fn original_large_ttbak_import_measured() {
     eprintln!("imported in {:?}; peak RSS {:?} MiB", t.elapsed(), peak_rss_mib());
     let snaps = r["restored"].as_array().unwrap().iter().find(|s| s["section"] == "tracker_snapshots").unwrap();
     assert_eq!(snaps["count"].as_u64(), Some(n as u64));
+}
+
+/// The original's TOTP backup codes, carried: each unused one logs in once, a used one never;
+/// a native backup of this instance carries them to another; new codes replace them.
+#[tokio::test]
+async fn original_backup_codes_log_in_once_and_travel_in_native_backups() {
+    let (dir, srv) = started().await;
+    let v = Vintage::V2_8_9;
+    let inst = generate(&dir, v, 1, 1, 4);
+    let file = plain(&inst, v, PASSWORD, &Options::default());
+    let done = restore(&srv, file, "tracker-tracker-backup-2026-04-10T03-00-00-123Z.json", &[("totp", "take_backup")]).await.unwrap();
+    let sentence = done["original"]["totp"].as_str().unwrap();
+    assert!(sentence.contains("the 7 unused ones work here") && sentence.contains("the 1 already used in the original stay unusable"), "{sentence}");
+    assert!(!done["original"]["not_carried"].as_array().unwrap().iter().any(|f| f["field"] == "totpBackupCodes"));
+    // Sealed in the database: neither a code nor the original's JSON is readable there.
+    let db = raw_db(&srv.data_dir).await;
+    let (sealed,): (String,) = sqlx::query_as("SELECT totp_backup_codes_enc FROM app_settings WHERE id = 1").fetch_one(&db).await.unwrap();
+    assert!(sealed.starts_with("tt1:") && !sealed.contains("sha256") && !sealed.contains("DEAD"));
+    db.close().await;
+    let o: Value = srv.get("security/overview").await.unwrap();
+    assert_eq!((o["totp_enabled"].as_bool(), o["backup_codes_left"].as_u64()), (Some(true), Some(7)));
+
+    let [used, a, b, c, ..] = writer::TEST_BACKUP_CODES;
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    assert!(srv.login(PASSWORD, Some(used)).await.is_err(), "a code used in the original stays unusable");
+    srv.login(PASSWORD, Some(a)).await.unwrap();
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    let e = srv.login(PASSWORD, Some(a)).await.unwrap_err();
+    assert_eq!(e.message, "Incorrect password or code.", "a code works once");
+    // Typed the way people do: lower case, without the dash.
+    srv.login(PASSWORD, Some(&b.replace('-', "").to_lowercase())).await.unwrap();
+    let o: Value = srv.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"], 5);
+    // The original's authenticator works too.
+    let _: () = srv.call("auth/logout", json!({})).await.unwrap();
+    srv.login(PASSWORD, Some(&crate::auth::now_code(writer::TEST_TOTP_SECRET, 0))).await.unwrap();
+
+    // A native backup of this instance carries the 5 left to a fresh instance; the spent ones stay spent.
+    let (status, _, native) = crate::backup::export(&srv, None).await;
+    assert!(status.is_success());
+    let dir2 = tempfile::tempdir().unwrap();
+    let mut other = TestServer::start(&dir2).await;
+    other.setup(PASSWORD).await;
+    // Encrypted with the backup password the original stored (carried too).
+    let backup_pw = inst.settings.encrypted_backup_password.clone().expect("the generated instance stores one");
+    let fields = [("current_password", PASSWORD), ("totp", "take_backup"), ("backup_password", backup_pw.as_str())];
+    let r = crate::backup::restore(&other, native, "n.ttbak", &fields).await.unwrap();
+    assert!(r["totp"]["backup_codes"].as_str().unwrap().starts_with("Backup codes: those of the backup"), "{r}");
+    other.fresh_client();
+    assert!(other.login(PASSWORD, Some(a)).await.is_err());
+    assert!(other.login(PASSWORD, Some(b)).await.is_err());
+    other.login(PASSWORD, Some(c)).await.unwrap();
+    let o: Value = other.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"], 4);
+
+    // New backup codes replace every carried one.
+    let fresh: Vec<String> = other.call("security/totp/backup-codes", json!({"password": PASSWORD})).await.unwrap();
+    let _: () = other.call("auth/logout", json!({})).await.unwrap();
+    assert!(other.login(PASSWORD, Some(writer::TEST_BACKUP_CODES[4])).await.is_err(), "the original's codes are gone");
+    other.login(PASSWORD, Some(&fresh[0])).await.unwrap();
+    let o: Value = other.get("security/overview").await.unwrap();
+    assert_eq!(o["backup_codes_left"].as_u64(), Some(fresh.len() as u64 - 1));
+}
+
+/// Original files copied into (or written by the original to) the storage directory: found by
+/// their names, told apart and dated by their first bytes, added after a whole read, verified,
+/// restored from the history through the import; other files stay ignored or refused as before.
+#[tokio::test]
+async fn original_files_in_the_storage_directory_are_found_dated_added_and_restored() {
+    let (dir, srv) = started().await;
+    let store = dir.path().join("store");
+    srv.set_storage_path(&store).await;
+    let v = Vintage::V2_8_9;
+    let inst = generate(&dir, v, 3, 4, 21);
+    let plain_bytes = plain(&inst, v, PASSWORD, &Options::default());
+    let sealed_at = inst.created_at + chrono::Duration::hours(25);
+    let mut ttbak_bytes = Vec::new();
+    writer::write_ttbak(&mut ttbak_bytes, &inst, v, PASSWORD, BACKUP_PW, SALT, sealed_at, [3; 12], &Options::default()).unwrap();
+    // The names the original gives them; the stamps in them are not what dates them.
+    let (p_name, t_name) = ("tracker-tracker-backup-2026-04-10T03-00-00-123Z.json", "tracker-tracker-backup-2026-04-11T03-00-00-000Z.ttbak");
+    // Its browser download names even an encrypted backup .json: the first bytes tell.
+    let downloaded = "tracker-tracker-backup-1775790000123.json";
+    let junk = "tracker-tracker-backup-2026-04-12T03-00-00-000Z.json";
+    std::fs::write(store.join(p_name), &plain_bytes).unwrap();
+    std::fs::write(store.join(t_name), &ttbak_bytes).unwrap();
+    std::fs::write(store.join(downloaded), &ttbak_bytes).unwrap();
+    std::fs::write(store.join(junk), b"{\"not\": \"a backup\"}").unwrap();
+    std::fs::write(store.join("notes.json"), &plain_bytes).unwrap();
+    std::fs::write(store.join("tracker-tracker-backup-2026-04-10T03-00-00-123Z.txt"), &plain_bytes).unwrap();
+
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    let names: Vec<&str> = found.iter().map(|f| f["file_name"].as_str().unwrap()).collect();
+    assert_eq!(names, [junk, t_name, p_name, downloaded], "other names stay ignored");
+    let by = |n: &str| found.iter().find(|f| f["file_name"] == n).unwrap().clone();
+    let at = |t: chrono::DateTime<chrono::Utc>| json!(whole_seconds(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    assert_eq!(
+        (by(p_name)["made_by"].clone(), by(p_name)["encrypted"].clone(), by(p_name)["created_at"].clone()),
+        (json!("original"), json!(false), at(inst.created_at))
+    );
+    assert_eq!((by(t_name)["encrypted"].clone(), by(t_name)["created_at"].clone()), (json!(true), at(sealed_at)));
+    assert_eq!((by(downloaded)["encrypted"].clone(), by(downloaded)["created_at"].clone()), (json!(true), at(sealed_at)));
+    assert_eq!(by(p_name)["size_bytes"], plain_bytes.len() as i64);
+
+    // A file with the original's name that is not one of its backups is refused and not listed.
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": junk})).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("file_name")));
+    assert!(e.message.contains("not one of them"), "{}", e.message);
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": "notes.json"})).await.unwrap_err();
+    assert!(e.message.contains("not a backup file name"), "{}", e.message);
+
+    // The plain one: read whole, dated by its createdAt, marked as the original's.
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": p_name})).await.unwrap();
+    assert_eq!(
+        (entry["trigger"].as_str(), entry["made_by"].as_str(), entry["encrypted"].as_bool()),
+        (Some("imported"), Some("original"), Some(false))
+    );
+    assert_eq!(entry["created_at"], at(inst.created_at));
+    assert_eq!(entry["sha256"], hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&plain_bytes)));
+    let msg = entry["verify_message"].as_str().unwrap();
+    assert!(msg.contains("original Tracker Tracker 2.8.9") && msg.contains("records read and checked"), "{msg}");
+    let plain_id = entry["id"].as_i64().unwrap();
+    // The .ttbak: a wrong backup password adds nothing; the right one checks the tag.
+    let e = srv.call::<Value>("backup/history/import", json!({"file_name": t_name, "backup_password": "not it"})).await.unwrap_err();
+    assert_eq!((e.status, e.field.as_deref()), (400, Some("backup_password")), "{}", e.message);
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": t_name, "backup_password": BACKUP_PW})).await.unwrap();
+    assert_eq!((entry["encrypted"].as_bool(), entry["created_at"].clone()), (Some(true), at(sealed_at)));
+    assert!(entry["verify_message"].as_str().unwrap().contains("encryption tag verified"), "{entry}");
+    let ttbak_id = entry["id"].as_i64().unwrap();
+    // Without any password it is only recognised and hashed.
+    let entry: Value = srv.call("backup/history/import", json!({"file_name": downloaded})).await.unwrap();
+    assert!(entry["verify_message"].as_str().unwrap().contains("not decrypted"), "{entry}");
+    let history: Vec<Value> = srv.get("backup/history").await.unwrap();
+    assert_eq!(history.iter().filter(|h| h["made_by"] == "original").count(), 3);
+    let found: Vec<Value> = srv.get("backup/history/found").await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+
+    // Verify re-reads it whole; download gives the file as it is.
+    let r: Value = srv.call("backup/history/verify", json!({"id": plain_id})).await.unwrap();
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["message"].as_str().unwrap().starts_with("SHA-256 matches"), "{r}");
+    let res = srv.client.get(format!("{}/api/backup/history/download?id={plain_id}", srv.url)).send().await.unwrap();
+    assert_eq!(res.bytes().await.unwrap().to_vec(), plain_bytes);
+
+    // Restore from the history, as an upload of it would: a dry run of the plain one, then the .ttbak.
+    let dry: Value = srv.call("backup/history/restore", json!({"id": plain_id, "current_password": PASSWORD, "dry_run": true})).await.unwrap();
+    assert_eq!(dry["original"]["app_version"], "2.8.9");
+    let db = raw_db(&srv.data_dir).await;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM trackers").fetch_one(&db).await.unwrap();
+    assert_eq!(n, 0, "a dry run changes nothing");
+    let e = srv.call::<Value>("backup/history/restore", json!({"id": ttbak_id, "current_password": PASSWORD, "dry_run": false})).await.unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("backup_password"), "{}", e.message);
+    let done: Value = srv
+        .call("backup/history/restore", json!({"id": ttbak_id, "current_password": PASSWORD, "backup_password": BACKUP_PW, "dry_run": false}))
+        .await
+        .unwrap();
+    assert_eq!((done["dry_run"].as_bool(), done["original"]["encrypted"].as_bool()), (Some(false), Some(true)));
+    let (trackers, snaps): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM trackers), (SELECT COUNT(*) FROM tracker_snapshots)").fetch_one(&db).await.unwrap();
+    assert_eq!((trackers, snaps), (3, 12));
+    db.close().await;
 }

@@ -4,8 +4,11 @@ use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
-use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, RunStatus, Trigger, VerifyStatus};
+use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, MadeBy, RunStatus, Trigger, VerifyStatus};
 use leptos::prelude::*;
+
+/// The mark of a file written by the original Tracker Tracker (restored through the import).
+const ORIGINAL_LABEL: &str = "Original app";
 
 /// The trigger of a stored backup, for people. Exhaustive: a new trigger does not compile until
 /// it has its label (an unknown value from the server does not decode at all).
@@ -95,6 +98,7 @@ pub(super) fn HistorySection(
                                             <td data-label="Trigger">{trigger_label(e.trigger)}</td>
                                             <td data-label="File" class="history-file">
                                                 <code>{e.file_name.clone().unwrap_or_else(|| "—".into())}</code>
+                                                {(e.made_by == MadeBy::Original).then(|| view! { " " <span class="badge" data-testid="made-by-original">{ORIGINAL_LABEL}</span> })}
                                                 {e.directory.clone().map(|d| view! { <small class="hint">"in " <code class="dir">{d}</code></small> })}
                                                 {(!present && e.file_name.is_some()).then(|| view! { <small class="hint">"The file is no longer there."</small> })}
                                             </td>
@@ -168,7 +172,7 @@ pub(super) fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> i
                 (!files.is_empty()).then(|| view! {
                     <section class="card found" aria-labelledby="found-title">
                         <h2 id="found-title">"Found in the storage directory"</h2>
-                        <p class="hint">"Backup files copied here by hand. Adding one checks it whole first; then it can be verified and restored like the others."</p>
+                        <p class="hint">"Backup files copied here by hand, or written here by the original Tracker Tracker. Adding one checks it whole first; then it can be verified and restored like the others (an original app's backup is imported, as when it is uploaded)."</p>
                         <ErrorNotice error/>
                         {any_encrypted.then(|| view! { <BackupPasswordField id="found-backup-password" value=check_password what="Check and add"/> })}
                         <ul class="found-list">
@@ -179,6 +183,8 @@ pub(super) fn FoundFiles(found: Resource<Result<Vec<FoundFile>, AppError>>) -> i
                                 view! {
                                     <li data-testid="found-file">
                                         <code>{f.file_name.clone()}</code> " " <span class="hint">{human_bytes(f.size_bytes)}</span>
+                                        {f.created_at.map(|t| view! { " " <span class="hint">"made " {t.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</span> })}
+                                        {(f.made_by == MadeBy::Original).then(|| view! { " " <span class="badge" data-testid="made-by-original">{ORIGINAL_LABEL}</span> })}
                                         {f.encrypted.then(|| view! { " " <LockMark/> })}
                                         " "
                                         <button class="btn btn-small" type="button" aria-label=label disabled=move || import.pending().get()

@@ -1,6 +1,6 @@
 //! What the Backups page and the backup server functions exchange.
 
-pub use super::backup_kinds::{RunStatus, Trigger, VerifyStatus};
+pub use super::backup_kinds::{MadeBy, RunStatus, Trigger, VerifyStatus};
 use crate::backup_format::Header;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -218,8 +218,8 @@ pub struct OriginalSecrets {
     pub cleared: u64,
     /// Secrets that were already empty in the file (cleared by an earlier restore of the original).
     pub empty_in_file: u64,
-    /// Secrets of fields with no home here (image-host keys, TOTP backup codes, Slack and email
-    /// targets): not carried.
+    /// Secrets of fields with no home here (image-host keys, Slack and email targets; TOTP
+    /// backup codes without a TOTP secret): not carried.
     pub not_carried: u64,
 }
 
@@ -250,9 +250,17 @@ pub struct PreRestoreBackup {
 pub struct FoundFile {
     pub file_name: String,
     pub size_bytes: i64,
-    /// By its name (.ttbak); checked from its first bytes when it is added.
+    /// This app's files: by the name (.ttbak), checked when it is added. The original's: by its
+    /// first bytes.
     pub encrypted: bool,
     pub modified_at: Option<DateTime<Utc>>,
+    /// Which app wrote it (by its name; the original's are read from their first bytes).
+    #[serde(default)]
+    pub made_by: MadeBy,
+    /// When the backup was made: this app's from its name; the original's from its `createdAt`
+    /// (plain: the manifest's; encrypted: the envelope's). None when it cannot be told.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// One stored backup (Settings → Backups → History).
@@ -280,6 +288,9 @@ pub struct HistoryEntry {
     pub verify_message: Option<String>,
     /// The file is still there to download, verify or restore.
     pub file_present: bool,
+    /// Which app wrote the file (the original's are restored through the import).
+    #[serde(default)]
+    pub made_by: MadeBy,
 }
 
 /// The outcome of verifying a stored backup.

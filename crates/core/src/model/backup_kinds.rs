@@ -97,6 +97,31 @@ impl VerifyStatus {
     }
 }
 
+/// Which app wrote a stored backup file: this one, or the original Tracker Tracker (the Node.js
+/// app) whose files found in the storage directory are restored through the import
+/// (docs/import-original.md). Told by the file's name, checked against its first bytes when it
+/// is added; not stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MadeBy {
+    #[default]
+    ThisApp,
+    Original,
+}
+
+keyed!(MadeBy { ThisApp => "this_app", Original => "original" });
+
+impl MadeBy {
+    /// By a stored file's name (the original's names are never this app's).
+    pub fn of_file_name(name: &str) -> MadeBy {
+        if crate::backup_format::name::is_original_file_name(name) {
+            MadeBy::Original
+        } else {
+            MadeBy::ThisApp
+        }
+    }
+}
+
 /// How often scheduled backups run, at 03:00 server time (settings column `backup_frequency`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::Type))]
@@ -147,6 +172,7 @@ mod tests {
         agrees(RunStatus::ALL, RunStatus::as_str);
         agrees(VerifyStatus::ALL, VerifyStatus::as_str);
         agrees(Frequency::ALL, Frequency::as_str);
+        agrees(MadeBy::ALL, MadeBy::as_str);
         let keys = |all: &[&'static str]| all.join(",");
         assert_eq!(keys(&Trigger::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()), "scheduled,manual,pre_restore,imported");
         assert_eq!(keys(&RunStatus::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>()), "running,completed,failed");

@@ -1,6 +1,11 @@
 //! Two-factor login with TOTP (RFC 6238: SHA-1, 6 digits, 30 s steps, ±1 step of clock skew),
 //! plus single-use backup codes. The secret and the codes are sealed with the data key.
 //! A code is accepted once: the last used time step is remembered, so a replayed code fails.
+//!
+//! The sealed backup codes (`app_settings.totp_backup_codes_enc`) are a JSON list of
+//! [`StoredCode`]: this app's own codes as strings, and codes carried from the original
+//! Tracker Tracker as `{"sha256", "salt"}` (it keeps only sha256hex(code without dashes,
+//! uppercased ‖ salt)). A code, of either kind, is removed from the list when it is used.
 
 use super::AuthError;
 use crate::secrets::purpose;
@@ -8,6 +13,7 @@ use crate::settings;
 use crate::state::AppState;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 const ISSUER: &str = "Tracker Tracker";
@@ -44,6 +50,79 @@ fn matching_step(totp: &TOTP, code: &str, now_secs: u64) -> Option<u64> {
 
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// One stored backup code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum StoredCode {
+    /// This app's own code, as shown to the person.
+    Own(String),
+    /// A code carried from the original app: only its salted hash is known.
+    Original(OriginalCode),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OriginalCode {
+    /// sha256 of the code (dashes removed, upper case) followed by `salt`, in lower-case hex.
+    sha256: String,
+    salt: String,
+}
+
+impl StoredCode {
+    /// `code` is [`normalize`]d (lower case, no dashes or white space).
+    fn matches(&self, code: &str) -> bool {
+        match self {
+            StoredCode::Own(c) => constant_time_eq(normalize(c).as_bytes(), code.as_bytes()),
+            StoredCode::Original(o) => constant_time_eq(original_code_hash(code, &o.salt).as_bytes(), o.sha256.as_bytes()),
+        }
+    }
+}
+
+/// The original's backup-code hash (src/lib/totp.ts `hashBackupCode`): sha256hex of the code
+/// without dashes, upper-cased, followed by the salt as text.
+fn original_code_hash(code: &str, salt: &str) -> String {
+    let normalized: String = code.chars().filter(|c| *c != '-').collect::<String>().to_ascii_uppercase();
+    hex::encode(Sha256::digest(format!("{normalized}{salt}").as_bytes()))
+}
+
+/// The stored list; an unreadable one holds no usable code.
+fn parse_codes(json: &str) -> Vec<StoredCode> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+fn codes_json(codes: &[StoredCode]) -> Result<String, AuthError> {
+    serde_json::to_string(codes).map_err(|e| AuthError::Internal(e.to_string()))
+}
+
+/// What carrying the original's backup codes gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarriedCodes {
+    /// The plaintext to seal as `totp_backup_codes_enc`.
+    pub json: zeroize::Zeroizing<String>,
+    /// Unused codes carried (usable here once each).
+    pub carried: usize,
+    /// Codes the original had already marked used: left out, so they stay unusable.
+    pub used: usize,
+    /// Entries whose hash is not 64 hex digits (no code can match them): left out.
+    pub malformed: usize,
+}
+
+/// The original's backup codes (its opened `totpBackupCodes`) in this app's stored form: the
+/// unused ones only, so a code used there stays unusable here.
+pub fn carry_original_codes(codes: &original_backup::BackupCodes) -> Result<CarriedCodes, serde_json::Error> {
+    let (mut kept, mut used, mut malformed) = (Vec::new(), 0, 0);
+    for c in &codes.0 {
+        if c.used {
+            used += 1;
+        } else if c.hash.len() != 64 || !c.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            malformed += 1;
+        } else {
+            kept.push(StoredCode::Original(OriginalCode { sha256: c.hash.to_ascii_lowercase(), salt: c.salt.clone() }));
+        }
+    }
+    Ok(CarriedCodes { json: zeroize::Zeroizing::new(serde_json::to_string(&kept)?), carried: kept.len(), used, malformed })
 }
 
 fn new_backup_codes() -> Vec<String> {
@@ -143,12 +222,12 @@ pub async fn regenerate_backup_codes(state: &AppState) -> Result<Vec<String>, Au
     Ok(codes)
 }
 
-/// How many backup codes are left (for the Security page).
+/// How many backup codes are left (for the Security page): this app's and the original's.
 pub async fn backup_codes_left(state: &AppState) -> Result<usize, AuthError> {
     let s = settings::load(&state.db).await?;
     let Some(sealed) = s.totp_backup_codes_enc else { return Ok(0) };
     let json = state.keys.open(purpose::TOTP_BACKUP_CODES, &sealed)?;
-    Ok(serde_json::from_str::<Vec<String>>(&json).map(|v| v.len()).unwrap_or(0))
+    Ok(parse_codes(&json).len())
 }
 
 /// Checks a login code: a current TOTP code (not used before) or an unused backup code, which is
@@ -171,19 +250,25 @@ pub(super) async fn check_login_code(state: &AppState, code: &str) -> Result<boo
             .await?;
         return Ok(used.rows_affected() == 1);
     }
-    let Some(codes_sealed) = s.totp_backup_codes_enc.as_deref() else { return Ok(false) };
-    let json = state.keys.open(purpose::TOTP_BACKUP_CODES, codes_sealed)?;
-    let mut codes: Vec<String> = serde_json::from_str(&json).unwrap_or_default();
-    let Some(pos) = codes.iter().position(|c| constant_time_eq(normalize(c).as_bytes(), code.as_bytes())) else {
-        return Ok(false);
-    };
-    codes.remove(pos);
-    let json = serde_json::to_string(&codes).map_err(|e| AuthError::Internal(e.to_string()))?;
-    sqlx::query("UPDATE app_settings SET totp_backup_codes_enc = $1 WHERE id = 1")
-        .bind(state.keys.seal(purpose::TOTP_BACKUP_CODES, &json)?)
-        .execute(&state.db)
-        .await?;
-    Ok(true)
+    let mut codes_sealed = s.totp_backup_codes_enc;
+    // Compare-and-set on the sealed list, so two logins at the same moment cannot both spend
+    // one code; when another login changed the list meanwhile, look again in the new one.
+    for _ in 0..3 {
+        let Some(sealed) = codes_sealed.as_deref() else { return Ok(false) };
+        let mut codes = parse_codes(&state.keys.open(purpose::TOTP_BACKUP_CODES, sealed)?);
+        let Some(pos) = codes.iter().position(|c| c.matches(&code)) else { return Ok(false) };
+        codes.remove(pos);
+        let spent = sqlx::query("UPDATE app_settings SET totp_backup_codes_enc = $1 WHERE id = 1 AND totp_backup_codes_enc = $2")
+            .bind(state.keys.seal(purpose::TOTP_BACKUP_CODES, &codes_json(&codes)?)?)
+            .bind(sealed)
+            .execute(&state.db)
+            .await?;
+        if spent.rows_affected() == 1 {
+            return Ok(true);
+        }
+        codes_sealed = settings::load(&state.db).await?.totp_backup_codes_enc;
+    }
+    Ok(false)
 }
 
 /// The 2FA state a restore must not roll back: the secret in use, its backup codes as stored
@@ -284,6 +369,43 @@ mod tests {
         let far = totp.generate(now - 90);
         assert!(matching_step(&totp, &prev, now).is_some());
         assert!(matching_step(&totp, &far, now).is_none() || far == totp.generate(now));
+    }
+
+    #[test]
+    fn the_original_backup_code_hash() {
+        // Independently: python3 -c "import hashlib; print(hashlib.sha256(b'DEADBEEF' + b'ffeeddccbbaa99887766554433221100').hexdigest())"
+        let salt = "ffeeddccbbaa99887766554433221100";
+        let want = "d8050da4cbdccc620842e0c417d9cd7487d38d705afa31634ca4e5bb48d424ea";
+        assert_eq!(original_code_hash("DEAD-BEEF", salt), want);
+        // As typed at login (normalize: lower case, no dashes or spaces), it still matches.
+        let stored = StoredCode::Original(OriginalCode { sha256: want.into(), salt: salt.into() });
+        assert!(stored.matches(&normalize(" dead-beef ")));
+        assert!(stored.matches(&normalize("DEADBEEF")));
+        assert!(!stored.matches(&normalize("DEAD-BEEE")));
+        // The original's own test vector (original-backup/src/secrets.rs, computed with hashlib).
+        assert_eq!(
+            original_code_hash("a1b2-c3d4", "00112233445566778899aabbccddeeff"),
+            "f4c4e50d5bd457fb2442708545b854b581937f5de9db743495f991e521d09afb"
+        );
+    }
+
+    #[test]
+    fn carried_original_codes_keep_only_the_unused_ones() {
+        let json = format!(
+            r#"[{{"hash":"{h}","salt":"ffeeddccbbaa99887766554433221100","used":false}},{{"hash":"{h}","salt":"ffeeddccbbaa99887766554433221100","used":true}},{{"hash":"zz","salt":"s","used":false}}]"#,
+            h = "D8050DA4CBDCCC620842E0C417D9CD7487D38D705AFA31634CA4E5BB48D424EA"
+        );
+        let carried = carry_original_codes(&original_backup::BackupCodes::parse(&json).unwrap()).unwrap();
+        assert_eq!((carried.carried, carried.used, carried.malformed), (1, 1, 1));
+        let codes = parse_codes(&carried.json);
+        assert_eq!(codes.len(), 1);
+        assert!(codes[0].matches(&normalize("DEAD-BEEF")), "an upper-case hex hash is kept in lower case");
+        // Both kinds live in one list; the old list of strings still reads.
+        let mixed: Vec<StoredCode> = serde_json::from_str(&format!(r#"["abcde-fghij",{}]"#, &carried.json[1..carried.json.len() - 1])).unwrap();
+        assert!(mixed[0].matches("abcdefghij") && mixed[1].matches("deadbeef"));
+        assert_eq!(parse_codes(r#"["abcde-fghij","23456-789ab"]"#).len(), 2);
+        // An object with anything else (say the original's `used`) is not taken for a usable code.
+        assert!(parse_codes(r#"[{"sha256":"00","salt":"s","used":true}]"#).is_empty());
     }
 
     #[test]

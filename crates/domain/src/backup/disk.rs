@@ -155,9 +155,9 @@ pub fn sha256_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 /// Deletes a stored backup file, only when it is a regular file (not a symlink) with one of
-/// this app's backup names, directly inside one of the managed directories.
+/// this app's backup names (or the original app's), directly inside one of the managed directories.
 pub fn delete_file_safely(dir: &Path, file_name: &str, managed: &[PathBuf]) -> std::io::Result<bool> {
-    if !name::is_backup_file_name(file_name) {
+    if !name::is_stored_file_name(file_name) {
         return Ok(false);
     }
     let canon_dir = match dir.canonicalize() {

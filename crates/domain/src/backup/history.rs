@@ -7,7 +7,7 @@ use crate::time::to_db;
 use crate::AppState;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
-use tt_core::model::backup::HistoryEntry;
+use tt_core::model::backup::{HistoryEntry, MadeBy};
 
 // One definition, shared with the wire (tt-core); here decoded from and bound to the TEXT columns.
 pub use tt_core::model::backup::{RunStatus, Trigger, VerifyStatus};
@@ -45,7 +45,9 @@ impl Row {
 
     pub fn entry(self) -> HistoryEntry {
         let file_present = self.status == RunStatus::Completed && self.path().is_some_and(|p| p.is_file());
+        let made_by = self.file_name.as_deref().map(MadeBy::of_file_name).unwrap_or_default();
         HistoryEntry {
+            made_by,
             id: self.id,
             created_at: self.created_at,
             trigger: self.trigger_kind,

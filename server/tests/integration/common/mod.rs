@@ -124,6 +124,18 @@ impl TestServer {
         self.call("auth/login", serde_json::json!({ "password": password, "code": code })).await
     }
 
+    /// Sets the backups' storage path (schedule off, no encryption), as Settings → Backups does.
+    pub async fn set_storage_path(&self, dir: &Path) {
+        let _: Value = self
+            .call(
+                "backup/settings",
+                serde_json::json!({"input": {"settings": {"schedule_enabled": false, "frequency": "daily", "retention_count": 14,
+                "encrypt": false, "storage_path": dir.display().to_string()}, "backup_password": {"value": null, "clear": false}}}),
+            )
+            .await
+            .expect("the storage path is saved");
+    }
+
     /// A new client without cookies (another browser).
     pub fn fresh_client(&mut self) {
         self.client = reqwest::Client::builder().cookie_store(true).build().expect("client");

@@ -10,6 +10,7 @@
 //! cannot open: cleared, its owner disabled with the native sentence, 2FA off with its notice.
 
 use super::fields::{self, NOT_CARRIED};
+use crate::auth::totp;
 use crate::secrets::{purpose, DataKey};
 use chrono::{DateTime, Utc};
 use original_backup::records as o;
@@ -63,6 +64,19 @@ pub const ORIGINAL_DEFAULT_STORAGE: &str = "/data/backups";
 const CLEARED_IN_FILE_TOKEN: &str = "API token missing: it was already empty in the original's backup — enter it and re-activate the tracker";
 const CLEARED_IN_FILE_CREDENTIALS: &str = "credentials missing: they were already empty in the original's backup — re-enter them and re-enable";
 
+/// What became of the original's TOTP backup codes (`settings.totpBackupCodes`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodesFate {
+    /// None in the file (2FA off, or set up without backup codes).
+    NoneInFile,
+    /// Opened: the unused ones carried; `used` (already used in the original) and `malformed`
+    /// (a hash no code can match) left out.
+    Carried { unused: usize, used: usize, malformed: usize },
+    /// Not opened (no password opened the original's secrets, or this one is damaged) or not
+    /// the original's list: none carried.
+    NotCarried,
+}
+
 pub struct Converter<O: SectionOut> {
     out: O,
     passwords: Vec<(KeyFrom, Zeroizing<String>)>,
@@ -95,7 +109,7 @@ pub struct Converter<O: SectionOut> {
     pub secrets_empty: u64,
     pub secrets_not_carried: u64,
     pub totp_in_file: bool,
-    pub totp_codes_in_file: bool,
+    pub totp_codes: CodesFate,
     pub weekly_schedule: bool,
     pub storage_path_defaulted: bool,
     /// Timestamps finer than a millisecond (the original writes milliseconds; only an edited file has more), rounded down.
@@ -148,7 +162,7 @@ impl<O: SectionOut> Converter<O> {
             secrets_empty: 0,
             secrets_not_carried: 0,
             totp_in_file: false,
-            totp_codes_in_file: false,
+            totp_codes: CodesFate::NoneInFile,
             weekly_schedule: false,
             storage_path_defaulted: false,
             submilli_times: 0,
@@ -290,6 +304,27 @@ impl<O: SectionOut> Converter<O> {
         }
         let plain = self.open(sealed, at)?;
         Ok(Some(self.seal(purpose, plain.as_ref().map(|p| p.as_bytes()))))
+    }
+
+    /// The original's backup codes in this app's stored form (auth::totp): its unused codes'
+    /// salted hashes, which this app checks at login like the original did. When they do not
+    /// open, or are not the original's list, they are sealed as lost (cleared by the restore).
+    fn carry_backup_codes(&mut self, sealed: &str) -> Result<String, OError> {
+        let plain = self.open(sealed, "settings.totpBackupCodes")?;
+        let carried = match plain.as_ref().map(|p| original_backup::BackupCodes::parse(p)) {
+            Some(Ok(codes)) => Some(totp::carry_original_codes(&codes).map_err(|e| OError::Io(std::io::Error::other(e)))?),
+            _ => None,
+        };
+        Ok(match carried {
+            Some(c) => {
+                self.totp_codes = CodesFate::Carried { unused: c.carried, used: c.used, malformed: c.malformed };
+                self.seal(purpose::TOTP_BACKUP_CODES, Some(c.json.as_bytes()))
+            }
+            None => {
+                self.totp_codes = CodesFate::NotCarried;
+                self.seal(purpose::TOTP_BACKUP_CODES, None)
+            }
+        })
     }
 
     fn check_parent_section(&self, section: OSection) -> Result<(), OError> {
@@ -755,12 +790,6 @@ impl<O: SectionOut> Converter<O> {
                 self.secrets_not_carried += 1;
             }
         }
-        let codes = st.totp_backup_codes.as_deref().is_some_and(|c| !c.is_empty());
-        self.lost_field("settings", "totpBackupCodes", codes);
-        if codes {
-            self.secrets_not_carried += 1;
-            self.totp_codes_in_file = true;
-        }
         let mut adjusted = Vec::new();
         let poll = clamp("poll interval in minutes", "trackerPollIntervalMinutes", st.tracker_poll_interval_minutes, 5, 1440, &mut adjusted);
         let retention = st.snapshot_retention_days.map(|d| clamp("snapshot retention in days", "snapshotRetentionDays", d, 1, 36_500, &mut adjusted));
@@ -825,6 +854,16 @@ impl<O: SectionOut> Converter<O> {
                 self.carry(v, purpose::TOTP_SECRET, "settings.totpSecret")?
             }
         };
+        // Codes without a 2FA secret could never be asked for: not carried.
+        let backup_codes = match st.totp_backup_codes.as_deref() {
+            None | Some("") => None,
+            Some(_) if totp_secret.is_none() => {
+                self.secrets_not_carried += 1;
+                self.totp_codes = CodesFate::NotCarried;
+                None
+            }
+            Some(v) => Some(self.carry_backup_codes(v)?),
+        };
         let backup_password = match st.encrypted_backup_password.as_deref() {
             None => None,
             Some(v) => self.carry(v, purpose::BACKUP_PASSWORD, "settings.encryptedBackupPassword")?,
@@ -863,7 +902,7 @@ impl<O: SectionOut> Converter<O> {
             general,
             proxy_password,
             security,
-            totp: TotpRecord { enabled: totp_secret.is_some(), secret: totp_secret, backup_codes: None },
+            totp: TotpRecord { enabled: totp_secret.is_some(), secret: totp_secret, backup_codes },
             backup,
             backup_password,
         })

@@ -19,11 +19,6 @@ pub const NOT_CARRIED: &[NotCarried] = &[
     nc("settings", "encryptionSalt", "used once to open the original's secrets; never stored here"),
     nc("settings", "username", "not carried: this app has no login user name"),
     nc("settings", "storeUsernames", "not carried: this app always keeps the user names that snapshots report"),
-    nc(
-        "settings",
-        "totpBackupCodes",
-        "not carried: the original stores them hashed in another scheme; generate new backup codes after the import (Settings → Security)",
-    ),
     nc("settings", "autoWipeThreshold", "not carried: the original itself removed it in 1.11.1"),
     nc("settings", "lockoutEnabled", "not carried: lockout is always on here; when it was off, the threshold becomes 100 attempts"),
     nc("settings", "lockedUntil", "not carried: a lockout in progress on the old instance (the original's restore reset it too)"),

@@ -198,6 +198,55 @@ pub fn inspect(
     Ok(build_report(&conv, &read, encrypted))
 }
 
+/// What reading an original file whole found (a file of the storage directory being added to
+/// the history, or verified there).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginalCheck {
+    /// When the original made it: the manifest's `createdAt`, or the envelope's for a `.ttbak`.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub encrypted: bool,
+    /// Records read and checked (settings included); None: a `.ttbak` without its password,
+    /// whose contents were not read.
+    pub records: Option<u64>,
+    pub app_version: Option<String>,
+}
+
+impl OriginalCheck {
+    /// For the history's "verified" column, after `hash_note` ("SHA-256 matches"…).
+    pub fn message(&self, hash_note: &str) -> String {
+        let made = match &self.app_version {
+            Some(v) => format!("a backup of the original Tracker Tracker {v}"),
+            None => "a backup of the original Tracker Tracker".to_string(),
+        };
+        match self.records {
+            Some(n) => format!(
+                "{hash_note}; {made}: {n} records read and checked as the import reads them{}.",
+                if self.encrypted { ", its encryption tag verified" } else { "" }
+            ),
+            None => format!(
+                "{hash_note}; {made}, encrypted. The contents were not decrypted: no backup password was given or stored (enter it to check them)."
+            ),
+        }
+    }
+}
+
+/// Reads an original file whole as the import does (a `.ttbak` decrypted to a temporary file in
+/// `work_dir`, its tag checked; every record validated), without opening its secrets or keeping
+/// anything. A `.ttbak` without `backup_password` is only recognised.
+pub fn check(path: &Path, sniffed: &Sniffed, backup_password: Option<&Zeroizing<String>>, work_dir: &Path) -> Result<OriginalCheck, OriginalError> {
+    let (created_at, encrypted, app_version) = match sniffed {
+        Sniffed::Plain(m) => (m.created_at, false, m.app_version.clone()),
+        Sniffed::Encrypted(h) => (h.created_at, true, None),
+    };
+    if encrypted && backup_password.is_none() {
+        return Ok(OriginalCheck { created_at, encrypted, records: None, app_version });
+    }
+    std::fs::create_dir_all(work_dir).map_err(|e| OriginalError::fs(FsRole::UploadDir, work_dir, &e))?;
+    let report = inspect(path, sniffed, backup_password, work_dir)?;
+    let records = 1 + report.sections.iter().map(|s| s.in_file).sum::<u64>();
+    Ok(OriginalCheck { created_at, encrypted, records: Some(records), app_version: report.app_version.or(app_version) })
+}
+
 /// Writes the native plain backup: header, key wrap, settings, then each section's lines.
 fn assemble(
     files: SectionFiles,
@@ -242,6 +291,31 @@ fn native_key(s: OSection) -> &'static str {
         OSection::ClientUptimeBuckets => Section::ClientUptimeBuckets.key(),
         OSection::DismissedAlerts => Section::DismissedAlerts.key(),
         OSection::NotificationTargets => Section::NotificationTargets.key(),
+    }
+}
+
+/// The backup codes' part of the 2FA sentence, once the secret opened.
+fn codes_sentence(fate: convert::CodesFate) -> String {
+    match fate {
+        convert::CodesFate::Carried { unused, used, malformed } => {
+            let mut s = format!(
+                "Its backup codes are carried: the {unused} unused one{} work{} here too, once each, in place of an authenticator code",
+                if unused == 1 { "" } else { "s" },
+                if unused == 1 { "s" } else { "" }
+            );
+            if used > 0 {
+                s.push_str(&format!("; the {used} already used in the original stay unusable"));
+            }
+            if malformed > 0 {
+                s.push_str(&format!("; {malformed} damaged one{} could not be carried", if malformed == 1 { "" } else { "s" }));
+            }
+            s.push_str(if unused == 0 { ". None is left: make new ones in Settings → Security after the import." } else { "." });
+            s
+        }
+        convert::CodesFate::NoneInFile => "It had no backup codes: make some in Settings → Security after the import.".into(),
+        convert::CodesFate::NotCarried => {
+            "Its backup codes could not be carried (damaged in the file): make new ones in Settings → Security after the import.".into()
+        }
     }
 }
 
@@ -290,8 +364,11 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
     };
     let totp = match (conv.totp_in_file, conv.settings.as_ref().is_some_and(|s| s.totp.enabled)) {
         (false, _) => "Two-factor login was off in the original: there is none to carry.".to_string(),
-        (true, true) if conv.key_from().is_some() => "The original's two-factor secret opened and is carried: with “take the backup's” (totp = take_backup) the same authenticator app works here. Its backup codes are not carried (the original keeps them hashed in another scheme): generate new ones in Settings → Security after the import.".to_string(),
-        (true, _) => "The original's two-factor login cannot be carried without its login password: it is off if you take the backup's (this instance's stays as it is by default). Its backup codes are not carried.".to_string(),
+        (true, true) if conv.key_from().is_some() => format!(
+            "The original's two-factor secret opened and is carried: with “take the backup's” (totp = take_backup) the same authenticator app works here. {}",
+            codes_sentence(conv.totp_codes)
+        ),
+        (true, _) => "The original's two-factor login cannot be carried without its login password: it is off if you take the backup's (this instance's stays as it is by default). Its backup codes are not carried either: new ones are needed (Settings → Security, once two-factor login is on here).".to_string(),
     };
     let mut behaviour = vec!["The original never checks its manifest's counts; the counts here are what the file really holds.".to_string()];
     if conv.weekly_schedule {

@@ -239,7 +239,6 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     assert_eq!(s.security.lockout_threshold, 100);
     assert_eq!(s.general.poll_interval_minutes, 5);
     assert_eq!(s.backup.storage_path.as_deref(), Some("/data/backups"));
-    assert!(s.totp.backup_codes.is_none(), "the original's hashed codes are not carried");
     let adjusted = p.report.adjusted.join("\n");
     assert!(adjusted.contains("lockout was off") && adjusted.contains("trackerPollIntervalMinutes") && adjusted.contains("donut"), "{adjusted}");
     assert!(adjusted.contains("transparency"), "{adjusted}");
@@ -269,6 +268,43 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     };
     assert_eq!(t.settings.tracker_ids, Some(vec![1]), "original tracker 3 is the first one here");
     assert_eq!(t.settings.events, ["ratio_drop", "tracker_down", "buffer_milestone", "warned", "zero_seeding", "anniversary"]);
+}
+
+#[test]
+fn totp_backup_codes_are_carried_unused_only_or_said_not_to_be() {
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let inst = writer::generate(v, 1, 1, 2);
+    let file = write(dir.path(), &inst, v, &Options::default());
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    let key = wrap_key(&p.native, &p.wrap_password);
+    let recs = records(&p.native);
+    let Some(Record::Settings(s)) = recs.iter().find(|r| matches!(r, Record::Settings(_))) else { panic!("no settings") };
+    // The generated instance has 8 codes, the first used: 7 carried as salted hashes, none in clear.
+    let json = key.open_string(purpose::TOTP_BACKUP_CODES, s.totp.backup_codes.as_ref().expect("carried")).unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(list.len(), 7);
+    assert!(list.iter().all(|c| c["sha256"].as_str().is_some_and(|h| h.len() == 64) && c.get("used").is_none()));
+    for code in writer::TEST_BACKUP_CODES {
+        assert!(!json.contains(code) && !json.contains(&code.replace('-', "")));
+    }
+    assert!(p.report.totp.contains("the 7 unused ones work here") && p.report.totp.contains("the 1 already used"), "{}", p.report.totp);
+    assert!(!p.report.not_carried.iter().any(|f| f.field == "totpBackupCodes"));
+
+    // Without the login password: sealed as lost (the native restore clears them), and said.
+    let none = prepare(&file, &sniff(&file), &pw("not it", None), dir.path()).unwrap();
+    let recs = records(&none.native);
+    let Some(Record::Settings(s)) = recs.iter().find(|r| matches!(r, Record::Settings(_))) else { panic!("no settings") };
+    let key = wrap_key(&none.native, &none.wrap_password);
+    assert!(key.open(purpose::TOTP_BACKUP_CODES, s.totp.backup_codes.as_ref().unwrap()).is_err());
+    assert!(none.report.totp.contains("backup codes are not carried either: new ones are needed"), "{}", none.report.totp);
+
+    // A list that is not the original's shape is not carried, and said.
+    let mut odd = inst.clone();
+    odd.settings.totp_backup_codes = Some("{\"not\":\"a list\"}".into());
+    let file = write(dir.path(), &odd, v, &Options::default());
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    assert!(p.report.totp.contains("could not be carried"), "{}", p.report.totp);
 }
 
 #[test]
