@@ -561,7 +561,7 @@ async fn original_files_in_the_storage_directory_are_found_dated_added_and_resto
     let names: Vec<&str> = found.iter().map(|f| f["file_name"].as_str().unwrap()).collect();
     assert_eq!(names, [junk, t_name, p_name, downloaded], "other names stay ignored");
     let by = |n: &str| found.iter().find(|f| f["file_name"] == n).unwrap().clone();
-    let at = |t: chrono::DateTime<chrono::Utc>| json!(whole_seconds(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let at = |t: chrono::DateTime<chrono::Utc>| json!(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
     assert_eq!(
         (by(p_name)["made_by"].clone(), by(p_name)["encrypted"].clone(), by(p_name)["created_at"].clone()),
         (json!("original"), json!(false), at(inst.created_at))

@@ -213,7 +213,7 @@ pub async fn found_files(state: &AppState) -> Result<Vec<FoundFile>, BackupError
             modified_at: meta.modified().ok().map(DateTime::<Utc>::from).map(crate::time::db_precision),
             file_name: name,
             made_by,
-            created_at: created_at.map(crate::time::whole_seconds),
+            created_at: created_at.map(crate::time::db_precision),
         });
     }
     found.sort_by(|a, b| b.file_name.cmp(&a.file_name));
@@ -296,7 +296,7 @@ async fn import_original(
     };
     let message = check.message(note);
     let imported = history::Imported {
-        created_at: crate::time::whole_seconds(check.created_at),
+        created_at: crate::time::db_precision(check.created_at),
         file_name,
         dir,
         size,
