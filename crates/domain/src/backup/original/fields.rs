@@ -58,12 +58,6 @@ pub const NOT_CARRIED: &[NotCarried] = &[
     nc("tagGroups", "updatedAt", "not carried: tag groups keep no dates here"),
     nc("clientSnapshots", "tagStats", "not carried: the original's per-tag aggregates have another shape than this app's"),
     nc("dismissedAlerts", "alertType", "not carried: alerts are keyed by alertKey alone here"),
-    nc("notificationTargets", "type", "slack and email targets have no home here yet: such targets are skipped"),
-    nc("notificationTargets", "notifyBonusCap", "not carried: this app has no bonus-cap event"),
-    nc("notificationTargets", "notifyVipExpiring", "not carried: this app has no VIP-expiring event"),
-    nc("notificationTargets", "notifyUnsatisfiedLimit", "not carried: this app has no unsatisfied-limit event"),
-    nc("notificationTargets", "notifyActiveHnrs", "not carried: this app has no active hit-and-runs event"),
-    nc("notificationTargets", "notifyDownloadDisabled", "not carried: this app has no download-disabled event"),
     nc("notificationTargets", "includeTrackerName", "not carried: messages here always name the tracker"),
 ];
 
