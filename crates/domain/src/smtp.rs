@@ -200,6 +200,9 @@ async fn converse(
         Ok(()) => {
             let _ = conn.quit().await;
         }
+        // A failed TLS upgrade leaves lettre's stream empty: writing a QUIT to it would panic
+        // (a debug assertion) or fail; the connection is only dropped.
+        Err(SmtpFailure::Tls { .. }) => {}
         Err(_) => conn.abort().await,
     }
     result
