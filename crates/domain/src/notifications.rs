@@ -404,6 +404,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_email_login_is_sealed_and_only_flagged_in_the_view() {
+        use tt_core::model::notifications::SmtpServer;
+        let (state, _dir) = testing::state().await;
+        let smtp = SmtpServer {
+            host: "smtp.example.com".into(),
+            port: 465,
+            security: SmtpSecurity::Tls,
+            from: "tt@example.com".into(),
+            to: vec!["me@example.com".into()],
+        };
+        let input = TargetInput {
+            id: None,
+            settings: settings("Mail", "email"),
+            config: Some(TargetConfig {
+                smtp: Some(smtp.clone()),
+                username: Some("mailer-login".into()),
+                password: Some("Sm7p-Secret-Pass".into()),
+                ..Default::default()
+            }),
+            config_update: None,
+        };
+        let v = save(&state, &input).await.unwrap();
+        assert!(v.config_set.smtp && v.config_set.username && v.config_set.password);
+        assert_eq!(v.smtp.as_ref(), Some(&smtp));
+        assert_eq!(v.destination.as_deref(), Some("smtps://smtp.example.com:465"));
+        let raw = raw_config(&state, v.id).await;
+        assert!(raw.starts_with("tt1:") && !raw.contains("Sm7p") && !raw.contains("mailer-login"));
+        let json = serde_json::to_string(&list(&state).await.unwrap()).unwrap();
+        assert!(!json.contains("Sm7p-Secret-Pass") && !json.contains("mailer-login"), "{json}");
+    }
+
+    #[tokio::test]
     async fn edits_keep_merge_or_replace_the_config() {
         let (state, _dir) = testing::state().await;
         let ntfy = TargetInput {
