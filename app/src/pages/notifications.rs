@@ -4,9 +4,9 @@
 //! target's server, sender and recipients are shown and edited like any field.
 
 use crate::api::notifications::{
-    list_deliveries, list_notification_targets, list_tracker_choices, split_addresses, DeleteNotificationTarget, Delivery,
-    SaveNotificationTarget, SendTestNotification, SmtpSecurity, SmtpServer, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings,
-    TargetView, Thresholds, TrackerChoice, EVENTS,
+    list_deliveries, list_notification_targets, list_tracker_choices, split_addresses, DeleteNotificationTarget, Delivery, SaveNotificationTarget,
+    SendTestNotification, SmtpSecurity, SmtpServer, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds,
+    TrackerChoice, EVENTS,
 };
 use crate::components::forms::{format_time, optional, ConfirmDelete};
 use crate::components::list_page::{AddOrEdit, EditCard, ListPage};
@@ -323,7 +323,8 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
             .validate()?;
             let smtp = if kind == "email" {
                 let port = port("smtp_port", "Port", parse_int("smtp_port", "Port", &smtp_port.get())?)? as u16;
-                let security = SmtpSecurity::from_key(&smtp_security.get()).ok_or_else(|| invalid("smtp_security", "Choose how the connection is protected."))?;
+                let security = SmtpSecurity::from_key(&smtp_security.get())
+                    .ok_or_else(|| invalid("smtp_security", "Choose how the connection is protected."))?;
                 Some(SmtpServer { host: smtp_host.get(), port, security, from: smtp_from.get(), to: split_addresses(&smtp_to.get()) })
             } else {
                 None

@@ -128,7 +128,12 @@ pub fn mailbox(field: &str, label: &str, value: &str) -> Checked<String> {
 /// A host name or IP address (no scheme, no port, no path), returned trimmed.
 pub fn host(field: &str, label: &str, value: &str) -> Checked<String> {
     let v = text(field, label, value, 1, 253)?;
-    let bad = || invalid(field, format!("{label} is a name or address only, like smtp.example.com or 192.168.1.10 (no scheme such as smtp://, no port, no path)."));
+    let bad = || {
+        invalid(
+            field,
+            format!("{label} is a name or address only, like smtp.example.com or 192.168.1.10 (no scheme such as smtp://, no port, no path)."),
+        )
+    };
     if v.contains(':') {
         // Only an IPv6 address has colons; a "host:port" is refused (the port has its own field).
         return v.trim_start_matches('[').trim_end_matches(']').parse::<std::net::Ipv6Addr>().map(|a| a.to_string()).map_err(|_| bad());
@@ -282,7 +287,24 @@ mod tests {
             assert!(mailbox("to", "Recipient", good).is_ok(), "{good}");
         }
         assert_eq!(mailbox("to", "Recipient", "  me@example.com ").unwrap(), "me@example.com");
-        for bad in ["", "me", "me@", "@example.com", "me@@example.com", "me @example.com", "a..b@example.com", "me@-x.com", "me@exa mple.com", "Name <me@example.com", "Na<me <me@x.com>", "me@example.com, you@example.com", "me@[nonsense]", "ops@[127.0.0.1]", "jörg@example.com", "me@bücher.example"] {
+        for bad in [
+            "",
+            "me",
+            "me@",
+            "@example.com",
+            "me@@example.com",
+            "me @example.com",
+            "a..b@example.com",
+            "me@-x.com",
+            "me@exa mple.com",
+            "Name <me@example.com",
+            "Na<me <me@x.com>",
+            "me@example.com, you@example.com",
+            "me@[nonsense]",
+            "ops@[127.0.0.1]",
+            "jörg@example.com",
+            "me@bücher.example",
+        ] {
             let e = mailbox("to", "Recipient", bad).unwrap_err();
             assert_eq!(e.field, "to", "{bad}");
             assert!(e.message.starts_with("Recipient"), "{}", e.message);

@@ -196,7 +196,11 @@ pub async fn save(state: &AppState, input: &TargetInput) -> Result<TargetView, N
         match stored.as_ref().and_then(|s| s.config_enc.clone()) {
             Some(sealed) if same_type => sealed,
             _ => {
-                return Err(invalid("config", "Fill in the delivery settings (web address, token, chat id, topic or mail server) for this type of target.").into())
+                return Err(invalid(
+                    "config",
+                    "Fill in the delivery settings (web address, token, chat id, topic or mail server) for this type of target.",
+                )
+                .into())
             }
         }
     };

@@ -86,7 +86,10 @@ async fn email_over_implicit_tls_and_over_plain_text() {
 
     // No encryption, no login: a relay on a trusted network.
     let plain_name = format!("Plain mail {tag}");
-    let t: Value = srv.call("notifications/save", target(&plain_name, "email", email_config(&svc, svc.port, "none", &["plain@example.com"], None))).await.unwrap();
+    let t: Value = srv
+        .call("notifications/save", target(&plain_name, "email", email_config(&svc, svc.port, "none", &["plain@example.com"], None)))
+        .await
+        .unwrap();
     let d: Value = srv.call("notifications/test", json!({"id": t["id"]})).await.unwrap();
     assert_eq!(d["status"], "sent");
     let mail = svc.received(&plain_name).await;
@@ -112,7 +115,8 @@ async fn email_failures_say_what_failed_and_never_carry_the_password() {
         (
             format!("refused recipient {tag}"),
             email_config(&svc, p, "starttls", &["me@example.com", "refused@example.com"], Some((&svc.user, &svc.password))),
-            "the mail server refused the recipient refused@example.com: 550 5.1.1 <refused@example.com>: no such mailbox here; nothing was sent".into(),
+            "the mail server refused the recipient refused@example.com: 550 5.1.1 <refused@example.com>: no such mailbox here; nothing was sent"
+                .into(),
         ),
         (
             // The test certificate is for 127.0.0.1 only.
@@ -124,7 +128,9 @@ async fn email_failures_say_what_failed_and_never_carry_the_password() {
         (
             format!("TLS to a plain port {tag}"),
             email_config(&svc, p, "tls", &["me@example.com"], Some((&svc.user, wrong))),
-            format!("TLS with {h}:{p} failed: it did not answer in TLS (check the security mode: implicit TLS is usually port 465, STARTTLS port 587)"),
+            format!(
+                "TLS with {h}:{p} failed: it did not answer in TLS (check the security mode: implicit TLS is usually port 465, STARTTLS port 587)"
+            ),
         ),
     ];
     for (name, config, reason) in cases {
@@ -157,11 +163,19 @@ async fn bad_email_settings_are_refused_with_the_field_and_change_nothing() {
         (target("Mail", "email", json!({})), "smtp_host", "Mail server is required."),
         (with(&|c| c["smtp"]["host"] = json!("")), "smtp_host", "Mail server is required."),
         (with(&|c| c["smtp"]["host"] = json!("smtp.example.com:587")), "smtp_host", "Mail server is a name or address only"),
-        (with(&|c| c["smtp"]["from"] = json!("tt.example.com")), "smtp_from", "Sender \"tt.example.com\" is not an email address like name@example.com (no @)."),
+        (
+            with(&|c| c["smtp"]["from"] = json!("tt.example.com")),
+            "smtp_from",
+            "Sender \"tt.example.com\" is not an email address like name@example.com (no @).",
+        ),
         (with(&|c| c["smtp"]["to"] = json!(["me@example.com", "you@"])), "smtp_to", "Recipient \"you@\" is not an email address"),
         (with(&|c| c["smtp"]["to"] = json!([])), "smtp_to", "Add at least one recipient."),
         (with(&|c| c["password"] = Value::Null), "password", "Password is required with a user name"),
-        (with(&|c| c["smtp"]["security"] = json!("none")), "smtp_security", "A login over an unencrypted connection would send the password in plain text"),
+        (
+            with(&|c| c["smtp"]["security"] = json!("none")),
+            "smtp_security",
+            "A login over an unencrypted connection would send the password in plain text",
+        ),
         (target("Slack", "slack", json!({"url": "hooks.slack.com/services/T/B/X"})), "url", "Slack webhook URL must be a web address"),
         (target("Slack", "slack", json!({})), "url", "Slack webhook URL is required."),
     ];
@@ -182,8 +196,11 @@ async fn bad_email_settings_are_refused_with_the_field_and_change_nothing() {
         json!({"smtp": {"host": "mail.example.net", "port": 465, "security": "tls", "from": "tt@example.com", "to": ["me@example.com"]}});
     let v: Value = srv.call("notifications/save", edit).await.unwrap();
     assert_eq!((v["smtp"]["host"].as_str(), v["config_set"]["password"].as_bool()), (Some("mail.example.net"), Some(true)));
-    let (sealed,): (String,) =
-        sqlx::query_as("SELECT config_enc FROM notification_targets WHERE id = $1").bind(t["id"].as_i64()).fetch_one(&raw_db(&srv.data_dir).await).await.unwrap();
+    let (sealed,): (String,) = sqlx::query_as("SELECT config_enc FROM notification_targets WHERE id = $1")
+        .bind(t["id"].as_i64())
+        .fetch_one(&raw_db(&srv.data_dir).await)
+        .await
+        .unwrap();
     let opened: Value = serde_json::from_str(&srv.state.keys.open(app::domain::secrets::purpose::NOTIFICATION_CONFIG, &sealed).unwrap()).unwrap();
     assert_eq!((opened["username"].as_str(), opened["password"].as_str()), (Some("tt"), Some("pw")));
 }

@@ -77,7 +77,12 @@ async fn imported_slack_and_discord_targets_reach_their_receivers() {
             "/api/webhooks/123/DiscordT0ken",
             json!({"username": "Tracker Tracker", "content": format!("**Tracker Tracker test**\n{}", test_text("discord target")), "allowed_mentions": {"parse": []}}),
         ),
-        ("slack target", &slack_inbox, "/services/T0001/B0001/SlackT0kenXYZ", json!({"text": format!("*Tracker Tracker test*\n{}", test_text("slack target"))})),
+        (
+            "slack target",
+            &slack_inbox,
+            "/services/T0001/B0001/SlackT0kenXYZ",
+            json!({"text": format!("*Tracker Tracker test*\n{}", test_text("slack target"))}),
+        ),
     ] {
         let id = target_id(&srv, name).await;
         let d: Value = srv.call("notifications/test", json!({"id": id})).await.unwrap();
@@ -106,10 +111,14 @@ async fn an_imported_email_target_delivers_to_the_smtp_server() {
     let inst = instance(&dir, &[("email", config.to_string())]);
     let done = import(&srv, &inst).await;
     let adjusted = done["original"]["adjusted"].to_string();
-    assert!(adjusted.contains(&format!("“email target”: the original kept no encryption mode for email; here it uses STARTTLS on port {}", svc.port)), "{adjusted}");
+    assert!(
+        adjusted.contains(&format!("“email target”: the original kept no encryption mode for email; here it uses STARTTLS on port {}", svc.port)),
+        "{adjusted}"
+    );
 
     let db = raw_db(&srv.data_dir).await;
-    let (sealed,): (String,) = sqlx::query_as("SELECT config_enc FROM notification_targets WHERE target_type = 'email'").fetch_one(&db).await.unwrap();
+    let (sealed,): (String,) =
+        sqlx::query_as("SELECT config_enc FROM notification_targets WHERE target_type = 'email'").fetch_one(&db).await.unwrap();
     assert!(!sealed.contains(&svc.password));
     let list = srv.client.get(format!("{}/api/notifications/list", srv.url)).send().await.unwrap().text().await.unwrap();
     assert!(!list.contains(&svc.password));

@@ -520,7 +520,10 @@ mod tests {
         assert_eq!(refused(email(SmtpServer { host: "smtp://smtp.example.com".into(), ..server() }, None, None)).field, "smtp_host");
         assert_eq!(refused(email(SmtpServer { port: 0, ..server() }, None, None)).field, "smtp_port");
         let e = refused(email(SmtpServer { from: "tt.example.com".into(), ..server() }, None, None));
-        assert_eq!((e.field.as_str(), e.message.as_str()), ("smtp_from", "Sender \"tt.example.com\" is not an email address like name@example.com (no @)."));
+        assert_eq!(
+            (e.field.as_str(), e.message.as_str()),
+            ("smtp_from", "Sender \"tt.example.com\" is not an email address like name@example.com (no @).")
+        );
         let e = refused(email(SmtpServer { to: vec!["me@example.com".into(), "you@".into()], ..server() }, None, None));
         assert_eq!(e.field, "smtp_to");
         assert!(e.message.starts_with("Recipient \"you@\" is not an email address"), "{}", e.message);

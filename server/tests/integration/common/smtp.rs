@@ -26,7 +26,8 @@ fn addr(var: &str) -> Option<(String, u16)> {
 /// otherwise it is skipped with a line saying so (e.g. `cargo nextest` run directly).
 pub fn smtp_service(test: &str) -> Option<SmtpService> {
     let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    match (addr("TT_TEST_SMTP_ADDR"), addr("TT_TEST_SMTPS_ADDR"), var("TT_TEST_SMTP_USER"), var("TT_TEST_SMTP_PASSWORD"), var("TT_TEST_SMTP_MAILDIR")) {
+    match (addr("TT_TEST_SMTP_ADDR"), addr("TT_TEST_SMTPS_ADDR"), var("TT_TEST_SMTP_USER"), var("TT_TEST_SMTP_PASSWORD"), var("TT_TEST_SMTP_MAILDIR"))
+    {
         (Some((host, port)), Some((_, tls_port)), Some(user), Some(password), Some(maildir)) => {
             Some(SmtpService { host, port, tls_port, user, password, maildir: maildir.into() })
         }

@@ -211,7 +211,17 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
     assert_eq!(t.settings.tracker_ids, Some(vec![1]), "original tracker 3 is the first one here");
     assert_eq!(
         t.settings.events,
-        ["ratio_drop", "tracker_down", "buffer_milestone", "warned", "zero_seeding", "anniversary", "bonus_cap", "unsatisfied_limit", "download_disabled"]
+        [
+            "ratio_drop",
+            "tracker_down",
+            "buffer_milestone",
+            "warned",
+            "zero_seeding",
+            "anniversary",
+            "bonus_cap",
+            "unsatisfied_limit",
+            "download_disabled"
+        ]
     );
 }
 
@@ -231,11 +241,11 @@ fn slack_and_email_targets_are_carried_with_their_settings_sealed_again() {
     let file = write(dir.path(), &inst, v, &Options::default());
     let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
     let key = wrap_key(&p.native, &p.wrap_password);
-    let targets: Vec<_> = records(&p.native)
-        .into_iter()
-        .filter_map(|r| if let Record::NotificationTarget(t) = r { Some(t) } else { None })
-        .collect();
-    assert_eq!(targets.iter().map(|t| t.settings.target_type.as_str()).collect::<Vec<_>>(), ["discord", "gotify", "telegram", "slack", "email", "email"]);
+    let targets: Vec<_> = records(&p.native).into_iter().filter_map(|r| if let Record::NotificationTarget(t) = r { Some(t) } else { None }).collect();
+    assert_eq!(
+        targets.iter().map(|t| t.settings.target_type.as_str()).collect::<Vec<_>>(),
+        ["discord", "gotify", "telegram", "slack", "email", "email"]
+    );
     let config = |i: usize| -> TargetConfig {
         let sealed = targets[i].config.as_deref().expect("sealed");
         serde_json::from_str(&key.open_string(purpose::NOTIFICATION_CONFIG, sealed).unwrap()).unwrap()
@@ -244,7 +254,13 @@ fn slack_and_email_targets_are_carried_with_their_settings_sealed_again() {
     let email = config(4);
     assert_eq!(
         email.smtp,
-        Some(SmtpServer { host: "smtp.example".into(), port: 587, security: SmtpSecurity::Starttls, from: "tt@example".into(), to: vec!["me@example".into()] })
+        Some(SmtpServer {
+            host: "smtp.example".into(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            from: "tt@example".into(),
+            to: vec!["me@example".into()]
+        })
     );
     assert_eq!((email.username.as_deref(), email.password.as_deref()), (Some("u"), Some("p")));
     let smtps = config(5);
@@ -255,13 +271,22 @@ fn slack_and_email_targets_are_carried_with_their_settings_sealed_again() {
     let text = std::fs::read_to_string(&p.native).unwrap();
     assert!(!text.contains("s3cret pw") && !text.contains("hooks.slack.com"));
     // The five events of the original (2.6.0+, 2.8.3+) are carried: email target i=4 had bonus cap and download disabled.
-    assert_eq!(targets[4].settings.events, ["ratio_drop", "hit_and_run", "tracker_down", "warned", "zero_seeding", "rank_change", "anniversary", "bonus_cap", "download_disabled"]);
+    assert_eq!(
+        targets[4].settings.events,
+        ["ratio_drop", "hit_and_run", "tracker_down", "warned", "zero_seeding", "rank_change", "anniversary", "bonus_cap", "download_disabled"]
+    );
     for f in ["notifyBonusCap", "notifyVipExpiring", "notifyUnsatisfiedLimit", "notifyActiveHnrs", "notifyDownloadDisabled", "type"] {
         assert!(!p.report.not_carried.iter().any(|n| n.field == f), "{f} is carried now");
     }
     let adjusted = p.report.adjusted.join("\n");
-    assert!(adjusted.contains("Notification target “email target”: the original kept no encryption mode for email; here it uses STARTTLS on port 587"), "{adjusted}");
-    assert!(adjusted.contains("“smtps target”: the original kept no encryption mode for email; here it uses TLS (implicit, SMTPS) on port 465"), "{adjusted}");
+    assert!(
+        adjusted.contains("Notification target “email target”: the original kept no encryption mode for email; here it uses STARTTLS on port 587"),
+        "{adjusted}"
+    );
+    assert!(
+        adjusted.contains("“smtps target”: the original kept no encryption mode for email; here it uses TLS (implicit, SMTPS) on port 465"),
+        "{adjusted}"
+    );
     assert!(p.report.behaviour.iter().any(|b| b.contains("Discord targets only; here its 5 other target(s)")), "{:?}", p.report.behaviour);
 }
 
