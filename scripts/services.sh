@@ -7,9 +7,10 @@
 #   scripts/services.sh cargo nextest run -p server --test integration original_import
 #
 # Layout, to add a service: write start_<name> (start it in the background with
-# `service_spawn`, wait for it, export its variables) and add <name> to SERVICES. Python
-# services share one venv, target/services/venv, installed from the pinned
-# scripts/services/requirements.txt (reinstalled only when that file changes).
+# `service_spawn`, wait for it with `service_wait_file` or `service_wait_port` (`free_port`
+# gives a port), export its variables) and add <name> to SERVICES. Python services share one
+# venv, target/services/venv, installed from the pinned scripts/services/requirements.txt
+# (reinstalled only when that file changes); stop_services ends every one of them.
 #
 # Exported for the tests:
 #   TT_TEST_SMTP_ADDR       127.0.0.1:PORT, plain SMTP offering STARTTLS and login (aiosmtpd)
@@ -101,6 +102,31 @@ service_wait_file() {
     sleep 0.1
   done
   echo "the $name test service did not start within 30 s; its log:" >&2
+  cat "$SERVICES_RUN/$name/log" >&2
+  return 1
+}
+
+# free_port: prints a TCP port free on 127.0.0.1 now (for servers that cannot pick their own).
+free_port() {
+  "$SERVICES_VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# service_wait_port NAME PORT: waits (30 s at most) until the last spawned service accepts
+# connections on 127.0.0.1:PORT.
+service_wait_port() {
+  local name="$1" port="$2" pid="${SERVICES_PIDS[-1]}" i
+  for i in $(seq 300); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "the $name test service stopped at start-up; its log:" >&2
+      cat "$SERVICES_RUN/$name/log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "the $name test service did not listen on 127.0.0.1:$port within 30 s; its log:" >&2
   cat "$SERVICES_RUN/$name/log" >&2
   return 1
 }
