@@ -2,9 +2,12 @@
 # Runs every test: the format check and clippy, unit and integration tests (real SQLite files in
 # temp dirs, the real server in-process and as a child process), then the browser bundle and the
 # end2end browser tests in Debian's Chromium against the server binary the tests just built.
+# The tests that need a server of another kind (SMTP, …) get a real one on loopback from
+# scripts/services.sh, stopped at the end whatever happens.
 # Installs what is missing first; skips what is already there. Prints a table of its phases with
 # their durations at the end (also when a phase fails).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/services.sh"
 cd "$ROOT"
 
 PHASES=()
@@ -18,6 +21,7 @@ phase() {
 }
 report() {
   local status=$?
+  stop_services
   [ ${#PHASES[@]} -gt 0 ] || exit "$status"
   printf '\n%-58s %8s\n' "phase" "seconds" >&2
   local total=0 row
@@ -85,6 +89,7 @@ end2end() {
 phase "install what is missing" install_all
 phase "format (cargo fmt --check)" fmt_check
 phase "lints (clippy -D warnings: app + server, frontend wasm32)" lints
+phase "test services (scripts/services.sh: SMTP on loopback)" start_services
 phase "unit and integration tests" unit_and_integration
 phase "browser bundle (wasm32 release, bindgen, wasm-opt)" "$ROOT/scripts/build.sh" --bundle-only
 phase "end2end tests (Playwright + /usr/bin/chromium)" end2end "$@"

@@ -11,8 +11,8 @@ use super::ssr::*;
 use crate::domain::{notifications as domain, notify};
 
 pub use crate::model::notifications::{
-    Delivery, TargetConfig, TargetConfigFlags, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice, EVENTS,
-    TARGET_TYPES,
+    split_addresses, Delivery, SmtpSecurity, SmtpServer, TargetConfig, TargetConfigFlags, TargetConfigUpdate, TargetInput, TargetSettings,
+    TargetView, Thresholds, TrackerChoice, EVENTS, TARGET_TYPES,
 };
 
 #[cfg(feature = "ssr")]

@@ -1,20 +1,29 @@
-//! Notifications: targets (Discord, Telegram, Gotify, ntfy, generic webhook) with their events,
-//! thresholds and tracker scope; a "Send test" button per target; the latest deliveries.
-//! Delivery settings (web addresses, tokens) are write-only.
+//! Notifications: targets (Discord, Slack, Telegram, Gotify, ntfy, generic webhook, email) with
+//! their events, thresholds and tracker scope; a "Send test" button per target; the latest
+//! deliveries. Delivery settings (web addresses, tokens, the email login) are write-only; an email
+//! target's server, sender and recipients are shown and edited like any field.
 
 use crate::api::notifications::{
-    list_deliveries, list_notification_targets, list_tracker_choices, DeleteNotificationTarget, Delivery, SaveNotificationTarget,
-    SendTestNotification, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice, EVENTS,
+    list_deliveries, list_notification_targets, list_tracker_choices, split_addresses, DeleteNotificationTarget, Delivery, SaveNotificationTarget,
+    SendTestNotification, SmtpSecurity, SmtpServer, TargetConfig, TargetConfigUpdate, TargetInput, TargetSettings, TargetView, Thresholds,
+    TrackerChoice, EVENTS,
 };
 use crate::components::forms::{format_time, optional, ConfirmDelete};
 use crate::components::list_page::{AddOrEdit, EditCard, ListPage};
 use crate::components::{form_error, CheckField, ErrorNotice, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::SecretUpdate;
-use crate::validate::{parse_f64, parse_int, Invalid};
+use crate::validate::{invalid, parse_f64, parse_int, port, Invalid};
 use leptos::prelude::*;
 
-const TYPE_OPTIONS: [(&str, &str); 5] =
-    [("discord", "Discord"), ("telegram", "Telegram"), ("gotify", "Gotify"), ("ntfy", "ntfy"), ("webhook", "Generic webhook")];
+const TYPE_OPTIONS: [(&str, &str); 7] = [
+    ("discord", "Discord"),
+    ("slack", "Slack"),
+    ("telegram", "Telegram"),
+    ("gotify", "Gotify"),
+    ("ntfy", "ntfy"),
+    ("webhook", "Generic webhook"),
+    ("email", "Email (SMTP)"),
+];
 
 fn type_label(t: &str) -> &str {
     TYPE_OPTIONS.iter().find(|(k, _)| *k == t).map(|(_, l)| *l).unwrap_or(t)
@@ -55,7 +64,7 @@ pub fn NotificationsPage() -> impl IntoView {
     };
     view! {
         <h1>"Notifications"</h1>
-        <p class="hint">"Where alerts are sent, and which. Web addresses and tokens are stored encrypted and never shown again. Notifications as a whole can be turned off in Settings → General."</p>
+        <p class="hint">"Where alerts are sent, and which. Web addresses, tokens and email passwords are stored encrypted and never shown again. Notifications as a whole can be turned off in Settings → General."</p>
         <SuccessNotice message=page.flash/>
         <ErrorNotice error=delete_error/>
         <AddOrEdit page add_label="Add a target" form/>
@@ -260,6 +269,25 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
     let all_trackers = RwSignal::new(settings.tracker_ids.is_none());
     let chosen = RwSignal::new(settings.tracker_ids.clone().unwrap_or_default());
     let (url, token, chat_id, topic) = (SecretInput::new(), SecretInput::new(), SecretInput::new(), SecretInput::new());
+    let (username, password) = (SecretInput::new(), SecretInput::new());
+    // Email: the stored server, sender and recipients are shown (not secret).
+    let smtp = initial.as_ref().and_then(|t| t.smtp.clone());
+    let smtp_host = RwSignal::new(smtp.as_ref().map(|s| s.host.clone()).unwrap_or_default());
+    let smtp_security = RwSignal::new(smtp.as_ref().map(|s| s.security).unwrap_or_default().key().to_string());
+    let smtp_port = RwSignal::new(smtp.as_ref().map(|s| s.port).unwrap_or(SmtpSecurity::default().default_port()).to_string());
+    let smtp_from = RwSignal::new(smtp.as_ref().map(|s| s.from.clone()).unwrap_or_default());
+    let smtp_to = RwSignal::new(smtp.as_ref().map(|s| s.to.join(", ")).unwrap_or_default());
+    // Choosing another mode moves a port left at a mode's usual one to the new mode's.
+    Effect::new(move |previous: Option<String>| {
+        let now = smtp_security.get();
+        if previous.as_ref().is_some_and(|p| *p != now) {
+            let usual = SmtpSecurity::ALL.iter().any(|m| smtp_port.get_untracked().trim() == m.default_port().to_string());
+            if let (true, Some(mode)) = (usual || smtp_port.get_untracked().trim().is_empty(), SmtpSecurity::from_key(&now)) {
+                smtp_port.set(mode.default_port().to_string());
+            }
+        }
+        now
+    });
     let same_type = {
         let initial_type = initial_type.clone();
         let existing = id.is_some();
@@ -293,7 +321,23 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
                 tracker_ids: if all_trackers.get() { None } else { Some(chosen.get()) },
             }
             .validate()?;
-            let update = TargetConfigUpdate { url: url.update(), token: token.update(), chat_id: chat_id.update(), topic: topic.update() };
+            let smtp = if kind == "email" {
+                let port = port("smtp_port", "Port", parse_int("smtp_port", "Port", &smtp_port.get())?)? as u16;
+                let security = SmtpSecurity::from_key(&smtp_security.get())
+                    .ok_or_else(|| invalid("smtp_security", "Choose how the connection is protected."))?;
+                Some(SmtpServer { host: smtp_host.get(), port, security, from: smtp_from.get(), to: split_addresses(&smtp_to.get()) })
+            } else {
+                None
+            };
+            let update = TargetConfigUpdate {
+                url: url.update(),
+                token: token.update(),
+                chat_id: chat_id.update(),
+                topic: topic.update(),
+                smtp,
+                username: username.update(),
+                password: password.update(),
+            };
             update.check_typed()?;
             // Stand-ins for the stored values (never sent): the merged settings must be complete.
             let stored = same_type.get().then(|| TargetConfig {
@@ -301,6 +345,9 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
                 token: flags.token.then(|| "stored".to_string()),
                 chat_id: flags.chat_id.then(|| "stored".to_string()),
                 topic: flags.topic.then(|| "stored".to_string()),
+                smtp: None,
+                username: flags.username.then(|| "stored".to_string()),
+                password: flags.password.then(|| "stored".to_string()),
             });
             update.apply(stored.as_ref()).validate_for(&kind)?;
             Ok(TargetInput { id, settings, config: None, config_update: Some(update) })
@@ -319,6 +366,22 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
         };
         match target_type.get().as_str() {
             "discord" => url_field("Discord webhook URL").into_any(),
+            "slack" => url_field("Slack incoming-webhook URL (https://hooks.slack.com/services/…)").into_any(),
+            "email" => {
+                let modes: Vec<(&'static str, &'static str)> = SmtpSecurity::ALL.iter().map(|m| (m.key(), m.label())).collect();
+                view! {
+                    <div class="form-grid">
+                        <TextField id="target-smtp-host" label="Mail server" value=smtp_host placeholder="smtp.example.com"/>
+                        <SelectField id="target-smtp-security" label="Security" value=smtp_security options=modes/>
+                        <TextField id="target-smtp-port" label="Port" kind="number" value=smtp_port hint="587 for STARTTLS, 465 for TLS, 25 for none."/>
+                    </div>
+                    <SecretField id="target-username" label="User name (optional)" is_set=is_set(flags.username) value=username.value clear=username.clear/>
+                    <SecretField id="target-password" label="Password (optional)" is_set=is_set(flags.password) value=password.value clear=password.clear/>
+                    <TextField id="target-smtp-from" label="From" value=smtp_from placeholder="Tracker Tracker <tt@example.com>"/>
+                    <TextField id="target-smtp-to" label="To" value=smtp_to placeholder="me@example.com" hint="One or more addresses, separated by commas."/>
+                }
+                .into_any()
+            }
             "webhook" => url_field("Webhook URL").into_any(),
             "telegram" => view! {
                 <SecretField id="target-token" label="Bot token" is_set=is_set(flags.token) value=token.value clear=token.clear/>
@@ -399,7 +462,7 @@ fn TargetForm(initial: Option<TargetView>, trackers: Vec<TrackerChoice>, on_save
                 {view! { <fieldset>
                     <legend>"Delivery settings"</legend>
                     {move || (same_type.get()).then(|| view! {
-                        <p class="hint">"Stored values are not shown. Leave a field empty to keep it, or type a new value to replace it."</p>
+                        <p class="hint">"Stored web addresses, tokens and logins are not shown. Leave such a field empty to keep it, or type a new value to replace it."</p>
                     })}
                     {config_fields}
                 </fieldset> }.into_any()}

@@ -80,6 +80,70 @@ pub fn http_url(field: &str, label: &str, value: &str) -> Checked<String> {
     Ok(v.to_string())
 }
 
+/// One email address, `local@domain`, or `Name <local@domain>`; returned trimmed. Deliberately
+/// narrower than RFC 5322 (no quoted local parts, no comments, no groups; the address itself in
+/// ASCII, an international domain in its xn-- form), so that every value it accepts is accepted
+/// by the mail library on the server and by servers without SMTPUTF8.
+pub fn mailbox(field: &str, label: &str, value: &str) -> Checked<String> {
+    let v = value.trim();
+    let bad = |why: &str| invalid(field, format!("{label} {v:?} is not an email address like name@example.com ({why})."));
+    if v.is_empty() {
+        return Err(invalid(field, format!("{label} is required.")));
+    }
+    if v.chars().count() > 320 || v.chars().any(char::is_control) {
+        return Err(bad("too long or with control characters"));
+    }
+    let address = match v.strip_suffix('>') {
+        Some(rest) => {
+            let (name, addr) = rest.rsplit_once('<').ok_or_else(|| bad("a “>” without “<”"))?;
+            if name.contains(['<', '>', '"', '\\']) {
+                return Err(bad("the name before <…> cannot hold < > \" or \\"));
+            }
+            addr
+        }
+        None => v,
+    };
+    let (local, domain) = address.rsplit_once('@').ok_or_else(|| bad("no @"))?;
+    let local_ok = !local.is_empty()
+        && local.chars().count() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local.chars().all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    if !local_ok {
+        return Err(bad("the part before @"));
+    }
+    // No [address literal]: the mail library does not take one.
+    let domain_ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|l| {
+            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !domain_ok {
+        return Err(bad("the part after @"));
+    }
+    Ok(v.to_string())
+}
+
+/// A host name or IP address (no scheme, no port, no path), returned trimmed.
+pub fn host(field: &str, label: &str, value: &str) -> Checked<String> {
+    let v = text(field, label, value, 1, 253)?;
+    let bad = || {
+        invalid(
+            field,
+            format!("{label} is a name or address only, like smtp.example.com or 192.168.1.10 (no scheme such as smtp://, no port, no path)."),
+        )
+    };
+    if v.contains(':') {
+        // Only an IPv6 address has colons; a "host:port" is refused (the port has its own field).
+        return v.trim_start_matches('[').trim_end_matches(']').parse::<std::net::Ipv6Addr>().map(|a| a.to_string()).map_err(|_| bad());
+    }
+    if !v.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_')) || v.starts_with('.') || v.starts_with('-') {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
 /// "#rrggbb" (or "#rgb"), returned lower-case.
 pub fn hex_color(field: &str, label: &str, value: &str) -> Checked<String> {
     let v = value.trim();
@@ -205,5 +269,56 @@ mod tests {
         assert!(parse_int("n", "Count", "1.5").is_err());
         assert!(non_negative_f64("n", "Ratio", f64::NAN).is_err());
         assert!(one_of("t", "Type", "ftp", &["http", "socks5"]).is_err());
+    }
+
+    /// Accepted addresses (crates/domain's smtp tests check the mail library takes the same ones).
+    const GOOD_MAILBOXES: [&str; 6] = [
+        "me@example.com",
+        "first.last+tag@mail.example.org",
+        "Tracker Tracker <tt@example.com>",
+        "<bare@example.com>",
+        "tt@example",
+        "o'brien@example.co.uk",
+    ];
+
+    #[test]
+    fn mailboxes() {
+        for good in GOOD_MAILBOXES {
+            assert!(mailbox("to", "Recipient", good).is_ok(), "{good}");
+        }
+        assert_eq!(mailbox("to", "Recipient", "  me@example.com ").unwrap(), "me@example.com");
+        for bad in [
+            "",
+            "me",
+            "me@",
+            "@example.com",
+            "me@@example.com",
+            "me @example.com",
+            "a..b@example.com",
+            "me@-x.com",
+            "me@exa mple.com",
+            "Name <me@example.com",
+            "Na<me <me@x.com>",
+            "me@example.com, you@example.com",
+            "me@[nonsense]",
+            "ops@[127.0.0.1]",
+            "jörg@example.com",
+            "me@bücher.example",
+        ] {
+            let e = mailbox("to", "Recipient", bad).unwrap_err();
+            assert_eq!(e.field, "to", "{bad}");
+            assert!(e.message.starts_with("Recipient"), "{}", e.message);
+        }
+        assert_eq!(mailbox("from", "Sender", "me").unwrap_err().message, "Sender \"me\" is not an email address like name@example.com (no @).");
+    }
+
+    #[test]
+    fn hosts() {
+        assert_eq!(host("h", "Mail server", " smtp.example.com ").unwrap(), "smtp.example.com");
+        assert_eq!(host("h", "Mail server", "[::1]").unwrap(), "::1");
+        assert!(host("h", "Mail server", "192.168.1.10").is_ok());
+        for bad in ["", "smtp://smtp.example.com", "smtp.example.com:587", "smtp.example.com/x", "a b", "-x", "user@host"] {
+            assert_eq!(host("h", "Mail server", bad).unwrap_err().field, "h", "{bad}");
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod sample;
 pub mod secrets;
 pub mod settings;
+pub mod smtp;
 pub mod snapshots;
 pub mod state;
 pub mod store;

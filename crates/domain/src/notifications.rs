@@ -3,9 +3,12 @@
 //! `domain::notify`.
 
 use super::secrets::{purpose, SecretError};
+use super::smtp;
 use super::time::{from_db, to_db};
 use super::AppState;
-use tt_core::model::notifications::{Delivery, TargetConfig, TargetConfigFlags, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice};
+use tt_core::model::notifications::{
+    Delivery, SmtpSecurity, TargetConfig, TargetConfigFlags, TargetInput, TargetSettings, TargetView, Thresholds, TrackerChoice,
+};
 use tt_core::validate::{invalid, Invalid};
 
 #[derive(Debug, thiserror::Error)]
@@ -97,8 +100,17 @@ pub async fn stored_target(state: &AppState, id: i64) -> Result<StoredTarget, No
         .try_into()
 }
 
-/// Where a target's messages go, without secrets (scheme and host only).
+/// Where a target's messages go, without secrets (scheme and host only; for email the server
+/// and its security mode).
 pub fn destination(target_type: &str, config: &TargetConfig) -> Option<String> {
+    if let Some(s) = &config.smtp {
+        let scheme = match s.security {
+            SmtpSecurity::None => "smtp",
+            SmtpSecurity::Starttls => "smtp+starttls",
+            SmtpSecurity::Tls => "smtps",
+        };
+        return Some(format!("{scheme}://{}", smtp::place(s)));
+    }
     match (target_type, config.url.as_deref()) {
         ("telegram", None) => Some("https://api.telegram.org".to_string()),
         (_, Some(u)) => Some(redact_url(u)),
@@ -107,14 +119,15 @@ pub fn destination(target_type: &str, config: &TargetConfig) -> Option<String> {
 }
 
 async fn view(state: &AppState, t: StoredTarget) -> Result<TargetView, NotificationError> {
-    let (config_set, destination) = match t.open_config(state) {
-        Ok(Some(c)) => (TargetConfigFlags::of(&c), destination(&t.settings.target_type, &c)),
-        Ok(None) => (TargetConfigFlags::default(), None),
+    let (config_set, destination, smtp) = match t.open_config(state) {
+        // The mail server, sender and recipients are not secrets; the login stays a flag.
+        Ok(Some(c)) => (TargetConfigFlags::of(&c), destination(&t.settings.target_type, &c), c.smtp),
+        Ok(None) => (TargetConfigFlags::default(), None, None),
         Err(e) => {
             // One damaged value should not hide the whole list; the page shows the target and
             // asks for new delivery settings.
             tracing::warn!("notification target {}: {e}", t.id);
-            (TargetConfigFlags::default(), None)
+            (TargetConfigFlags::default(), None, None)
         }
     };
     let last_delivery = deliveries(state, Some(t.id), 1).await?.into_iter().next();
@@ -126,6 +139,7 @@ async fn view(state: &AppState, t: StoredTarget) -> Result<TargetView, Notificat
         last_delivery,
         config_set,
         destination,
+        smtp,
     })
 }
 
@@ -182,7 +196,11 @@ pub async fn save(state: &AppState, input: &TargetInput) -> Result<TargetView, N
         match stored.as_ref().and_then(|s| s.config_enc.clone()) {
             Some(sealed) if same_type => sealed,
             _ => {
-                return Err(invalid("config", "Fill in the delivery settings (web address, token, chat id or topic) for this type of target.").into())
+                return Err(invalid(
+                    "config",
+                    "Fill in the delivery settings (web address, token, chat id, topic or mail server) for this type of target.",
+                )
+                .into())
             }
         }
     };
@@ -387,6 +405,38 @@ mod tests {
         assert_eq!(events, r#"["backup_failed","ratio_drop"]"#);
         assert!(thresholds.contains("\"ratio_drop\":0.1"));
         assert_eq!(trackers, None);
+    }
+
+    #[tokio::test]
+    async fn an_email_login_is_sealed_and_only_flagged_in_the_view() {
+        use tt_core::model::notifications::SmtpServer;
+        let (state, _dir) = testing::state().await;
+        let smtp = SmtpServer {
+            host: "smtp.example.com".into(),
+            port: 465,
+            security: SmtpSecurity::Tls,
+            from: "tt@example.com".into(),
+            to: vec!["me@example.com".into()],
+        };
+        let input = TargetInput {
+            id: None,
+            settings: settings("Mail", "email"),
+            config: Some(TargetConfig {
+                smtp: Some(smtp.clone()),
+                username: Some("mailer-login".into()),
+                password: Some("Sm7p-Secret-Pass".into()),
+                ..Default::default()
+            }),
+            config_update: None,
+        };
+        let v = save(&state, &input).await.unwrap();
+        assert!(v.config_set.smtp && v.config_set.username && v.config_set.password);
+        assert_eq!(v.smtp.as_ref(), Some(&smtp));
+        assert_eq!(v.destination.as_deref(), Some("smtps://smtp.example.com:465"));
+        let raw = raw_config(&state, v.id).await;
+        assert!(raw.starts_with("tt1:") && !raw.contains("Sm7p") && !raw.contains("mailer-login"));
+        let json = serde_json::to_string(&list(&state).await.unwrap()).unwrap();
+        assert!(!json.contains("Sm7p-Secret-Pass") && !json.contains("mailer-login"), "{json}");
     }
 
     #[tokio::test]

@@ -6,11 +6,15 @@
 //! Per type, by its documented HTTP API:
 //! - generic webhook: POST of JSON `{"event","title","message","sent_at","app":"tracker-tracker"}`;
 //! - Discord: POST of a webhook message `{"username","content","allowed_mentions"}`;
+//! - Slack: POST of an incoming-webhook message `{"text"}` (mrkdwn, `&`, `<`, `>` escaped as Slack
+//!   asks), which Slack answers `200 ok`;
 //! - Telegram: `POST {api}/bot<token>/sendMessage` with `{"chat_id","text"}`;
 //! - Gotify: `POST {url}/message` with the app token in `X-Gotify-Key`, JSON `{title,message,priority}`;
-//! - ntfy: `POST {url}/{topic}`, the message as the body, `Title` header, optional Bearer token.
+//! - ntfy: `POST {url}/{topic}`, the message as the body, `Title` header, optional Bearer token;
+//! - email: one plain-text message over SMTP (`domain::smtp`), subject `[Tracker Tracker] {title}`.
 
 use super::notifications::{self, redact_url, NotificationError, StoredTarget};
+use super::smtp;
 use super::time::to_db;
 use super::AppState;
 use chrono::{DateTime, Utc};
@@ -206,10 +210,39 @@ fn header_text(s: &str) -> String {
     }
 }
 
+/// Slack's mrkdwn needs these three escaped (https://api.slack.com/reference/surfaces/formatting).
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// The email a message becomes: its subject and plain-text body.
+pub fn email_text(msg: &Message<'_>) -> (String, String) {
+    let subject = format!("[Tracker Tracker] {}", msg.title);
+    let body = format!("{}\n\n-- \nTracker Tracker - event {} - {}\n", msg.message, msg.event, to_db(msg.sent_at));
+    (subject, body)
+}
+
+async fn deliver_email(config: &TargetConfig, msg: &Message<'_>) -> Result<(), String> {
+    let server = config.smtp.as_ref().ok_or_else(|| "it has no mail server; edit the target and fill it in".to_string())?;
+    let login = match (&config.username, &config.password) {
+        (Some(username), Some(password)) => Some(smtp::Login { username, password }),
+        _ => None,
+    };
+    let (subject, body) = email_text(msg);
+    let email = smtp::Email { subject: &subject, body: &body, date: msg.sent_at.into() };
+    smtp::send(server, login, &email, TIMEOUT).await.map_err(|e| e.to_string())
+}
+
 /// Sends one message; Err carries a reason without secrets.
 pub async fn deliver(http: &reqwest::Client, target_type: &str, config: &TargetConfig, msg: &Message<'_>) -> Result<(), String> {
     let url_of = |c: &TargetConfig| c.url.clone().unwrap_or_default();
     let (label, request, shown) = match target_type {
+        "email" => return deliver_email(config, msg).await,
+        "slack" => {
+            let url = endpoint(&url_of(config), &[])?;
+            let text = truncate(&format!("*{}*\n{}", slack_escape(msg.title), slack_escape(msg.message)), 3000);
+            ("Slack", http.post(url.clone()).json(&serde_json::json!({ "text": text })), url)
+        }
         "webhook" => {
             let url = endpoint(&url_of(config), &[])?;
             let body = serde_json::json!({
@@ -444,6 +477,12 @@ mod tests {
                 &["\"content\":\"**Backup failed**\\nDisk full\"", "\"username\":\"Tracker Tracker\""],
             ),
             (
+                "slack",
+                TargetConfig { url: Some("/services/T0/B0/xyz".into()), ..Default::default() },
+                "POST /services/T0/B0/xyz ",
+                &["\r\n\r\n{\"text\":\"*Backup failed*\\nDisk full\"}"],
+            ),
+            (
                 "telegram",
                 TargetConfig { url: Some("".into()), token: Some("123:ABC".into()), chat_id: Some("42".into()), ..Default::default() },
                 "POST /bot123:ABC/sendMessage ",
@@ -474,6 +513,26 @@ mod tests {
                 assert!(req.contains(p) || lower.contains(&p.to_ascii_lowercase()), "{kind}: {p} not in {req}");
             }
         }
+    }
+
+    #[tokio::test]
+    async fn slack_text_is_escaped_as_slack_asks() {
+        let http = http_client().unwrap();
+        let (base, task) = receiver(200, "ok").await;
+        let config = TargetConfig { url: Some(format!("{base}/services/T/B/X")), ..Default::default() };
+        let m = Message { event: "test", title: "<!channel> & co", message: "ratio < 1 > 0", sent_at: Utc::now() };
+        deliver(&http, "slack", &config, &m).await.unwrap();
+        let req = task.await.unwrap();
+        let body = &req[req.find("\r\n\r\n").unwrap() + 4..];
+        assert_eq!(body, r#"{"text":"*&lt;!channel&gt; &amp; co*\nratio &lt; 1 &gt; 0"}"#);
+    }
+
+    #[test]
+    fn email_subject_and_body() {
+        let m = Message { event: "backup_failed", title: "Backup failed", message: "Disk full", sent_at: "2026-01-02T03:04:05Z".parse().unwrap() };
+        let (subject, body) = email_text(&m);
+        assert_eq!(subject, "[Tracker Tracker] Backup failed");
+        assert_eq!(body, "Disk full\n\n-- \nTracker Tracker - event backup_failed - 2026-01-02T03:04:05Z\n");
     }
 
     #[tokio::test]

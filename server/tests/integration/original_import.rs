@@ -196,12 +196,14 @@ async fn assert_carried(srv: &TestServer, inst: &Instance, v: Vintage) {
         Some(p) => assert_eq!(&open(srv, purpose::BACKUP_PASSWORD, &s.8), p),
         None => assert!(s.8.is_none()),
     }
-    // Notification targets: discord, gotify, telegram carried with their configs; slack, email skipped.
+    // Notification targets: all five types carried with their configs.
     let targets: Vec<(String, String, Option<String>, String)> =
         sqlx::query_as("SELECT name, target_type, config_enc, events FROM notification_targets ORDER BY id").fetch_all(&db).await.unwrap();
     if v >= Vintage::V2_3 {
         let kinds: Vec<&str> = targets.iter().map(|t| t.1.as_str()).collect();
-        assert_eq!(kinds, ["discord", "gotify", "telegram"]);
+        assert_eq!(kinds, ["discord", "gotify", "telegram", "slack", "email"]);
+        let email: Value = serde_json::from_str(&open(srv, purpose::NOTIFICATION_CONFIG, &targets[4].2)).unwrap();
+        assert_eq!((email["smtp"]["host"].as_str(), email["password"].as_str()), (Some("smtp.example"), Some("p")));
         let discord: Value = serde_json::from_str(&open(srv, purpose::NOTIFICATION_CONFIG, &targets[0].2)).unwrap();
         assert_eq!(discord["url"], "https://discord.com/api/webhooks/1/abc");
         let telegram: Value = serde_json::from_str(&open(srv, purpose::NOTIFICATION_CONFIG, &targets[2].2)).unwrap();

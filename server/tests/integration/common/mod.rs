@@ -11,6 +11,8 @@ use serde_json::Value;
 use server::config::Settings;
 use std::path::{Path, PathBuf};
 
+pub mod smtp;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestServer {

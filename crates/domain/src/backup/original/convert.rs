@@ -21,7 +21,7 @@ use tt_core::backup_format::{Counts, Section};
 use tt_core::model::auth::SecuritySettings;
 use tt_core::model::backup::{SkippedRecords, SKIPPED_IDS_LISTED};
 use tt_core::model::clients::{ClientConfig, ClientSnapshot, TagStat, UptimeBucket};
-use tt_core::model::notifications::{DismissedAlert, TargetConfig, TargetSettings, Thresholds};
+use tt_core::model::notifications::{split_addresses, DismissedAlert, SmtpSecurity, SmtpServer, TargetConfig, TargetSettings, Thresholds};
 use tt_core::model::settings::{BackupSettings, Frequency, GeneralSettings};
 use tt_core::model::tags::{TagGroupConfig, TagMember};
 use tt_core::model::trackers::{Snapshot, TrackerConfig, TrackerRole, PLATFORMS};
@@ -116,6 +116,8 @@ pub struct Converter<O: SectionOut> {
     pub submilli_times: u64,
     /// Trackers set to use the proxy (`useProxy`).
     pub proxy_trackers: u64,
+    /// Notification targets of a type the original never delivered to (all but Discord).
+    pub undelivered_targets: u64,
 }
 
 fn loc(section: OSection, index: u64, field: &str) -> Location {
@@ -167,6 +169,7 @@ impl<O: SectionOut> Converter<O> {
             storage_path_defaulted: false,
             submilli_times: 0,
             proxy_trackers: 0,
+            undelivered_targets: 0,
         }
     }
 
@@ -673,19 +676,9 @@ impl<O: SectionOut> Converter<O> {
     fn target(&mut self, n: o::NotificationTarget) -> Result<(), OError> {
         let s = OSection::NotificationTargets;
         let i = self.index;
-        self.lost_field("notificationTargets", "notifyBonusCap", n.notify_bonus_cap);
-        self.lost_field("notificationTargets", "notifyVipExpiring", n.notify_vip_expiring);
-        self.lost_field("notificationTargets", "notifyUnsatisfiedLimit", n.notify_unsatisfied_limit);
-        self.lost_field("notificationTargets", "notifyActiveHnrs", n.notify_active_hnrs);
-        self.lost_field("notificationTargets", "notifyDownloadDisabled", n.notify_download_disabled);
         self.lost_field("notificationTargets", "includeTrackerName", !n.include_tracker_name);
-        if !matches!(n.kind.as_str(), "discord" | "gotify" | "telegram") {
-            self.lost_field("notificationTargets", "type", true);
-            if !n.encrypted_config.is_empty() {
-                self.secrets_not_carried += 1;
-            }
-            self.skip(s, "its type (slack or email) has no home here yet", n.id);
-            return Ok(());
+        if n.kind != "discord" {
+            self.undelivered_targets += 1;
         }
         let flags = [
             ("ratio_drop", n.notify_ratio_drop),
@@ -697,6 +690,11 @@ impl<O: SectionOut> Converter<O> {
             ("zero_seeding", n.notify_zero_seeding),
             ("rank_change", n.notify_rank_change),
             ("anniversary", n.notify_anniversary),
+            ("bonus_cap", n.notify_bonus_cap),
+            ("vip_expiring", n.notify_vip_expiring),
+            ("unsatisfied_limit", n.notify_unsatisfied_limit),
+            ("active_hnrs", n.notify_active_hnrs),
+            ("download_disabled", n.notify_download_disabled),
         ];
         let events = flags.iter().filter(|(_, on)| *on).map(|(e, _)| (*e).to_string()).collect();
         let mut thresholds = Thresholds::default();
@@ -749,11 +747,16 @@ impl<O: SectionOut> Converter<O> {
             None
         } else {
             let plain = self.open(&n.encrypted_config, &format!("notificationTargets[{i}].encryptedConfig"))?;
-            let converted = plain.and_then(|p| {
-                let c = target_config(&n.kind, &p)?;
-                let valid = c.validate_for(&n.kind).ok()?;
-                serde_json::to_vec(&valid).ok().map(Zeroizing::new)
-            });
+            let valid = plain.and_then(|p| target_config(&n.kind, &p)?.validate_for(&n.kind).ok());
+            if let Some(smtp) = valid.as_ref().and_then(|c| c.smtp.as_ref()) {
+                self.adjust(format!(
+                    "Notification target “{}”: the original kept no encryption mode for email; here it uses {} on port {} (edit the target if its server needs another).",
+                    n.name,
+                    smtp.security.label(),
+                    smtp.port
+                ));
+            }
+            let converted = valid.and_then(|c| serde_json::to_vec(&c).ok().map(Zeroizing::new));
             Some(self.seal(purpose::NOTIFICATION_CONFIG, converted.as_ref().map(|c| c.as_slice())))
         };
         let (created, updated) = self.dates(n.created_at, n.updated_at);
@@ -929,9 +932,32 @@ fn target_config(kind: &str, plain: &str) -> Option<TargetConfig> {
         })
     };
     Some(match kind {
-        "discord" => TargetConfig { url: s("webhookUrl"), ..Default::default() },
+        "discord" | "slack" => TargetConfig { url: s("webhookUrl"), ..Default::default() },
         "gotify" => TargetConfig { url: s("serverUrl"), token: s("appToken"), ..Default::default() },
         "telegram" => TargetConfig { token: s("botToken"), chat_id: s("chatId"), ..Default::default() },
+        "email" => {
+            let port: u16 = s("port")?.trim().parse().ok()?;
+            // The original keeps no mode (its email sending was never built): `secure` as
+            // nodemailer names it when present, else by the port's convention.
+            let security = match v.get("secure").and_then(serde_json::Value::as_bool) {
+                Some(true) => SmtpSecurity::Tls,
+                Some(false) => SmtpSecurity::Starttls,
+                None if port == SmtpSecurity::Tls.default_port() => SmtpSecurity::Tls,
+                None => SmtpSecurity::Starttls,
+            };
+            let to = match v.get("to")? {
+                serde_json::Value::Array(items) => items.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>()?,
+                serde_json::Value::String(list) => split_addresses(list),
+                _ => return None,
+            };
+            let login = |k: &str| s(k).filter(|x| !x.is_empty());
+            TargetConfig {
+                smtp: Some(SmtpServer { host: s("host")?, port, security, from: s("from")?, to }),
+                username: login("username"),
+                password: login("password"),
+                ..Default::default()
+            }
+        }
         _ => return None,
     })
 }

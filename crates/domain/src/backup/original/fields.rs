@@ -55,12 +55,6 @@ pub const NOT_CARRIED: &[NotCarried] = &[
         "not carried: no per-tag speeds here (the snapshot keeps the client's total download speed); tag and counts are carried",
     ),
     nc("dismissedAlerts", "alertType", "not carried: alerts are keyed by alertKey alone here"),
-    nc("notificationTargets", "type", "slack and email targets have no home here yet: such targets are skipped"),
-    nc("notificationTargets", "notifyBonusCap", "not carried: this app has no bonus-cap event"),
-    nc("notificationTargets", "notifyVipExpiring", "not carried: this app has no VIP-expiring event"),
-    nc("notificationTargets", "notifyUnsatisfiedLimit", "not carried: this app has no unsatisfied-limit event"),
-    nc("notificationTargets", "notifyActiveHnrs", "not carried: this app has no active hit-and-runs event"),
-    nc("notificationTargets", "notifyDownloadDisabled", "not carried: this app has no download-disabled event"),
     nc("notificationTargets", "includeTrackerName", "not carried: messages here always name the tracker"),
 ];
 

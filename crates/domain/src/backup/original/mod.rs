@@ -393,6 +393,12 @@ fn build_report<O: SectionOut>(conv: &Converter<O>, read: &ReadReport, encrypted
             conv.proxy_trackers
         ));
     }
+    if conv.undelivered_targets > 0 {
+        behaviour.push(format!(
+            "The original sent notifications to its Discord targets only; here its {} other target(s) (Gotify, Telegram, Slack, email) deliver too: try each with “Send test”.",
+            conv.undelivered_targets
+        ));
+    }
     OriginalReport {
         app_version: read.manifest.app_version.clone(),
         created_at: read.manifest.created_at,

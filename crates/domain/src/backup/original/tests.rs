@@ -61,8 +61,8 @@ fn every_vintage_converts_to_a_native_file_that_passes_the_native_check() {
         assert_eq!(checked.counts.download_clients, 2);
         assert_eq!(checked.header.app_version, v.app_version());
         assert_eq!(p.report.secrets.opened_with, "current_password");
-        // Slack and email targets are skipped: discord, gotify, telegram carried.
-        let targets = if v >= Vintage::V2_3 { 3 } else { 0 };
+        // Every target is carried: discord, gotify, telegram, slack, email.
+        let targets = if v >= Vintage::V2_3 { 5 } else { 0 };
         assert_eq!(checked.counts.notification_targets, targets, "{v:?}");
         // Values: byte counts exact, instants kept, secrets open to the original plaintexts.
         let key = wrap_key(&p.native, &p.wrap_password);
@@ -267,7 +267,85 @@ fn values_that_do_not_fit_are_adjusted_and_said() {
         panic!("no gotify target")
     };
     assert_eq!(t.settings.tracker_ids, Some(vec![1]), "original tracker 3 is the first one here");
-    assert_eq!(t.settings.events, ["ratio_drop", "tracker_down", "buffer_milestone", "warned", "zero_seeding", "anniversary"]);
+    assert_eq!(
+        t.settings.events,
+        [
+            "ratio_drop",
+            "tracker_down",
+            "buffer_milestone",
+            "warned",
+            "zero_seeding",
+            "anniversary",
+            "bonus_cap",
+            "unsatisfied_limit",
+            "download_disabled"
+        ]
+    );
+}
+
+#[test]
+fn slack_and_email_targets_are_carried_with_their_settings_sealed_again() {
+    use tt_core::model::notifications::{SmtpSecurity, SmtpServer, TargetConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let v = Vintage::V2_8_9;
+    let mut inst = writer::generate(v, 3, 1, 2);
+    // A second email target on the SMTPS port, recipients as a list.
+    let mut smtps = inst.notification_targets[4].clone();
+    smtps.id = 6;
+    smtps.name = "smtps target".into();
+    smtps.encrypted_config =
+        r#"{"host":"mail.example.net","port":465,"username":"me@example.net","password":"s3cret pw","from":"tt@example.net","to":"a@example.net; b@example.net"}"#.into();
+    inst.notification_targets.push(smtps);
+    let file = write(dir.path(), &inst, v, &Options::default());
+    let p = prepare(&file, &sniff(&file), &pw(LOGIN, None), dir.path()).unwrap();
+    let key = wrap_key(&p.native, &p.wrap_password);
+    let targets: Vec<_> = records(&p.native).into_iter().filter_map(|r| if let Record::NotificationTarget(t) = r { Some(t) } else { None }).collect();
+    assert_eq!(
+        targets.iter().map(|t| t.settings.target_type.as_str()).collect::<Vec<_>>(),
+        ["discord", "gotify", "telegram", "slack", "email", "email"]
+    );
+    let config = |i: usize| -> TargetConfig {
+        let sealed = targets[i].config.as_deref().expect("sealed");
+        serde_json::from_str(&key.open_string(purpose::NOTIFICATION_CONFIG, sealed).unwrap()).unwrap()
+    };
+    assert_eq!(config(3), TargetConfig { url: Some("https://hooks.slack.com/services/T/B/X".into()), ..Default::default() });
+    let email = config(4);
+    assert_eq!(
+        email.smtp,
+        Some(SmtpServer {
+            host: "smtp.example".into(),
+            port: 587,
+            security: SmtpSecurity::Starttls,
+            from: "tt@example".into(),
+            to: vec!["me@example".into()]
+        })
+    );
+    assert_eq!((email.username.as_deref(), email.password.as_deref()), (Some("u"), Some("p")));
+    let smtps = config(5);
+    let server = smtps.smtp.unwrap();
+    assert_eq!((server.security, server.to), (SmtpSecurity::Tls, vec!["a@example.net".to_string(), "b@example.net".to_string()]));
+    assert_eq!(smtps.password.as_deref(), Some("s3cret pw"));
+    // The native file holds the settings sealed only.
+    let text = std::fs::read_to_string(&p.native).unwrap();
+    assert!(!text.contains("s3cret pw") && !text.contains("hooks.slack.com"));
+    // The five events of the original (2.6.0+, 2.8.3+) are carried: email target i=4 had bonus cap and download disabled.
+    assert_eq!(
+        targets[4].settings.events,
+        ["ratio_drop", "hit_and_run", "tracker_down", "warned", "zero_seeding", "rank_change", "anniversary", "bonus_cap", "download_disabled"]
+    );
+    for f in ["notifyBonusCap", "notifyVipExpiring", "notifyUnsatisfiedLimit", "notifyActiveHnrs", "notifyDownloadDisabled", "type"] {
+        assert!(!p.report.not_carried.iter().any(|n| n.field == f), "{f} is carried now");
+    }
+    let adjusted = p.report.adjusted.join("\n");
+    assert!(
+        adjusted.contains("Notification target “email target”: the original kept no encryption mode for email; here it uses STARTTLS on port 587"),
+        "{adjusted}"
+    );
+    assert!(
+        adjusted.contains("“smtps target”: the original kept no encryption mode for email; here it uses TLS (implicit, SMTPS) on port 465"),
+        "{adjusted}"
+    );
+    assert!(p.report.behaviour.iter().any(|b| b.contains("Discord targets only; here its 5 other target(s)")), "{:?}", p.report.behaviour);
 }
 
 #[test]
