@@ -218,7 +218,7 @@ fn slack_escape(s: &str) -> String {
 /// The email a message becomes: its subject and plain-text body.
 pub fn email_text(msg: &Message<'_>) -> (String, String) {
     let subject = format!("[Tracker Tracker] {}", msg.title);
-    let body = format!("{}\n\n-- \nTracker Tracker - event {} - {}\n", msg.message, msg.event, to_db(msg.sent_at));
+    let body = format!("{}\n\n-- \nTracker Tracker - event {} - {}\n", msg.message, msg.event, msg.sent_at.format("%Y-%m-%d %H:%M:%S UTC"));
     (subject, body)
 }
 
@@ -532,7 +532,7 @@ mod tests {
         let m = Message { event: "backup_failed", title: "Backup failed", message: "Disk full", sent_at: "2026-01-02T03:04:05Z".parse().unwrap() };
         let (subject, body) = email_text(&m);
         assert_eq!(subject, "[Tracker Tracker] Backup failed");
-        assert_eq!(body, "Disk full\n\n-- \nTracker Tracker - event backup_failed - 2026-01-02T03:04:05Z\n");
+        assert_eq!(body, "Disk full\n\n-- \nTracker Tracker - event backup_failed - 2026-01-02 03:04:05 UTC\n");
     }
 
     #[tokio::test]
