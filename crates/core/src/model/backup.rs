@@ -280,6 +280,13 @@ pub struct HistoryEntry {
     pub verify_message: Option<String>,
     /// The file is still there to download, verify or restore.
     pub file_present: bool,
+    /// Retention never deletes it (locally nor its copies in the locations).
+    #[serde(default)]
+    pub pinned: bool,
+    /// Its copy in each backup location it was sent to (uploaded and verified, failed with the
+    /// reason, retrying).
+    #[serde(default)]
+    pub copies: Vec<super::locations::RemoteCopy>,
 }
 
 /// The outcome of verifying a stored backup.

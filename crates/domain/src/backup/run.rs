@@ -185,6 +185,10 @@ async fn record_failure(state: &AppState, trigger: Trigger, reason: &str) -> Res
 /// failed, and its half-written `.partial` file (never renamed to a backup name) is removed from
 /// the backup directories. Returns how many runs were closed.
 pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError> {
+    let uploads = super::locations::copies::close_interrupted(state).await?;
+    if uploads > 0 {
+        tracing::warn!("{uploads} upload(s) to backup locations were cut off by a stop; recorded as failed");
+    }
     let started = history::fail_running(state, "The server stopped while this backup was being written; no file was kept.").await?;
     let closed = started.len() as u64;
     if closed == 0 {
@@ -219,7 +223,8 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
 /// run by hand, written there the same way) in the storage directory and deletes older ones
 /// (file and row). Newest means last written (by id: a clock that was once ahead cannot make
 /// old files look new). Failed runs don't count and are never a reason to delete; the newest
-/// completed backup always stays. Rows pointing elsewhere are left alone.
+/// completed backup always stays, and so does a pinned one (not counted). Rows pointing
+/// elsewhere are left alone.
 pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
@@ -228,7 +233,8 @@ pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupErr
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
     let keep = keep.max(1) as usize;
     let mut deleted = Vec::new();
-    for r in rows.into_iter().skip(keep) {
+    // A pinned backup is never deleted, and is kept on top of the count.
+    for r in rows.into_iter().filter(|r| !r.pinned).skip(keep) {
         let in_storage = r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon);
         if in_storage {
             delete_stored(state, &r, &managed, "backup retention", &mut deleted).await?;
@@ -267,7 +273,7 @@ pub async fn prune_pre_restore(state: &AppState) -> Result<Vec<String>, BackupEr
     let managed = destination::managed_dirs(state, &s);
     let rows = history::completed_with(state, Trigger::PreRestore).await?;
     let mut deleted = Vec::new();
-    for r in rows.into_iter().skip(PRE_RESTORE_KEEP) {
+    for r in rows.into_iter().filter(|r| !r.pinned).skip(PRE_RESTORE_KEEP) {
         // The app wrote this row and its file: its recorded directory counts too, or a restore
         // that brought another storage path would leave older undo points there for ever.
         let mut allowed = managed.clone();

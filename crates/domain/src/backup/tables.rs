@@ -127,6 +127,8 @@ pub fn decode(section: Section, row: &SqliteRow) -> Result<Record, TableError> {
                 storage_path: row.try_get("backup_storage_path")?,
             },
             backup_password: row.try_get("backup_password_enc")?,
+            // Their own table: filled by the export (and the restore report) from `locations`.
+            locations: None,
         })),
         Section::Trackers => Record::Tracker(TrackerRecord {
             id: row.try_get("id")?,

@@ -812,6 +812,8 @@ impl<O: SectionOut> Converter<O> {
             totp: TotpRecord { enabled: totp_secret.is_some(), secret: totp_secret, backup_codes: None },
             backup,
             backup_password,
+            // The original app has no backup locations: a restore keeps the current ones.
+            locations: None,
         })
     }
 }
