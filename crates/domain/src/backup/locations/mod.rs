@@ -2,9 +2,11 @@
 //!
 //! - `location`: the locations table (CRUD, the sealed secret, the locations' part of a backup).
 //! - `copies`: the backup_copies table (each backup's copy in each location and where it stands).
+//! - `remote`: the object_store client of one location and the typed causes of its failures.
 
 pub mod copies;
 pub mod location;
+pub mod remote;
 
 use crate::secrets::SecretError;
 use tt_core::validate::Invalid;
@@ -27,3 +29,9 @@ pub enum LocationError {
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+pub(crate) mod test_services;
+
+#[cfg(test)]
+mod remote_tests;
