@@ -1,10 +1,11 @@
 //! A backup run: a history row, the file written under a temporary name, synced, renamed and
-//! verified, then retention; a failed run is recorded and notified. Also the clean-up of runs
-//! a crash cut off, and the pruning of old backups (scheduled ones by the retention count,
-//! pre-restore ones after each restore).
+//! verified, then retention, then the copies to the backup locations; a failed run is recorded
+//! and notified. Also the clean-up of runs a crash cut off, and the pruning of old backups
+//! (scheduled ones by the retention count, pre-restore ones after each restore).
 
 use super::export::export;
 use super::history::{self, Trigger};
+use super::locations::upload;
 use super::{destination, disk, BackupError, FsRole};
 use crate::settings::{self, SettingsRow};
 use crate::AppState;
@@ -146,13 +147,27 @@ pub async fn run_now(state: &AppState) -> Result<Result<Written, String>, Backup
 async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, String>, BackupError> {
     let outcome = write_recorded(state, trigger).await;
     match &outcome {
-        Ok(_) => {
+        Ok(w) => {
+            let _uploads = state.upload_gate.lock().await;
             let s = settings::load(&state.db).await?;
             let deleted = prune(state, s.backup_retention_count).await?;
             if !deleted.is_empty() {
                 tracing::info!("backup retention removed {} old backup(s)", deleted.len());
             }
             sqlx::query("UPDATE backup_schedule_state SET failure_streak = 0, failure_notified = 0 WHERE id = 1").execute(&state.db).await?;
+            // Then off-site: each location succeeds or fails on its own (recorded and notified
+            // there); the local backup stands either way.
+            let src = upload::Source {
+                history_id: w.history_id,
+                path: &w.path,
+                file_name: &w.file_name,
+                sha256: &w.sha256,
+                encrypted: w.encrypted,
+                header: &w.header,
+            };
+            if let Err(e) = upload::upload_all(state, &src).await {
+                tracing::error!("the backup {} could not be sent to the backup locations: {e}", w.file_name);
+            }
         }
         Err((e, reason)) => {
             tracing::warn!("{} backup failed: {e}", trigger.as_str());

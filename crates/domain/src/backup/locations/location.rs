@@ -1,6 +1,7 @@
 //! The locations table: create, update, delete, list (views without secrets), the sealed
 //! secret, and the locations' part of a backup (export as records, restore by place).
 
+use super::remote::Remote;
 use super::{copies, LocationError};
 use crate::secrets::{purpose, SecretError};
 use crate::time::to_db;
@@ -48,6 +49,21 @@ impl StoredLocation {
     pub fn open_secret(&self, state: &AppState) -> Result<Option<Zeroizing<String>>, SecretError> {
         self.secret_enc.as_deref().map(|s| state.keys.open(purpose::LOCATION_SECRET, s)).transpose()
     }
+
+    /// A client for this location (no request made yet).
+    pub fn client(&self, state: &AppState) -> Result<Remote, LocationError> {
+        client_for(state, &self.settings.target, self.secret_enc.as_deref())
+    }
+}
+
+/// A client for a target and its sealed secret.
+pub fn client_for(state: &AppState, target: &LocationTarget, sealed: Option<&str>) -> Result<Remote, LocationError> {
+    let secret = sealed.map(|s| state.keys.open(purpose::LOCATION_SECRET, s)).transpose()?;
+    if secret.is_none() && target.needs_secret() {
+        let (label, field) = target.secret_label();
+        return Err(invalid(field, format!("No {label} is stored for this location: enter it and save.")).into());
+    }
+    Ok(Remote::open(target, secret.as_deref().map(String::as_str), &state.config.remote)?)
 }
 
 impl TryFrom<Row> for StoredLocation {

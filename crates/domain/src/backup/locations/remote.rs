@@ -604,7 +604,7 @@ impl Remote {
             E::NotFound { path, .. } => match (op, s3) {
                 (Op::Write | Op::List, _) => self.missing_container(),
                 // A missing key, or a missing bucket: S3 says which.
-                (_, true) => match self.s3_verdict(op).await {
+                (_, true) => match self.s3_verdict(op, false).await {
                     Some(verdict @ RemoteError::Missing { .. }) => verdict,
                     _ => RemoteError::Missing { what: Missing::Object { key: path.clone() } },
                 },
@@ -612,11 +612,15 @@ impl Remote {
             },
             E::Unauthenticated { .. } if !s3 => RemoteError::Credentials { place: self.place.clone(), why: CredentialFailure::Refused },
             E::PermissionDenied { .. } if !s3 => RemoteError::Permission { place: self.place.clone(), op },
-            E::Unauthenticated { .. } | E::PermissionDenied { .. } => match self.s3_verdict(op).await {
+            E::Unauthenticated { .. } | E::PermissionDenied { .. } => match self.s3_verdict(op, true).await {
                 Some(v) => v,
                 None => RemoteError::Credentials { place: self.place.clone(), why: CredentialFailure::Refused },
             },
-            other => self.transport(op, other).await,
+            other => match self.transport(op, other).await {
+                // Some S3 answers reach us without their status (a refused listing): ask S3.
+                protocol @ RemoteError::Protocol { .. } if s3 => self.s3_verdict(op, false).await.unwrap_or(protocol),
+                classified => classified,
+            },
         }
     }
 
@@ -632,8 +636,9 @@ impl Remote {
     /// Why S3 refused: a GET of a key that does not exist, signed by object_store's signer,
     /// whose error document names the cause (the refused request's own answer does not reach us
     /// through object_store). It reads nothing and writes nothing. None when the answer says
-    /// nothing more.
-    async fn s3_verdict(&self, op: Op) -> Option<RemoteError> {
+    /// nothing more. `refused`: the failed request was refused (403), so a check that reads fine
+    /// means the operation itself is not permitted.
+    async fn s3_verdict(&self, op: Op, refused: bool) -> Option<RemoteError> {
         let Flavour::S3 { bucket, bucket_url, region, credential } = &self.flavour else { return None };
         let probe = self.key(&format!(".tracker-tracker-check-{:016x}", rand::random::<u64>()));
         let url = format!("{bucket_url}/{probe}");
@@ -655,8 +660,8 @@ impl Remote {
             Some("NoSuchBucket") => Some(self.missing_container()),
             Some("AccessDenied" | "AllAccessDisabled") => Some(RemoteError::Permission { place, op }),
             // Reading works (the key is simply not there): what was refused is the operation itself.
-            Some("NoSuchKey") => Some(RemoteError::Permission { place, op }),
-            _ if status.is_success() => Some(RemoteError::Permission { place, op }),
+            Some("NoSuchKey") if refused => Some(RemoteError::Permission { place, op }),
+            _ if refused && status.is_success() => Some(RemoteError::Permission { place, op }),
             _ => None,
         }
     }
