@@ -41,8 +41,14 @@ pub async fn list(state: &AppState, location: &StoredLocation) -> Result<Vec<Rem
         .collect::<Vec<_>>()
         .await;
     let mut out = described;
-    out.sort_by(|a, b| (b.created_at, &b.file_name).cmp(&(a.created_at, &a.file_name)));
+    out.sort_by(|a, b| (b.created_at, counter(&b.file_name), &b.file_name).cmp(&(a.created_at, counter(&a.file_name), &a.file_name)));
     Ok(out)
+}
+
+/// The `-N` a name got when its second was taken (0 without): later within the same second.
+fn counter(file_name: &str) -> u32 {
+    let stem = file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(file_name);
+    stem.rsplit_once('-').and_then(|(_, n)| n.parse().ok()).unwrap_or(0)
 }
 
 async fn describe(

@@ -23,6 +23,9 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tt_core::model::locations::{LocationTarget, RemoteProblem};
 
+/// What a listing gives for each object (its key, size, time).
+pub use object_store::ObjectMeta;
+
 /// What the app was doing when a remote operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -667,7 +670,7 @@ impl Remote {
     }
 
     /// A request that got no answer: DNS, connection, TLS, cut off, or something else.
-    async fn transport(&self, op: Op, e: &(dyn std::error::Error + 'static)) -> RemoteError {
+    async fn transport(&self, op: Op, e: &(dyn std::error::Error + Send + Sync + 'static)) -> RemoteError {
         let c = causes(e);
         let addr = format!("{}:{}", self.host, self.port);
         if let Some(why) = c.tls {
