@@ -12,6 +12,7 @@ mod backup_runs;
 mod cli;
 mod clients;
 mod generate;
+mod locations;
 mod notifications;
 mod original_import;
 mod restore_crash;
