@@ -20,12 +20,17 @@
 #   TT_TEST_CA              the test CA that signed the servers' certificate (for 127.0.0.1)
 #   SSL_CERT_FILE           the system's roots plus that CA, so TLS clients that read the
 #                           standard variable (the server's mail client) trust the test servers
+#   TT_TEST_S3_ENDPOINT, _REGION, _BUCKET, _ACCESS_KEY_ID, _SECRET_KEY, _READONLY_ACCESS_KEY_ID,
+#   _READONLY_SECRET_KEY    an S3-compatible server (moto) with IAM checks on, one bucket, a full
+#                           and a read-only key
+#   TT_TEST_WEBDAV_URL, _READONLY_URL, _USER, _PASSWORD   a WebDAV server (wsgidav) with basic auth,
+#                           a writable and a read-only folder
 
 if ! declare -F say >/dev/null; then
   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 fi
 
-SERVICES=(smtp)
+SERVICES=(smtp s3 webdav)
 SERVICES_DIR="$ROOT/target/services"
 SERVICES_VENV="$SERVICES_DIR/venv"
 SERVICES_REQUIREMENTS="$ROOT/scripts/services/requirements.txt"
@@ -147,6 +152,75 @@ start_smtp() {
   export TT_TEST_SMTP_ADDR TT_TEST_SMTPS_ADDR
   export TT_TEST_SMTP_MAILDIR="$dir/maildir"
   say "SMTP test server: $TT_TEST_SMTP_ADDR (STARTTLS), $TT_TEST_SMTPS_ADDR (TLS), mail in $TT_TEST_SMTP_MAILDIR"
+}
+
+start_s3() {
+  local port keys
+  port="$(free_port)"
+  # IAM checks on after the set-up's six requests: wrong keys and missing permissions are then
+  # refused with S3's own error codes, as a real service does.
+  service_spawn s3 env INITIAL_NO_AUTH_ACTION_COUNT=6 "$SERVICES_VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
+  service_wait_port s3 "$port"
+  export TT_TEST_S3_ENDPOINT="http://127.0.0.1:$port"
+  export TT_TEST_S3_REGION="us-east-1"
+  export TT_TEST_S3_BUCKET="tt-test"
+  # Two IAM users (everything on S3; list and read only), their keys, and the bucket.
+  keys="$("$SERVICES_VENV/bin/python" - "$TT_TEST_S3_ENDPOINT" "$TT_TEST_S3_REGION" "$TT_TEST_S3_BUCKET" <<'EOF'
+import json, sys, boto3
+from botocore.config import Config
+endpoint, region, bucket = sys.argv[1:4]
+cfg = Config(retries={"max_attempts": 1})
+def client(name, key="setup", secret="setup"):
+    return boto3.client(name, endpoint_url=endpoint, region_name=region, aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
+iam = client("iam")
+keys = {}
+for user, actions in (("tt-full", ["s3:*"]), ("tt-readonly", ["s3:ListBucket", "s3:GetObject"])):
+    iam.create_user(UserName=user)
+    policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    iam.put_user_policy(UserName=user, PolicyName="tt", PolicyDocument=json.dumps(policy))
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    keys[user] = [k["AccessKeyId"], k["SecretAccessKey"]]
+client("s3", *keys["tt-full"]).create_bucket(Bucket=bucket)
+print(" ".join(keys["tt-full"] + keys["tt-readonly"]))
+EOF
+)"
+  read -r TT_TEST_S3_ACCESS_KEY_ID TT_TEST_S3_SECRET_KEY TT_TEST_S3_READONLY_ACCESS_KEY_ID TT_TEST_S3_READONLY_SECRET_KEY <<<"$keys"
+  export TT_TEST_S3_ACCESS_KEY_ID TT_TEST_S3_SECRET_KEY TT_TEST_S3_READONLY_ACCESS_KEY_ID TT_TEST_S3_READONLY_SECRET_KEY
+  say "S3 (moto) on $TT_TEST_S3_ENDPOINT, bucket $TT_TEST_S3_BUCKET"
+}
+
+start_webdav() {
+  local port root="$SERVICES_RUN/webdav/root"
+  port="$(free_port)"
+  rm -rf "$root"
+  mkdir -p "$root/rw" "$root/ro"
+  export TT_TEST_WEBDAV_USER="tt-test"
+  export TT_TEST_WEBDAV_PASSWORD="webdav-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+  cat >"$SERVICES_RUN/webdav/wsgidav.yaml" <<EOF
+host: 127.0.0.1
+port: $port
+provider_mapping:
+  "/rw": "$root/rw"
+  "/ro":
+    root: "$root/ro"
+    readonly: true
+http_authenticator:
+  accept_basic: true
+  accept_digest: false
+  default_to_digest: false
+simple_dc:
+  user_mapping:
+    "*":
+      "$TT_TEST_WEBDAV_USER":
+        password: "$TT_TEST_WEBDAV_PASSWORD"
+verbose: 1
+EOF
+  service_spawn webdav "$SERVICES_VENV/bin/wsgidav" --config "$SERVICES_RUN/webdav/wsgidav.yaml"
+  service_wait_port webdav "$port"
+  # Tests make their own folders under this one (MKCOL), so they never see each other's files.
+  export TT_TEST_WEBDAV_URL="http://127.0.0.1:$port/rw"
+  export TT_TEST_WEBDAV_READONLY_URL="http://127.0.0.1:$port/ro"
+  say "WebDAV (wsgidav) on $TT_TEST_WEBDAV_URL"
 }
 
 start_services() {

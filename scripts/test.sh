@@ -7,6 +7,7 @@
 # Installs what is missing first; skips what is already there. Prints a table of its phases with
 # their durations at the end (also when a phase fails).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# The servers the tests talk to (SMTP, S3, WebDAV), started before the tests and stopped at the end.
 source "$ROOT/scripts/services.sh"
 cd "$ROOT"
 
@@ -89,7 +90,7 @@ end2end() {
 phase "install what is missing" install_all
 phase "format (cargo fmt --check)" fmt_check
 phase "lints (clippy -D warnings: app + server, frontend wasm32)" lints
-phase "test services (scripts/services.sh: SMTP on loopback)" start_services
+phase "test services (SMTP: aiosmtpd, S3: moto, WebDAV: wsgidav; loopback)" start_services
 phase "unit and integration tests" unit_and_integration
 phase "browser bundle (wasm32 release, bindgen, wasm-opt)" "$ROOT/scripts/build.sh" --bundle-only
 phase "end2end tests (Playwright + /usr/bin/chromium)" end2end "$@"

@@ -1,6 +1,6 @@
 //! Configuration from the environment (every variable is listed in the README).
 
-use app::domain::config::Config;
+use app::domain::config::{Config, RemoteSettings};
 use app::domain::secrets::KdfCosts;
 use std::path::PathBuf;
 
@@ -62,7 +62,8 @@ impl Settings {
             None => base_url.as_deref().is_some_and(|u| u.starts_with("https://")),
         };
         let database_url = var("DATABASE_URL").unwrap_or_else(|| app::domain::store::sqlite_url(&data_dir.join("tracker-tracker.db")));
-        Ok(Settings { app: Config { data_dir, base_url, upload_limit_bytes, secure_cookies, kdf: KdfCosts::PRODUCTION }, database_url })
+        let app = Config { data_dir, base_url, upload_limit_bytes, secure_cookies, kdf: KdfCosts::PRODUCTION, remote: RemoteSettings::PRODUCTION };
+        Ok(Settings { app, database_url })
     }
 }
 

@@ -258,6 +258,7 @@ impl From<BackupError> for AppError {
             BackupError::Fs { .. } => server_problem(e),
             BackupError::Table(t) => internal("reading the data failed", t),
             BackupError::Internal(m) => internal("internal error", m),
+            BackupError::Location(l) => (*l).into(),
             BackupError::Original(o) => {
                 use crate::domain::backup::original::{OriginalError as O, ReadError as R};
                 match o {

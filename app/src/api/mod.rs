@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod backup;
 pub mod clients;
+pub mod locations;
 pub mod notifications;
 pub mod settings;
 pub mod tags;

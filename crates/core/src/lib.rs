@@ -27,4 +27,6 @@ pub mod secret_purpose {
     pub const TOTP_PENDING_SECRET: &str = "app_settings.totp_pending_secret";
     pub const TOTP_BACKUP_CODES: &str = "app_settings.totp_backup_codes";
     pub const BACKUP_PASSWORD: &str = "app_settings.backup_password";
+    /// A backup location's S3 secret key or WebDAV password.
+    pub const LOCATION_SECRET: &str = "backup_locations.secret";
 }

@@ -145,17 +145,27 @@ fn settings() -> impl Strategy<Value = SettingsRecord> {
         SecuritySettings { session_timeout_minutes, lockout_threshold, lockout_minutes }
     });
     // The frequency keeps its default: the field's type is the schedule's to decide.
-    let backup = (any::<bool>(), 1..=365i64, any::<bool>(), prop::option::of("/[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,12}){0,3}")).prop_map(
-        |(schedule, retention_count, encrypt, storage_path)| BackupSettings {
+    let calendar =
+        prop::option::of((0..=366i64, 0..=520i64, 0..=240i64).prop_map(|(daily, weekly, monthly)| tt_core::model::settings::CalendarRetention {
+            daily,
+            weekly,
+            monthly,
+        }));
+    let backup = (any::<bool>(), 1..=365i64, any::<bool>(), prop::option::of("/[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,12}){0,3}"), calendar).prop_map(
+        |(schedule, retention_count, encrypt, storage_path, calendar)| BackupSettings {
             schedule_enabled: schedule && storage_path.is_some(),
             retention_count,
             encrypt,
             storage_path,
+            calendar,
             ..BackupSettings::default()
         },
     );
-    (general, sealed(), security, any::<bool>(), sealed(), sealed(), backup, sealed()).prop_map(
-        |(general, proxy_password, security, totp_on, secret, codes, mut backup, backup_password)| {
+    // Absent (a backup from before locations) or a list, ids ascending.
+    let locations = prop::option::of(vec(location(), 0..3))
+        .prop_map(|list| list.map(|l| l.into_iter().enumerate().map(|(i, mut r)| (r.id = i as i64 * 3 + 1, r).1).collect::<Vec<_>>()));
+    (general, sealed(), security, any::<bool>(), sealed(), sealed(), backup, sealed(), locations).prop_map(
+        |(general, proxy_password, security, totp_on, secret, codes, mut backup, backup_password, locations)| {
             backup.encrypt &= backup_password.is_some();
             SettingsRecord {
                 general,
@@ -164,7 +174,43 @@ fn settings() -> impl Strategy<Value = SettingsRecord> {
                 totp: TotpRecord { enabled: totp_on && secret.is_some(), secret, backup_codes: codes },
                 backup,
                 backup_password,
+                locations,
             }
+        },
+    )
+}
+
+fn location() -> impl Strategy<Value = LocationRecord> {
+    use tt_core::model::locations::*;
+    let s3 = (
+        url(),
+        "[a-z]{2}-[a-z]{4,8}-[1-9]",
+        "[a-z0-9][a-z0-9.-]{1,20}[a-z0-9]",
+        "([a-z0-9_-]{1,8}(/[a-z0-9_-]{1,8}){0,2})?",
+        "[A-Z0-9]{16,20}",
+        any::<bool>(),
+    )
+        .prop_map(|(endpoint, region, bucket, prefix, access_key_id, path_style)| {
+            LocationTarget::S3(S3Target { endpoint, region, bucket: bucket.replace("..", "a"), prefix, access_key_id, path_style })
+        });
+    let webdav = (url(), optional_text(20)).prop_map(|(url, username)| LocationTarget::Webdav(WebdavTarget { url, username }));
+    let retention = prop_oneof![
+        (1..=365i64).prop_map(|count| RetentionPolicy::KeepLast { count }),
+        (1..=365i64, 0..=366i64, 0..=520i64, 0..=240i64).prop_map(|(last, daily, weekly, monthly)| RetentionPolicy::Calendar {
+            last,
+            daily,
+            weekly,
+            monthly
+        }),
+    ];
+    (text(40), any::<bool>(), any::<bool>(), retention, prop_oneof![s3, webdav], sealed(), optional_text(40), time(), time()).prop_map(
+        |(name, enabled, require_encryption, retention, target, secret, disabled_reason, created_at, updated_at)| LocationRecord {
+            id: 1,
+            settings: LocationSettings { name, enabled, require_encryption, retention, target },
+            secret,
+            disabled_reason,
+            created_at,
+            updated_at,
         },
     )
 }
@@ -507,6 +553,9 @@ fn without_secrets(records: &mut [Record]) {
                 s.totp = TotpRecord { enabled: false, secret: None, backup_codes: None };
                 s.backup_password = None;
                 s.backup.encrypt = false;
+                for l in s.locations.iter_mut().flatten() {
+                    l.secret = None;
+                }
             }
             Record::Tracker(t) => t.api_token = None,
             Record::DownloadClient(c) => {

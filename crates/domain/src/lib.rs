@@ -59,7 +59,8 @@ pub mod testing {
     /// Opens the instance in `dir` as a freshly started server would (no login).
     pub async fn open(dir: &std::path::Path, clock: Arc<dyn super::clock::Clock>) -> AppState {
         let db = store::connect(&store::sqlite_url(&dir.join("tracker-tracker.db"))).await.expect("db");
-        let state = AppState::new(db, Config { kdf: KdfCosts::CHEAP, ..Config::for_data_dir(dir) }, clock);
+        let config = Config { kdf: KdfCosts::CHEAP, remote: super::config::RemoteSettings::QUICK, ..Config::for_data_dir(dir) };
+        let state = AppState::new(db, config, clock);
         auth::unlock_at_startup(&state).await.expect("unlock");
         state
     }

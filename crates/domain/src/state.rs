@@ -22,6 +22,9 @@ pub struct AppState {
     /// One backup file written at a time (schedule, Run now, the undo point of a restore), so two
     /// never pick the same name or measure free space for each other.
     pub backup_gate: Arc<Mutex<()>>,
+    /// One run at a time sends its backup to the locations (and prunes the local ones first),
+    /// so retention never deletes a file another run is still uploading.
+    pub upload_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -35,6 +38,7 @@ impl AppState {
             schedule_changed: Arc::new(Notify::new()),
             password_gate: Arc::new(Mutex::new(())),
             backup_gate: Arc::new(Mutex::new(())),
+            upload_gate: Arc::new(Mutex::new(())),
         }
     }
 

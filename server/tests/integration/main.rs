@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod email;
 mod generate;
+mod locations;
 mod notifications;
 mod original_import;
 mod original_targets;

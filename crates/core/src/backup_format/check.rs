@@ -150,6 +150,20 @@ impl Checker {
                         if s.totp.enabled && s.totp.secret.is_none() {
                             return Err(FormatError::record(section, index, None, "two-factor login is on but its secret is missing"));
                         }
+                        let mut last_location = 0;
+                        let mut places = HashSet::new();
+                        for l in s.locations.iter().flatten() {
+                            let at = |why: String| FormatError::record(section, index, None, format!("backup location {}: {why}", l.id));
+                            if l.id <= last_location {
+                                return Err(at("location ids must be positive and ascending".into()));
+                            }
+                            last_location = l.id;
+                            let checked = l.settings.validate().map_err(|e| at(format!("{} ({})", e.message, e.field)))?;
+                            if !places.insert(checked.target.identity()) {
+                                return Err(at(format!("it writes to the same place as another location ({})", checked.target.describe())));
+                            }
+                            self.secret(section, index, Some(l.id), &checked.name, p::LOCATION_SECRET, &l.secret)?;
+                        }
                         self.totp_enabled = s.totp.enabled;
                         self.settings = Some(s.as_ref().clone());
                     }

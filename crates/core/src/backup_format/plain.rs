@@ -539,6 +539,7 @@ mod tests {
             totp: TotpRecord { enabled: false, secret: None, backup_codes: None },
             backup: BackupSettings::default(),
             backup_password: None,
+            locations: None,
         }
     }
 

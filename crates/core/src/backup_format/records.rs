@@ -3,6 +3,7 @@
 
 use crate::model::auth::SecuritySettings;
 use crate::model::clients::{ClientConfig, ClientSnapshot, UptimeBucket};
+use crate::model::locations::LocationSettings;
 use crate::model::notifications::{DismissedAlert, TargetSettings};
 use crate::model::settings::{BackupSettings, GeneralSettings};
 use crate::model::tags::{TagGroupConfig, TagMember};
@@ -22,6 +23,23 @@ pub struct SettingsRecord {
     pub totp: TotpRecord,
     pub backup: BackupSettings,
     pub backup_password: Option<Sealed>,
+    /// The off-site backup locations. Absent in backups made before locations existed: restoring
+    /// one of those keeps the current locations (present, even empty, the list replaces them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Vec<LocationRecord>>,
+}
+
+/// A backup location in the settings record: its settings, its sealed secret (the S3 secret key
+/// or the WebDAV password, purpose `backup_locations.secret`), and why the app turned it off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationRecord {
+    pub id: i64,
+    #[serde(flatten)]
+    pub settings: LocationSettings,
+    pub secret: Option<Sealed>,
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

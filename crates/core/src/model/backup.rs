@@ -291,6 +291,13 @@ pub struct HistoryEntry {
     /// Which app wrote the file (the original's are restored through the import).
     #[serde(default)]
     pub made_by: MadeBy,
+    /// Retention never deletes it (locally nor its copies in the locations).
+    #[serde(default)]
+    pub pinned: bool,
+    /// Its copy in each backup location it was sent to (uploaded and verified, failed with the
+    /// reason, retrying).
+    #[serde(default)]
+    pub copies: Vec<super::locations::RemoteCopy>,
 }
 
 /// The outcome of verifying a stored backup.

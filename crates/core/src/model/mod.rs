@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod backup_kinds;
 pub mod clients;
+pub mod locations;
 pub mod notifications;
 pub mod settings;
 pub mod tags;

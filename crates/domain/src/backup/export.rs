@@ -162,7 +162,12 @@ pub async fn export<O: ExportOutput>(
     for section in Section::ALL {
         if section == Section::Settings {
             let row = sqlx::query(&select_sql(section)).fetch_one(&mut *tx).await?;
-            write_record(&mut writer, &decode(section, &row)?)?;
+            let mut record = decode(section, &row)?;
+            // The backup locations travel in the settings record (their own table).
+            if let Record::Settings(s) = &mut record {
+                s.locations = Some(super::locations::location::records(&mut tx).await?);
+            }
+            write_record(&mut writer, &record)?;
             continue;
         }
         writer.begin_section(section)?;

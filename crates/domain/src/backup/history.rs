@@ -33,6 +33,7 @@ pub struct Row {
     pub verified_at: Option<DateTime<Utc>>,
     pub verify_status: Option<VerifyStatus>,
     pub verify_message: Option<String>,
+    pub pinned: bool,
 }
 
 impl Row {
@@ -62,6 +63,8 @@ impl Row {
             verify_status: self.verify_status,
             verify_message: self.verify_message,
             file_present,
+            pinned: self.pinned,
+            copies: Vec::new(),
         }
     }
 }
@@ -137,10 +140,30 @@ pub async fn last_completed_size(state: &AppState) -> Result<Option<u64>, Backup
     Ok(row.map(|(n,)| n.max(0) as u64))
 }
 
-/// Newest first.
+/// Newest first, each with its copies in the backup locations.
 pub async fn list(state: &AppState) -> Result<Vec<HistoryEntry>, BackupError> {
     let rows: Vec<Row> = sqlx::query_as("SELECT * FROM backup_history ORDER BY created_at DESC, id DESC").fetch_all(&state.db).await?;
-    Ok(rows.into_iter().map(Row::entry).collect())
+    let mut copies = super::locations::copies::by_history(state).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let id = r.id;
+            HistoryEntry { copies: copies.remove(&id).unwrap_or_default(), ..r.entry() }
+        })
+        .collect())
+}
+
+/// Pins or unpins a stored backup: retention never deletes a pinned one, locally or in a
+/// location (its copies are pinned with it).
+pub async fn set_pinned(state: &AppState, id: i64, pinned: bool) -> Result<HistoryEntry, BackupError> {
+    let done = sqlx::query("UPDATE backup_history SET pinned = $1 WHERE id = $2").bind(pinned).bind(id).execute(&state.db).await?;
+    if done.rows_affected() == 0 {
+        return Err(BackupError::NotFound(id));
+    }
+    super::locations::copies::set_pinned_for_history(state, id, pinned).await?;
+    let entry = row(state, id).await?.entry();
+    let mut copies = super::locations::copies::by_history(state).await?;
+    Ok(HistoryEntry { copies: copies.remove(&id).unwrap_or_default(), ..entry })
 }
 
 pub async fn row(state: &AppState, id: i64) -> Result<Row, BackupError> {

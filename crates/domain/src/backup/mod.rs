@@ -4,6 +4,7 @@ pub mod destination;
 pub mod disk;
 pub mod export;
 pub mod history;
+pub mod locations;
 pub mod original;
 pub mod report;
 pub mod restore;
@@ -67,6 +68,18 @@ pub enum BackupError {
     /// A backup of the original Tracker Tracker (Node.js) that cannot be imported.
     #[error(transparent)]
     Original(original::OriginalError),
+    #[error(transparent)]
+    Location(Box<locations::LocationError>),
+}
+
+impl From<locations::LocationError> for BackupError {
+    fn from(e: locations::LocationError) -> Self {
+        match e {
+            locations::LocationError::Db(d) => BackupError::Db(d),
+            locations::LocationError::Secret(s) => BackupError::Secret(s),
+            other => BackupError::Location(Box::new(other)),
+        }
+    }
 }
 
 /// The import's password and file cases become the native restore's own, so the API answers
@@ -96,7 +109,12 @@ impl BackupError {
     /// internal error) a reference to the log line that holds it, as `api::internal` does.
     pub fn reason(&self) -> String {
         match self {
-            BackupError::Db(_) | BackupError::Table(_) | BackupError::Internal(_) | BackupError::Secret(_) | BackupError::Auth(_) => {
+            BackupError::Db(_)
+            | BackupError::Table(_)
+            | BackupError::Internal(_)
+            | BackupError::Secret(_)
+            | BackupError::Auth(_)
+            | BackupError::Location(_) => {
                 let reference = format!("{:08x}", rand::random::<u32>());
                 tracing::error!(reference, "backup failed: {self}");
                 format!("an internal error on the server (server log reference {reference})")

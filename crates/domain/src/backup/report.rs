@@ -41,10 +41,11 @@ impl Current {
 
 pub async fn current(db: &SqlitePool) -> Result<Current, BackupError> {
     let row = sqlx::query(&tables::select_sql(Section::Settings)).fetch_one(db).await?;
-    let settings = match tables::decode(Section::Settings, &row)? {
+    let mut settings = match tables::decode(Section::Settings, &row)? {
         tt_core::backup_format::records::Record::Settings(s) => *s,
         _ => return Err(BackupError::Internal("the settings row decoded as another record".into())),
     };
+    settings.locations = Some(super::locations::location::records(&mut *db.acquire().await?).await?);
     let mut counts = Vec::new();
     for s in Section::ALL {
         let (n,): (i64,) = sqlx::query_as(&tables::count_sql(s)).fetch_one(db).await?;
@@ -109,6 +110,26 @@ fn frequency(f: Frequency) -> String {
     .into()
 }
 
+/// The calendar part of the storage path's retention, for people.
+fn calendar(c: &Option<tt_core::model::settings::CalendarRetention>) -> String {
+    match c {
+        None => "off".into(),
+        Some(c) => format!("one a day for {} days, one a week for {} weeks, one a month for {} months", c.daily, c.weekly, c.monthly),
+    }
+}
+
+/// The backup locations for people: "Offsite: s3://bucket/tt at https://… (off)", one after another.
+fn locations(list: &Option<Vec<tt_core::backup_format::records::LocationRecord>>) -> String {
+    match list.as_deref() {
+        None | Some([]) => "none".into(),
+        Some(list) => list
+            .iter()
+            .map(|l| format!("{}: {}{}", l.settings.name, l.settings.target.describe(), if l.settings.enabled { "" } else { " (off)" }))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
 /// Every setting whose value differs, in the order of the settings pages. Stored secrets are
 /// compared by what they open to (`same_secret(purpose, now, after)`: their sealed forms differ
 /// even for the same value). Two-factor login is not among them: its own report says it.
@@ -129,9 +150,11 @@ pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord, same_secre
         ("backup.schedule_enabled", "Scheduled backups", on_off(b0.schedule_enabled), on_off(b1.schedule_enabled)),
         ("backup.frequency", "Backup frequency", frequency(b0.frequency), frequency(b1.frequency)),
         ("backup.retention_count", "Backups to keep", b0.retention_count.to_string(), b1.retention_count.to_string()),
+        ("backup.calendar", "Calendar retention", calendar(&b0.calendar), calendar(&b1.calendar)),
         ("backup.storage_path", "Backup storage path", opt(&b0.storage_path), opt(&b1.storage_path)),
         ("backup.encrypt", "Encrypt backups", on_off(b0.encrypt), on_off(b1.encrypt)),
         ("backup.password", "Backup password", backup_pw.0, backup_pw.1),
+        ("backup.locations", "Backup locations", locations(&now.locations), locations(&after.locations)),
         (
             "security.session_timeout_minutes",
             "Session timeout (minutes)",

@@ -106,6 +106,7 @@ fn cleared_sentence(r: &SecretRef) -> String {
         purpose::TRACKER_API_TOKEN => format!("Tracker “{}”: {CLEARED_TOKEN}.", r.owner_name),
         purpose::CLIENT_USERNAME | purpose::CLIENT_PASSWORD => format!("Download client “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::NOTIFICATION_CONFIG => format!("Notification target “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
+        purpose::LOCATION_SECRET => format!("Backup location “{}”: {CLEARED_CREDENTIALS}.", r.owner_name),
         purpose::PROXY_PASSWORD => "Proxy: password cleared during restore — the proxy is off until you enter it again in Settings → General.".into(),
         purpose::BACKUP_PASSWORD => {
             "Backups: the backup password was cleared — scheduled backups are paused and encryption is off until you set it again in Settings → Backups.".into()
@@ -225,6 +226,10 @@ async fn restore_native(state: &AppState, req: RestoreRequest) -> Result<Restore
     // The settings as they will be: the backup's, less what could not be carried.
     let mut after = checked.settings.clone().unwrap_or_else(|| current.settings.clone());
     apply_settings_secrets(&mut after, &translations, totp_disabled);
+    // A backup from before locations existed keeps the current ones.
+    if after.locations.is_none() {
+        after.locations = current.settings.locations.clone();
+    }
     if req.totp == TotpChoice::KeepCurrent {
         after.totp = current.settings.totp.clone();
     }
@@ -364,6 +369,9 @@ async fn write_all(
                 if section == Section::Settings {
                     if let Some(Record::Settings(s)) = records.first() {
                         tables::write_settings(&mut tx, s, now).await?;
+                        if let Some(list) = &s.locations {
+                            super::locations::location::restore_records(&mut tx, list).await?;
+                        }
                     }
                 } else {
                     tables::insert_batch(&mut tx, section, &records).await?;
@@ -499,5 +507,13 @@ fn apply_settings_secrets(s: &mut SettingsRecord, t: &HashMap<SecretKey, Option<
         // Encryption without a password would refuse every backup, the undo point included.
         s.backup.schedule_enabled = false;
         s.backup.encrypt = false;
+    }
+    for l in s.locations.iter_mut().flatten() {
+        let (v, lost) = get(Section::Settings, Some(l.id), purpose::LOCATION_SECRET, &l.secret);
+        l.secret = v;
+        if lost {
+            l.settings.enabled = false;
+            l.disabled_reason = Some(CLEARED_CREDENTIALS.into());
+        }
     }
 }

@@ -1,15 +1,18 @@
 //! A backup run: a history row, the file written under a temporary name, synced, renamed and
-//! verified, then retention; a failed run is recorded and notified. Also the clean-up of runs
-//! a crash cut off, and the pruning of old backups (scheduled ones by the retention count,
-//! pre-restore ones after each restore).
+//! verified, then retention, then the copies to the backup locations; a failed run is recorded
+//! and notified. Also the clean-up of runs a crash cut off, and the pruning of old backups
+//! (scheduled ones by the retention count, pre-restore ones after each restore).
 
 use super::export::export;
 use super::history::{self, Trigger};
+use super::locations::retention::{self, Candidate};
+use super::locations::upload;
 use super::{destination, disk, BackupError, FsRole};
 use crate::settings::{self, SettingsRow};
 use crate::AppState;
 use std::path::{Path, PathBuf};
 use tt_core::backup_format::{name, FileKind, Header};
+use tt_core::model::locations::RetentionPolicy;
 
 /// A backup file written and verified.
 #[derive(Debug, Clone)]
@@ -146,13 +149,33 @@ pub async fn run_now(state: &AppState) -> Result<Result<Written, String>, Backup
 async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, String>, BackupError> {
     let outcome = write_recorded(state, trigger).await;
     match &outcome {
-        Ok(_) => {
+        Ok(w) => {
+            let _uploads = state.upload_gate.lock().await;
             let s = settings::load(&state.db).await?;
-            let deleted = prune(state, s.backup_retention_count).await?;
+            let policy = tt_core::model::settings::BackupSettings {
+                retention_count: s.backup_retention_count,
+                calendar: super::settings::calendar_of(&s),
+                ..Default::default()
+            }
+            .policy();
+            let deleted = prune(state, &policy).await?;
             if !deleted.is_empty() {
                 tracing::info!("backup retention removed {} old backup(s)", deleted.len());
             }
             sqlx::query("UPDATE backup_schedule_state SET failure_streak = 0, failure_notified = 0 WHERE id = 1").execute(&state.db).await?;
+            // Then off-site: each location succeeds or fails on its own (recorded and notified
+            // there); the local backup stands either way.
+            let src = upload::Source {
+                history_id: w.history_id,
+                path: &w.path,
+                file_name: &w.file_name,
+                sha256: &w.sha256,
+                encrypted: w.encrypted,
+                header: &w.header,
+            };
+            if let Err(e) = upload::upload_all(state, &src).await {
+                tracing::error!("the backup {} could not be sent to the backup locations: {e}", w.file_name);
+            }
         }
         Err((e, reason)) => {
             tracing::warn!("{} backup failed: {e}", trigger.as_str());
@@ -185,6 +208,10 @@ async fn record_failure(state: &AppState, trigger: Trigger, reason: &str) -> Res
 /// failed, and its half-written `.partial` file (never renamed to a backup name) is removed from
 /// the backup directories. Returns how many runs were closed.
 pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError> {
+    let uploads = super::locations::copies::close_interrupted(state).await?;
+    if uploads > 0 {
+        tracing::warn!("{uploads} upload(s) to backup locations were cut off by a stop; recorded as failed");
+    }
     let started = history::fail_running(state, "The server stopped while this backup was being written; no file was kept.").await?;
     let closed = started.len() as u64;
     if closed == 0 {
@@ -215,26 +242,65 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
     Ok(closed)
 }
 
-/// Retention: keeps the newest `keep` completed scheduled backups (the 03:00 runs and the ones
-/// run by hand, written there the same way) in the storage directory and deletes older ones
-/// (file and row). Newest means last written (by id: a clock that was once ahead cannot make
-/// old files look new). Failed runs don't count and are never a reason to delete; the newest
-/// completed backup always stays. Rows pointing elsewhere are left alone.
-pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
+/// Retention in the storage directory: applies `policy` to the completed scheduled backups (the
+/// 03:00 runs and the ones run by hand, written there the same way) and deletes the others (file
+/// and row). "Keep the last N" counts by write order (by id: a clock that was once ahead cannot
+/// make old files look new); a calendar policy goes by when each backup was made, in the
+/// server's time zone, and the last written always stays too. Failed runs don't count and are
+/// never a reason to delete; the newest completed backup always stays, and so does a pinned one
+/// (not counted). Rows pointing elsewhere are left alone.
+pub async fn prune(state: &AppState, policy: &RetentionPolicy) -> Result<Vec<String>, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
     let managed = destination::managed_dirs(state, &s);
     let rows = history::completed_scheduled(state).await?;
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
-    let keep = keep.max(1) as usize;
+    let doomed = prune_selection(policy, &rows);
     let mut deleted = Vec::new();
-    for r in rows.into_iter().skip(keep) {
+    for r in rows.into_iter().filter(|r| doomed.contains(&r.id)) {
         let in_storage = r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon);
         if in_storage {
             delete_stored(state, &r, &managed, "backup retention", &mut deleted).await?;
         }
     }
     Ok(deleted)
+}
+
+/// What `policy` would keep and delete in the storage directory now (nothing is changed).
+pub async fn preview_prune(state: &AppState, policy: &RetentionPolicy) -> Result<tt_core::model::locations::RetentionPreview, BackupError> {
+    use tt_core::model::locations::{RetentionItem, RetentionPreview};
+    let policy = policy.validate()?;
+    if let RetentionPolicy::Calendar { last: 0, .. } = policy {
+        return Err(tt_core::validate::invalid("retention.last", "The storage path keeps at least the last backup: set last to 1 or more.").into());
+    }
+    let s = settings::load(&state.db).await?;
+    let storage_canon = s.backup_storage_path.as_deref().and_then(|p| Path::new(p).canonicalize().ok());
+    let rows: Vec<history::Row> = history::completed_scheduled(state)
+        .await?
+        .into_iter()
+        .filter(|r| r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon))
+        .collect();
+    let doomed = prune_selection(&policy, &rows);
+    let item = |r: &history::Row| RetentionItem {
+        id: r.id,
+        file_name: r.file_name.clone().unwrap_or_default(),
+        created_at: r.created_at,
+        reasons: Vec::new(),
+    };
+    let (delete, keep): (Vec<_>, Vec<_>) = rows.iter().partition(|r| doomed.contains(&r.id));
+    Ok(RetentionPreview { policy, keep: keep.into_iter().map(item).collect(), delete: delete.into_iter().map(item).collect() })
+}
+
+/// The ids of the completed scheduled backups (`rows`, newest written first) a policy deletes.
+pub fn prune_selection(policy: &RetentionPolicy, rows: &[history::Row]) -> Vec<i64> {
+    match *policy {
+        RetentionPolicy::KeepLast { count } => rows.iter().filter(|r| !r.pinned).skip(count.max(1) as usize).map(|r| r.id).collect(),
+        RetentionPolicy::Calendar { .. } => {
+            let candidates: Vec<Candidate> = rows.iter().map(|r| Candidate { id: r.id, created_at: r.created_at, pinned: r.pinned }).collect();
+            let last_written = rows.first().map(|r| r.id);
+            retention::select(&chrono::Local, policy, &candidates).delete.into_iter().filter(|id| Some(*id) != last_written).collect()
+        }
+    }
 }
 
 /// Deletes a stored backup's file (only as disk::delete_file_safely allows) and then its row.
@@ -267,7 +333,7 @@ pub async fn prune_pre_restore(state: &AppState) -> Result<Vec<String>, BackupEr
     let managed = destination::managed_dirs(state, &s);
     let rows = history::completed_with(state, Trigger::PreRestore).await?;
     let mut deleted = Vec::new();
-    for r in rows.into_iter().skip(PRE_RESTORE_KEEP) {
+    for r in rows.into_iter().filter(|r| !r.pinned).skip(PRE_RESTORE_KEEP) {
         // The app wrote this row and its file: its recorded directory counts too, or a restore
         // that brought another storage path would leave older undo points there for ever.
         let mut allowed = managed.clone();

@@ -47,6 +47,8 @@ pub fn settings_for(data_dir: &Path) -> Settings {
     let mut app = Config::for_data_dir(data_dir);
     app.base_url = Some("https://tt.example".into());
     app.kdf = COSTS;
+    // Backup locations: short pauses between upload attempts (tests stop servers on purpose).
+    app.remote = app::domain::config::RemoteSettings::QUICK;
     Settings { database_url: app::domain::store::sqlite_url(&data_dir.join("tracker-tracker.db")), app }
 }
 

@@ -1,0 +1,173 @@
+//! The location client against the real test servers (moto, wsgidav): streamed uploads and
+//! reads, listing, and each typed cause of failure with its sentence.
+
+use super::remote::{ConnectFailure, CredentialFailure, Missing, Op, Remote, RemoteError, TlsFailure};
+use super::test_services::{self as svc, with_s3, with_webdav};
+use crate::config::RemoteSettings;
+use sha2::{Digest, Sha256};
+use tt_core::model::locations::LocationTarget;
+
+fn open(target: &LocationTarget, secret: &str) -> Remote {
+    Remote::open(&target.validate().expect("a valid target"), Some(secret), &RemoteSettings::QUICK).expect("client")
+}
+
+/// A file of `len` pseudo-random bytes and its SHA-256.
+fn random_file(dir: &std::path::Path, len: usize) -> (std::path::PathBuf, String) {
+    use rand::RngCore;
+    let mut bytes = vec![0u8; len];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let path = dir.join("payload.bin");
+    std::fs::write(&path, &bytes).unwrap();
+    (path, hex::encode(Sha256::digest(&bytes)))
+}
+
+async fn round_trip(remote: &Remote, len: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, sha) = random_file(dir.path(), len);
+    let key = remote.key("tracker-tracker-backup-20261201T030000Z.ttbak");
+    assert_eq!(remote.put_file(&key, &path).await.unwrap(), len as u64);
+    let listed = remote.list().await.unwrap();
+    let names: Vec<_> = listed.iter().filter_map(|m| remote.file_name_of(m.location.as_ref())).collect();
+    assert_eq!(names, vec!["tracker-tracker-backup-20261201T030000Z.ttbak"], "{listed:?}");
+    assert_eq!(listed[0].size, len as u64);
+    assert_eq!(remote.read_sha256(&key).await.unwrap(), (len as u64, sha.clone()));
+    let start = remote.read_start(&key, len as u64, 100).await.unwrap();
+    assert_eq!(&start[..], &std::fs::read(&path).unwrap()[..100.min(len)]);
+    let copy = dir.path().join("copy.bin");
+    assert_eq!(remote.download_to(&key, &copy).await.unwrap(), (len as u64, sha));
+    assert_eq!(std::fs::read(&copy).unwrap(), std::fs::read(&path).unwrap());
+    remote.delete(&key).await.unwrap();
+    assert!(remote.list().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn s3_small_and_multipart_uploads_round_trip() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let remote = open(&target, &secret);
+    round_trip(&remote, 1000).await;
+    // Three parts of 5 MiB (the last one shorter).
+    round_trip(&remote, 12 * 1024 * 1024 + 17).await;
+}
+
+#[tokio::test]
+async fn webdav_uploads_are_one_streamed_put_and_round_trip() {
+    let Some((target, password)) = svc::webdav().await else { return };
+    let remote = open(&target, &password);
+    round_trip(&remote, 1000).await;
+    round_trip(&remote, 6 * 1024 * 1024 + 3).await;
+}
+
+async fn write_error(target: &LocationTarget, secret: &str) -> RemoteError {
+    let remote = open(target, secret);
+    remote.put_bytes(&remote.key("probe"), b"x".to_vec()).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn s3_refusals_say_which_setting_is_wrong() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let e = write_error(&target, "not-the-secret").await;
+    assert!(matches!(e, RemoteError::Credentials { why: CredentialFailure::WrongSecret, .. }), "{e:?}");
+    let bucket = svc::var("TT_TEST_S3_BUCKET").unwrap();
+    let endpoint = svc::var("TT_TEST_S3_ENDPOINT").unwrap();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the bucket {bucket} at {endpoint} refused the secret key: it does not match the access key id (SignatureDoesNotMatch). Enter it again."
+        )
+    );
+    let e = write_error(&with_s3(&target, |t| t.access_key_id = "AKIANOSUCHKEY0000000".into()), &secret).await;
+    assert!(matches!(e, RemoteError::Credentials { why: CredentialFailure::UnknownKey, .. }), "{e:?}");
+    let e = write_error(&with_s3(&target, |t| t.bucket = "no-such-bucket-here".into()), &secret).await;
+    assert!(matches!(&e, RemoteError::Missing { what: Missing::Bucket { bucket, .. } } if bucket == "no-such-bucket-here"), "{e:?}");
+    assert_eq!(e.to_string(), format!("The bucket no-such-bucket-here does not exist at {endpoint}: create it, or check its name and the endpoint."));
+    let Some((ro_key, ro_secret)) = svc::s3_readonly() else { return };
+    let e = write_error(&with_s3(&target, |t| t.access_key_id = ro_key), &ro_secret).await;
+    assert!(matches!(e, RemoteError::Permission { op: Op::Write, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("The credentials work, but they may not write to the bucket {bucket} at {endpoint} (access denied): give them that permission.")
+    );
+    assert!(!e.is_transient());
+}
+
+#[tokio::test]
+async fn connection_failures_are_told_apart() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let endpoint = svc::var("TT_TEST_S3_ENDPOINT").unwrap();
+    let port = endpoint.rsplit(':').next().unwrap().to_string();
+    // https:// to the plain-HTTP port of the S3 server.
+    let e = write_error(&with_s3(&target, |t| t.endpoint = format!("https://127.0.0.1:{port}")), &secret).await;
+    assert!(matches!(e, RemoteError::Tls { why: TlsFailure::Handshake, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        format!("The https connection to 127.0.0.1:{port} failed: the TLS handshake failed. If the server serves plain HTTP on this port, use an http:// address; otherwise check its TLS set-up.")
+    );
+    let closed = svc::closed_port();
+    let e = write_error(&with_s3(&target, |t| t.endpoint = format!("http://127.0.0.1:{closed}")), &secret).await;
+    assert!(matches!(e, RemoteError::Connection { why: ConnectFailure::Refused, .. }), "{e:?}");
+    assert!(e.is_transient());
+    let e = write_error(&with_s3(&target, |t| t.endpoint = "http://no-such-host.invalid:9000".into()), &secret).await;
+    assert!(matches!(&e, RemoteError::Dns { host } if host == "no-such-host.invalid"), "{e:?}");
+}
+
+#[tokio::test]
+async fn webdav_refusals_say_which_setting_is_wrong() {
+    let Some((target, password)) = svc::webdav().await else { return };
+    let e = write_error(&target, "wrong password").await;
+    assert!(matches!(e, RemoteError::Credentials { why: CredentialFailure::Refused, .. }), "{e:?}");
+    let missing = with_webdav(&target, |w| w.url.push_str("/no/such/folder"));
+    let e = write_error(&missing, &password).await;
+    assert!(matches!(&e, RemoteError::Missing { what: Missing::Folder { .. } }), "{e:?}");
+    let Some(ro) = svc::var("TT_TEST_WEBDAV_READONLY_URL") else { return };
+    let e = write_error(&with_webdav(&target, |w| w.url = ro), &password).await;
+    assert!(matches!(e, RemoteError::Permission { op: Op::Write, .. }), "{e:?}");
+}
+
+/// Peak resident memory of this process (VmHWM) in bytes, after resetting it (clear_refs 5):
+/// nextest runs each test in a process of its own, so this is the upload's.
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("clear_refs");
+}
+
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).expect("a number") * 1024
+}
+
+/// A 400 MiB backup goes up and is read back with the memory of a few parts (the bound:
+/// peak RSS ≤ 100 MB). The file is sparse: its size costs no disk here.
+async fn large_upload_stays_small(remote: &Remote, dir: &std::path::Path) -> (u64, std::time::Duration) {
+    const SIZE: u64 = 400 * 1024 * 1024;
+    let path = dir.join("tracker-tracker-backup-20261201T030000Z.ttbak");
+    std::fs::File::create(&path).unwrap().set_len(SIZE).unwrap();
+    let key = remote.key("tracker-tracker-backup-20261201T030000Z.ttbak");
+    reset_peak();
+    let started = std::time::Instant::now();
+    assert_eq!(remote.put_file(&key, &path).await.unwrap(), SIZE);
+    let (size, _) = remote.read_sha256(&key).await.unwrap();
+    let took = started.elapsed();
+    let peak = peak_rss();
+    assert_eq!(size, SIZE);
+    remote.delete(&key).await.unwrap();
+    println!("400 MiB uploaded and read back in {took:?}, peak RSS {} MiB", peak / (1024 * 1024));
+    assert!(peak <= 100 * 1000 * 1000, "peak RSS {peak} bytes");
+    (peak, took)
+}
+
+#[tokio::test]
+async fn a_400_mib_upload_to_s3_keeps_memory_under_100_mb() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // The binary's part size (8 MiB), not the tests' smallest.
+    let settings = RemoteSettings { part_size: RemoteSettings::PRODUCTION.part_size, ..RemoteSettings::QUICK };
+    let remote = Remote::open(&target.validate().unwrap(), Some(&secret), &settings).unwrap();
+    large_upload_stays_small(&remote, dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_400_mib_upload_to_webdav_keeps_memory_under_100_mb() {
+    let Some((target, password)) = svc::webdav().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    large_upload_stays_small(&open(&target, &password), dir.path()).await;
+}

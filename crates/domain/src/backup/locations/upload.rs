@@ -1,0 +1,381 @@
+//! After a run's backup is written and verified locally: a copy to each enabled location,
+//! streamed, then read back there and its SHA-256 compared with the local file's; retried with
+//! growing pauses when the fault may pass; recorded per location (backup_copies). A location
+//! that fails fails alone: the local backup and the other locations are not touched, and the
+//! first failure of a streak sends the "backup failed" notification naming the location.
+//! Retention runs in a location only after a verified upload there.
+//!
+//! A location that requires encryption gets an encrypted copy of a plain backup, made once per
+//! run with the stored backup password; without one, its upload fails with a reason saying how
+//! to fix it.
+
+use super::copies::{self, NewCopy};
+use super::location::{self, StoredLocation};
+use super::remote::{Remote, RemoteError};
+use super::{retention, LocationError};
+use crate::secrets::purpose;
+use crate::AppState;
+use object_store::path::Path as ObjectPath;
+use std::path::{Path, PathBuf};
+use tt_core::backup_format::name;
+use tt_core::backup_format::Header;
+use tt_core::model::locations::CopyStatus;
+use zeroize::Zeroizing;
+
+/// The local backup a run wrote and verified.
+pub struct Source<'a> {
+    pub history_id: i64,
+    pub path: &'a Path,
+    pub file_name: &'a str,
+    pub sha256: &'a str,
+    pub encrypted: bool,
+    pub header: &'a Header,
+}
+
+/// How one location's upload went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub location_id: i64,
+    pub location_name: String,
+    /// The copy record (None only when the database failed before it was made).
+    pub copy_id: Option<i64>,
+    /// None: uploaded and verified. Some: why it failed.
+    pub failure: Option<String>,
+    /// File names retention deleted there afterwards.
+    pub pruned: Vec<String>,
+}
+
+/// The file one location receives: the local one, or the encrypted copy.
+#[derive(Debug, Clone)]
+struct Payload {
+    path: PathBuf,
+    file_name: String,
+    sha256: String,
+    size: u64,
+    encrypted: bool,
+}
+
+/// The encrypted copy of a plain backup, made the first time a location needs it.
+enum Encrypted {
+    NotYet,
+    Made(Payload),
+    Failed(String),
+}
+
+/// Uploads `src` to every enabled location, one after another. Never fails for a location's
+/// sake (that is in its outcome); only the database failing is an error.
+pub async fn upload_all(state: &AppState, src: &Source<'_>) -> Result<Vec<Outcome>, LocationError> {
+    let locations: Vec<StoredLocation> = location::stored_all(state).await?.into_iter().filter(|l| l.settings.enabled).collect();
+    let mut encrypted = Encrypted::NotYet;
+    let mut outcomes = Vec::new();
+    for l in &locations {
+        let outcome = upload_one(state, l, src, &mut encrypted).await?;
+        match &outcome.failure {
+            None => location::clear_failures(state, l.id).await?,
+            Some(reason) => {
+                tracing::warn!("backup location “{}”: the upload of {} failed: {reason}", l.settings.name, src.file_name);
+                if location::count_failure(state, l.id).await? {
+                    notify_failure(state, l, src.file_name, reason).await;
+                    location::mark_notified(state, l.id).await?;
+                }
+            }
+        }
+        outcomes.push(outcome);
+    }
+    if let Encrypted::Made(p) = &encrypted {
+        let _ = tokio::fs::remove_file(&p.path).await;
+    }
+    Ok(outcomes)
+}
+
+async fn notify_failure(state: &AppState, l: &StoredLocation, file_name: &str, reason: &str) {
+    let message = format!(
+        "The backup {file_name} was written and verified on the server, but its copy to the backup location “{}” failed: {reason}",
+        l.settings.name
+    );
+    let outcomes = crate::notify::send_event(state, "backup_failed", "Tracker Tracker: backup failed", &message).await;
+    let failed = outcomes.iter().filter(|o| o.is_err()).count();
+    if failed > 0 {
+        tracing::warn!("{failed} backup-failure notification(s) could not be delivered");
+    }
+}
+
+async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encrypted: &mut Encrypted) -> Result<Outcome, LocationError> {
+    let mut outcome = Outcome { location_id: l.id, location_name: l.settings.name.clone(), copy_id: None, failure: None, pruned: Vec::new() };
+    let local = Payload {
+        path: src.path.to_path_buf(),
+        file_name: src.file_name.to_string(),
+        sha256: src.sha256.to_string(),
+        size: tokio::fs::metadata(src.path).await.map(|m| m.len()).unwrap_or(0),
+        encrypted: src.encrypted,
+    };
+    let payload = if l.settings.require_encryption && !src.encrypted {
+        if let Encrypted::NotYet = encrypted {
+            *encrypted = match make_encrypted_copy(state, src).await {
+                Ok(p) => Encrypted::Made(p),
+                Err(reason) => Encrypted::Failed(reason),
+            };
+        }
+        match encrypted {
+            Encrypted::Made(p) => Ok(p.clone()),
+            Encrypted::Failed(reason) => Err(reason.clone()),
+            Encrypted::NotYet => Err("the encrypted copy was not made".to_string()),
+        }
+    } else {
+        Ok(local)
+    };
+    // The record first: the History shows the copy while it is being made, and its failure.
+    let remote = l.client(state);
+    let (file_name, encrypted_flag, size, sha) = match &payload {
+        Ok(p) => (p.file_name.clone(), p.encrypted, p.size, p.sha256.clone()),
+        Err(_) => (encrypted_name(src.file_name), true, 0, String::new()),
+    };
+    let remote_key = match &remote {
+        Ok(r) => r.key_text(&file_name),
+        Err(_) => file_name.clone(),
+    };
+    let copy_id = copies::start(
+        state,
+        &NewCopy {
+            location_id: l.id,
+            history_id: src.history_id,
+            backup_created_at: src.header.created_at,
+            remote_key: &remote_key,
+            encrypted: encrypted_flag,
+            size,
+            sha256: &sha,
+            instance_url: src.header.instance_url.as_deref(),
+            app_version: &src.header.app_version,
+        },
+    )
+    .await?;
+    outcome.copy_id = Some(copy_id);
+    let fail = |reason: String| async move {
+        copies::set_status(state, copy_id, CopyStatus::Failed, 0, Some(&reason)).await?;
+        Ok::<_, LocationError>(reason)
+    };
+    let payload = match payload {
+        Ok(p) => p,
+        Err(reason) => {
+            outcome.failure = Some(fail(reason).await?);
+            return Ok(outcome);
+        }
+    };
+    let remote = match remote {
+        Ok(r) => r,
+        Err(e) => {
+            outcome.failure = Some(fail(e.to_string()).await?);
+            return Ok(outcome);
+        }
+    };
+    // Never over another object: a name taken there (another instance's backup of the same
+    // second) gets "-2", "-3", … as a local one would.
+    let mut payload = payload;
+    let free = free_name(&remote, &payload.file_name).await;
+    if free != payload.file_name {
+        copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
+        payload.file_name = free;
+    }
+    match send_with_retries(state, &remote, copy_id, &payload).await? {
+        Ok(()) => {
+            outcome.pruned = retention::apply(state, l, &remote).await?;
+            if !outcome.pruned.is_empty() {
+                tracing::info!("backup location “{}”: retention removed {} old backup(s)", l.settings.name, outcome.pruned.len());
+            }
+        }
+        Err(reason) => outcome.failure = Some(reason),
+    }
+    Ok(outcome)
+}
+
+/// `file_name`, or the first of `stem-2.ext`, `stem-3.ext`, … that no object has there. A check
+/// that fails keeps the name (the upload then says what is wrong).
+async fn free_name(remote: &Remote, file_name: &str) -> String {
+    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
+    // A name that has a counter already ("…Z-2") counts on from it.
+    let (base, from) = match stem.rsplit_once('-') {
+        Some((base, n)) if n.parse::<u32>().is_ok_and(|n| n >= 2) => (base, n.parse::<u32>().unwrap_or(1) + 1),
+        _ => (stem, 2),
+    };
+    let candidates = std::iter::once(file_name.to_string()).chain((from..from + 100).map(|n| format!("{base}-{n}.{ext}")));
+    for candidate in candidates {
+        match remote.exists(&remote.key(&candidate)).await {
+            Ok(true) => continue,
+            Ok(false) | Err(_) => return candidate,
+        }
+    }
+    file_name.to_string()
+}
+
+/// The name of a plain backup's encrypted copy: the same stamp, `.ttbak`.
+fn encrypted_name(file_name: &str) -> String {
+    match file_name.strip_suffix(".json") {
+        Some(stem) => format!("{stem}.ttbak"),
+        None => file_name.to_string(),
+    }
+}
+
+/// Uploads and verifies, retrying faults that may pass; records each step. The outer error is
+/// the database's, the inner one the location's reason.
+async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &Payload) -> Result<Result<(), String>, LocationError> {
+    let settings = &state.config.remote;
+    let key = ObjectPath::from(remote.key_text(&p.file_name).as_str());
+    let attempts = settings.upload_attempts.max(1);
+    let mut pause = settings.retry_pause;
+    for attempt in 1..=attempts {
+        copies::set_status(state, copy_id, CopyStatus::Uploading, attempt as i64, None).await?;
+        let result = async {
+            remote.put_file(&key, &p.path).await?;
+            copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await.map_err(Fault::Db)?;
+            verify(remote, &key, &p.sha256).await?;
+            Ok::<(), Fault>(())
+        }
+        .await;
+        let e = match result {
+            Ok(()) => {
+                copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
+                return Ok(Ok(()));
+            }
+            Err(Fault::Db(e)) => return Err(e),
+            Err(Fault::Remote(e)) => e,
+        };
+        let reason = e.to_string();
+        if !e.is_transient() || attempt == attempts {
+            let reason = if attempt > 1 { format!("{reason} (after {attempt} attempts)") } else { reason };
+            copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
+            // What a failed attempt left there (this run's own name) goes.
+            if let Err(e) = remote.delete(&key).await {
+                tracing::debug!("after the failed upload, {key} could not be removed: {e}");
+            }
+            return Ok(Err(reason));
+        }
+        copies::set_status(state, copy_id, CopyStatus::Retrying, attempt as i64, Some(&reason)).await?;
+        tracing::info!("backup location {}: attempt {attempt} failed ({reason}); trying again in {pause:?}", remote.place());
+        tokio::time::sleep(pause).await;
+        pause = pause.saturating_mul(2);
+    }
+    Ok(Err("no upload was attempted".into()))
+}
+
+enum Fault {
+    Remote(RemoteError),
+    Db(LocationError),
+}
+
+impl From<RemoteError> for Fault {
+    fn from(e: RemoteError) -> Self {
+        Fault::Remote(e)
+    }
+}
+
+/// Reads the object back whole and compares its SHA-256 with the expected one.
+pub async fn verify(remote: &Remote, key: &ObjectPath, expected: &str) -> Result<u64, RemoteError> {
+    let (size, found) = remote.read_sha256(key).await?;
+    if found != expected {
+        return Err(RemoteError::Corrupted { place: remote.place().to_string(), expected: expected.to_string(), found, size });
+    }
+    Ok(size)
+}
+
+/// Re-reads a copy and checks it against the hash recorded when it was uploaded; records the
+/// outcome (verified, or failed with the reason).
+pub async fn verify_copy(state: &AppState, copy_id: i64) -> Result<tt_core::model::locations::RemoteCopy, LocationError> {
+    let c = copies::row(state, copy_id).await?;
+    let l = location::stored(state, c.location_id).await?;
+    let remote = l.client(state)?;
+    let Some(sha) = c.sha256.clone().filter(|s| !s.is_empty()) else {
+        return Err(tt_core::validate::invalid("copy_id", "This copy was never uploaded, so there is nothing to check.").into());
+    };
+    let key = ObjectPath::from(c.remote_key.as_str());
+    match verify(&remote, &key, &sha).await {
+        Ok(_) => copies::set_status(state, c.id, CopyStatus::Verified, c.attempts, None).await?,
+        Err(e) => copies::set_status(state, c.id, CopyStatus::Failed, c.attempts, Some(&format!("Checked again: {e}"))).await?,
+    }
+    let mut views = copies::by_history(state).await?;
+    let fresh = copies::row(state, c.id).await?;
+    Ok(c.history_id.and_then(|h| views.remove(&h)).and_then(|v| v.into_iter().find(|x| x.id == c.id)).unwrap_or_else(|| fresh.view(l.settings.name)))
+}
+
+/// Writes the encrypted copy of a plain backup into the upload directory (removed at start-up
+/// after a crash), and checks it whole. The reason when it cannot be made.
+async fn make_encrypted_copy(state: &AppState, src: &Source<'_>) -> Result<Payload, String> {
+    let s = crate::settings::load(&state.db).await.map_err(|e| internal("loading the settings", &e))?;
+    let Some(sealed) = s.backup_password_enc.as_deref() else {
+        return Err("This location requires encryption, but no backup password is set: set one in Settings → Backups (encrypting the local backups may stay off), or turn off “Require encryption” for this location.".into());
+    };
+    let password: Zeroizing<String> = state.keys.open(purpose::BACKUP_PASSWORD, sealed).map_err(|e| internal("opening the backup password", &e))?;
+    let dir = state.config.upload_dir();
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| crate::backup::disk::io_problem(e.kind(), crate::backup::disk::FsRole::UploadDir, Some(&dir)))?;
+    let file_name = encrypted_name(src.file_name);
+    let out = dir.join(format!("location-copy-{:08x}-{file_name}", rand::random::<u32>()));
+    let (input, output, costs) = (src.path.to_path_buf(), out.clone(), state.config.kdf.backup_file);
+    let pw = password.clone();
+    let written = tokio::task::spawn_blocking(move || encrypt_file(&input, &output, pw.as_bytes(), costs))
+        .await
+        .map_err(|e| internal("encrypting the copy", &e))?;
+    let (size, sha256) = match written {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = std::fs::remove_file(&out);
+            return Err(format!(
+                "the encrypted copy could not be written: {}",
+                crate::backup::disk::io_problem(e.kind(), crate::backup::disk::FsRole::UploadDir, Some(&dir))
+            ));
+        }
+    };
+    if let Err(e) = crate::backup::disk::verify_file(&out, Some(&sha256), Some(password)).await {
+        let _ = std::fs::remove_file(&out);
+        return Err(format!("the encrypted copy failed its check, so it was not uploaded: {e}"));
+    }
+    Ok(Payload { path: out, file_name, sha256, size, encrypted: true })
+}
+
+fn internal(what: &str, e: &dyn std::fmt::Display) -> String {
+    let reference = format!("{:08x}", rand::random::<u32>());
+    tracing::error!(reference, "backup location upload: {what}: {e}");
+    format!("an internal error on the server (server log reference {reference})")
+}
+
+/// A writer that hashes and counts what passes through.
+struct Hashing<W: std::io::Write> {
+    inner: W,
+    hasher: sha2::Sha256,
+    size: u64,
+}
+
+impl<W: std::io::Write> std::io::Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn encrypt_file(input: &Path, output: &Path, password: &[u8], costs: tt_core::backup_format::encrypted::KdfParams) -> std::io::Result<(u64, String)> {
+    use sha2::Digest;
+    use std::io::Write;
+    use tt_core::backup_format::encrypted::TtbakWriter;
+    let out = std::fs::OpenOptions::new().write(true).create_new(true).open(output)?;
+    let hashing = Hashing { inner: std::io::BufWriter::with_capacity(256 * 1024, out), hasher: sha2::Sha256::new(), size: 0 };
+    let writer = TtbakWriter::new(hashing, password, costs).map_err(std::io::Error::other)?;
+    let mut buffered = std::io::BufWriter::with_capacity(256 * 1024, writer);
+    std::io::copy(&mut std::io::BufReader::with_capacity(256 * 1024, std::fs::File::open(input)?), &mut buffered)?;
+    let writer = buffered.into_inner().map_err(|e| std::io::Error::new(e.error().kind(), "flushing the encrypted copy failed"))?;
+    let mut hashing = writer.finish().map_err(std::io::Error::other)?;
+    hashing.flush()?;
+    let file = hashing.inner.into_inner().map_err(|e| std::io::Error::new(e.error().kind(), "flushing the encrypted copy failed"))?;
+    file.sync_all()?;
+    Ok((hashing.size, hex::encode(hashing.hasher.finalize())))
+}
+
+/// Whether a name in a location is one of this app's backups (retention and listing use it).
+pub fn is_backup_name(file_name: &str) -> bool {
+    name::is_backup_file_name(file_name)
+}
