@@ -1,7 +1,9 @@
 //! History: stored backups (verify, download, restore, delete) and files found in the storage directory.
 
 use super::{refresh, Reload, Source};
+use super::locations::CopyState;
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
+use crate::api::locations::PinStoredBackup;
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, RunStatus, Trigger, VerifyStatus};
@@ -29,11 +31,21 @@ pub(super) fn HistorySection(
     let verify = ServerAction::<VerifyStoredBackup>::new();
     let delete = ServerAction::<DeleteStoredBackup>::new();
     let run_now = ServerAction::<RunBackupNow>::new();
+    let pin = ServerAction::<PinStoredBackup>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
     let check_password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(m)) = delete.value().get() {
             notice.set(Some(m));
+        }
+        if let Some(Ok(e)) = pin.value().get() {
+            let name = e.file_name.unwrap_or_default();
+            notice.set(Some(if e.pinned {
+                format!("Pinned {name}: retention never deletes it, here or in any location.")
+            } else {
+                format!("Unpinned {name}: retention counts it again.")
+            }));
+            reload.0.update(|n| *n += 1);
         }
         // Not after a refused run-now: the reload re-renders this section, and its message with it.
         if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(_))) || matches!(run_now.value().get(), Some(Ok(_))) {
@@ -44,7 +56,7 @@ pub(super) fn HistorySection(
         }
     });
     let errors = Signal::derive(move || {
-        action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(run_now.value()).get())
+        action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(pin.value()).get()).or_else(|| action_error(run_now.value()).get())
     });
     let empty = entries.is_empty();
     let any_encrypted = entries.iter().any(|e| e.encrypted && e.file_present);
@@ -69,7 +81,7 @@ pub(super) fn HistorySection(
                         <table class="stack">
                             <thead><tr>
                                 <th scope="col">"Date (UTC)"</th><th scope="col">"Trigger"</th><th scope="col">"File"</th><th scope="col" class="num">"Size"</th>
-                                <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Actions"</th>
+                                <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Locations"</th><th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>
                                 {entries.into_iter().map(|e| {
@@ -89,6 +101,18 @@ pub(super) fn HistorySection(
                                         None => view! { <span class="hint">"—"</span> }.into_any(),
                                     };
                                     let name_for_restore = name.clone();
+                                    let pinned = e.pinned;
+                                    let copies = if e.copies.is_empty() {
+                                        view! { <span class="hint">"—"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="copies">
+                                                {e.copies.iter().cloned().map(|c| view! {
+                                                    <li data-testid="history-copy">{c.location_name.clone()} ": " <CopyState copy=c/></li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    };
                                     view! {
                                         <tr data-testid="history-row">
                                             <td data-label="Date (UTC)">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
@@ -102,7 +126,14 @@ pub(super) fn HistorySection(
                                                 {encrypted.then(|| view! { " " <LockMark/> })}</td>
                                             <td data-label="Status">{status}</td>
                                             <td data-label="Verified">{verified}</td>
+                                            <td data-label="Locations">{copies}</td>
                                             <td class="actions">
+                                                {(e.file_name.is_some()).then(|| view! {
+                                                    <button class="btn btn-small" type="button" aria-pressed=if pinned { "true" } else { "false" }
+                                                        aria-label=format!("{} {}", if pinned { "Unpin" } else { "Pin" }, name)
+                                                        on:click=move |_| { notice.set(None); pin.dispatch(PinStoredBackup { id, pinned: !pinned }); }>
+                                                        {if pinned { "Unpin" } else { "Pin" }}</button>
+                                                })}
                                                 {present.then(|| view! {
                                                     <a class="btn btn-small" href=format!("/api/backup/history/download?id={id}") download=name.clone()
                                                         aria-label=format!("Download {name}")>"Download"</a>
