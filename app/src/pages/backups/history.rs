@@ -1,7 +1,7 @@
 //! History: stored backups (verify, download, restore, delete) and files found in the storage directory.
 
-use super::{refresh, Reload, Source};
 use super::locations::CopyState;
+use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
 use crate::api::locations::PinStoredBackup;
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
@@ -56,7 +56,11 @@ pub(super) fn HistorySection(
         }
     });
     let errors = Signal::derive(move || {
-        action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(pin.value()).get()).or_else(|| action_error(run_now.value()).get())
+        action_error(verify.value())
+            .get()
+            .or_else(|| action_error(delete.value()).get())
+            .or_else(|| action_error(pin.value()).get())
+            .or_else(|| action_error(run_now.value()).get())
     });
     let empty = entries.is_empty();
     let any_encrypted = entries.iter().any(|e| e.encrypted && e.file_present);

@@ -20,10 +20,7 @@ enum Editing {
 }
 
 #[component]
-pub(super) fn LocationsSection(
-    locations: Resource<Result<Vec<LocationView>, AppError>>,
-    restore_source: RwSignal<Option<Source>>,
-) -> impl IntoView {
+pub(super) fn LocationsSection(locations: Resource<Result<Vec<LocationView>, AppError>>, restore_source: RwSignal<Option<Source>>) -> impl IntoView {
     let ov = expect_context::<RwSignal<BackupOverview>>();
     let reload = expect_context::<Reload>();
     let editing = RwSignal::new(Editing::None);
@@ -148,11 +145,13 @@ pub(super) fn CopyState(copy: RemoteCopy) -> impl IntoView {
         CopyStatus::Verified => view! { <span class="badge ok" data-testid="copy-state">"Uploaded and verified"</span> }.into_any(),
         CopyStatus::Failed => view! {
             <span class="badge bad" data-testid="copy-state">"Failed"</span> " " <small>{copy.error.clone().unwrap_or_default()}</small>
-        }.into_any(),
+        }
+        .into_any(),
         CopyStatus::Retrying => view! {
             <span class="badge warn" data-testid="copy-state">"Pending retry"</span> " "
             <small>{format!("attempt {attempts}: {}", copy.error.clone().unwrap_or_default())}</small>
-        }.into_any(),
+        }
+        .into_any(),
         CopyStatus::Uploading => view! { <span class="badge" data-testid="copy-state">"Uploading"</span> }.into_any(),
         CopyStatus::Uploaded => view! { <span class="badge" data-testid="copy-state">"Uploaded, being checked"</span> }.into_any(),
     }

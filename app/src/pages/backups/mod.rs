@@ -39,9 +39,19 @@ pub(super) struct Restored(pub(super) RwSignal<u32>);
 #[derive(Clone, PartialEq)]
 pub(super) enum Source {
     Upload(Picked),
-    Stored { id: i64, name: String, encrypted: bool },
+    Stored {
+        id: i64,
+        name: String,
+        encrypted: bool,
+    },
     /// A backup held by a backup location (`key` as the location lists it).
-    Remote { location_id: i64, location_name: String, key: String, name: String, encrypted: bool },
+    Remote {
+        location_id: i64,
+        location_name: String,
+        key: String,
+        name: String,
+        encrypted: bool,
+    },
 }
 
 #[component]

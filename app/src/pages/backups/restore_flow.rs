@@ -234,7 +234,9 @@ impl RestoreFlow {
             ("current_password", Some(_)) => Some("restore-current-password"),
             ("source_password", Some(_)) => Some("restore-source-password"),
             ("backup_password", Some(Source::Upload(_))) if self.step == Step::NeedPassword => Some("preview-password"),
-            ("backup_password", Some(Source::Stored { encrypted: true, .. } | Source::Remote { encrypted: true, .. })) => Some("restore-backup-password"),
+            ("backup_password", Some(Source::Stored { encrypted: true, .. } | Source::Remote { encrypted: true, .. })) => {
+                Some("restore-backup-password")
+            }
             _ => None,
         }
     }
