@@ -48,7 +48,7 @@ impl RemoteSettings {
         request_retries: 3,
         upload_attempts: 3,
         retry_pause: Duration::from_secs(30),
-        part_size: 16 * 1024 * 1024,
+        part_size: 8 * 1024 * 1024,
     };
     /// Short pauses and timeouts, the smallest parts S3 takes: for tests, which make servers go
     /// away on purpose. Never for a real instance (a short outage would fail its uploads).

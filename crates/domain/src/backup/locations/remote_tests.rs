@@ -122,3 +122,52 @@ async fn webdav_refusals_say_which_setting_is_wrong() {
     let e = write_error(&with_webdav(&target, |w| w.url = ro), &password).await;
     assert!(matches!(e, RemoteError::Permission { op: Op::Write, .. }), "{e:?}");
 }
+
+/// Peak resident memory of this process (VmHWM) in bytes, after resetting it (clear_refs 5):
+/// nextest runs each test in a process of its own, so this is the upload's.
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("clear_refs");
+}
+
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).expect("a number") * 1024
+}
+
+/// A 400 MiB backup goes up and is read back with the memory of a few parts (the bound:
+/// peak RSS ≤ 100 MB). The file is sparse: its size costs no disk here.
+async fn large_upload_stays_small(remote: &Remote, dir: &std::path::Path) -> (u64, std::time::Duration) {
+    const SIZE: u64 = 400 * 1024 * 1024;
+    let path = dir.join("tracker-tracker-backup-20261201T030000Z.ttbak");
+    std::fs::File::create(&path).unwrap().set_len(SIZE).unwrap();
+    let key = remote.key("tracker-tracker-backup-20261201T030000Z.ttbak");
+    reset_peak();
+    let started = std::time::Instant::now();
+    assert_eq!(remote.put_file(&key, &path).await.unwrap(), SIZE);
+    let (size, _) = remote.read_sha256(&key).await.unwrap();
+    let took = started.elapsed();
+    let peak = peak_rss();
+    assert_eq!(size, SIZE);
+    remote.delete(&key).await.unwrap();
+    println!("400 MiB uploaded and read back in {took:?}, peak RSS {} MiB", peak / (1024 * 1024));
+    assert!(peak <= 100 * 1000 * 1000, "peak RSS {peak} bytes");
+    (peak, took)
+}
+
+#[tokio::test]
+async fn a_400_mib_upload_to_s3_keeps_memory_under_100_mb() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // The binary's part size (8 MiB), not the tests' smallest.
+    let settings = RemoteSettings { part_size: RemoteSettings::PRODUCTION.part_size, ..RemoteSettings::QUICK };
+    let remote = Remote::open(&target.validate().unwrap(), Some(&secret), &settings).unwrap();
+    large_upload_stays_small(&remote, dir.path()).await;
+}
+
+#[tokio::test]
+async fn a_400_mib_upload_to_webdav_keeps_memory_under_100_mb() {
+    let Some((target, password)) = svc::webdav().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    large_upload_stays_small(&open(&target, &password), dir.path()).await;
+}

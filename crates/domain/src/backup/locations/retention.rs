@@ -56,6 +56,9 @@ pub struct Selection {
     pub delete: Vec<i64>,
 }
 
+/// A calendar period's key (year and day, week or month) of a local time.
+type Period<Tz> = dyn Fn(&DateTime<Tz>) -> (i32, u32, u32);
+
 /// Applies `policy` to `candidates` (any order; ties in time broken by id, newer = larger).
 /// Days, ISO weeks and months are those of `tz` (the server's zone, as the schedule's 03:00).
 /// As restic's `--keep-last/--keep-daily/--keep-weekly/--keep-monthly`: a backup stays if it is
@@ -68,7 +71,7 @@ pub fn select<Tz: TimeZone>(tz: &Tz, policy: &RetentionPolicy, candidates: &[Can
     };
     let count = |n: i64| n.max(0) as usize;
     let mut sorted: Vec<Candidate> = candidates.to_vec();
-    sorted.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+    sorted.sort_by_key(|c| std::cmp::Reverse((c.created_at, c.id)));
     let mut keep: BTreeMap<i64, Vec<Reason>> = BTreeMap::new();
     let mut add = |id: i64, r: Reason| keep.entry(id).or_default().push(r);
     for c in sorted.iter().filter(|c| c.pinned) {
@@ -82,7 +85,7 @@ pub fn select<Tz: TimeZone>(tz: &Tz, policy: &RetentionPolicy, candidates: &[Can
         add(c.id, Reason::Last);
     }
     // The newest backup of each of the n most recent periods that have one.
-    let mut per_period = |n: usize, reason: Reason, period: &dyn Fn(&DateTime<Tz>) -> (i32, u32, u32)| {
+    let mut per_period = |n: usize, reason: Reason, period: &Period<Tz>| {
         let mut seen = HashSet::new();
         for c in &policy_set {
             let p = period(&c.created_at.with_timezone(tz));

@@ -244,5 +244,5 @@ async fn a_backup_from_before_locations_restores_and_keeps_the_current_ones() {
     let report = restore(&s, req(&file, PASSWORD, None)).await.unwrap();
     assert!(!report.settings_changes.iter().any(|c| c.key == "backup.locations"), "{:?}", report.settings_changes);
     assert_eq!(stored_all(&s).await.iter().map(|l| l.id).collect::<Vec<_>>(), vec![v.id]);
-    assert_eq!(raw_secret(&s, v.id).await.is_some(), true);
+    assert!(raw_secret(&s, v.id).await.is_some());
 }
