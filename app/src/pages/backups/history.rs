@@ -3,10 +3,11 @@
 use super::locations::CopyState;
 use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
-use crate::api::locations::PinStoredBackup;
+use crate::api::locations::{PinStoredBackup, VerifyLocationCopy};
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, RunStatus, Trigger, VerifyStatus};
+use crate::model::locations::CopyStatus;
 use leptos::prelude::*;
 
 /// The trigger of a stored backup, for people. Exhaustive: a new trigger does not compile until
@@ -32,11 +33,20 @@ pub(super) fn HistorySection(
     let delete = ServerAction::<DeleteStoredBackup>::new();
     let run_now = ServerAction::<RunBackupNow>::new();
     let pin = ServerAction::<PinStoredBackup>::new();
+    let verify_copy = ServerAction::<VerifyLocationCopy>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
     let check_password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(m)) = delete.value().get() {
             notice.set(Some(m));
+        }
+        if let Some(Ok(c)) = verify_copy.value().get() {
+            notice.set(Some(match (c.status, c.error) {
+                (CopyStatus::Verified, _) => format!("The copy in {} was read back whole: it matches.", c.location_name),
+                (_, Some(why)) => why,
+                (_, None) => format!("The copy in {} could not be checked.", c.location_name),
+            }));
+            reload.0.update(|n| *n += 1);
         }
         if let Some(Ok(e)) = pin.value().get() {
             let name = e.file_name.unwrap_or_default();
@@ -60,6 +70,7 @@ pub(super) fn HistorySection(
             .get()
             .or_else(|| action_error(delete.value()).get())
             .or_else(|| action_error(pin.value()).get())
+            .or_else(|| action_error(verify_copy.value()).get())
             .or_else(|| action_error(run_now.value()).get())
     });
     let empty = entries.is_empty();
@@ -111,8 +122,17 @@ pub(super) fn HistorySection(
                                     } else {
                                         view! {
                                             <ul class="copies">
-                                                {e.copies.iter().cloned().map(|c| view! {
-                                                    <li data-testid="history-copy">{c.location_name.clone()} ": " <CopyState copy=c/></li>
+                                                {e.copies.iter().cloned().map(|c| {
+                                                    let copy_id = c.id;
+                                                    let label = format!("Verify the copy in {}", c.location_name);
+                                                    let checkable = matches!(c.status, CopyStatus::Verified | CopyStatus::Failed) && c.sha256.is_some();
+                                                    view! {
+                                                        <li><span data-testid="history-copy">{c.location_name.clone()} ": " <CopyState copy=c/></span>
+                                                            {checkable.then(|| view! { " " <button class="btn btn-small" type="button" aria-label=label
+                                                                disabled=move || verify_copy.pending().get()
+                                                                on:click=move |_| { notice.set(None); verify_copy.dispatch(VerifyLocationCopy { id: copy_id }); }>"Verify"</button> })}
+                                                        </li>
+                                                    }
                                                 }).collect_view()}
                                             </ul>
                                         }.into_any()
