@@ -153,7 +153,7 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
     let title = if location.is_some() { "Edit the location" } else { "Add a location" };
     let focus_error = move |e: &FormError| {
         let target = match e.field.as_deref().filter(|x| FIELDS.contains(x)) {
-            Some(field) => format!("#loc-{}", field.replace('.', "-").replace('_', "-")),
+            Some(field) => format!("#loc-{}", field.replace(['.', '_'], "-")),
             None => "#location-form-error".to_string(),
         };
         crate::browser::focus(&target);
