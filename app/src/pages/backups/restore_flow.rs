@@ -466,6 +466,26 @@ mod tests {
     }
 
     #[test]
+    fn a_backup_in_a_location_is_checked_on_the_server_whatever_its_size() {
+        let remote = |encrypted| Source::Remote {
+            location_id: 1,
+            location_name: "B2".into(),
+            key: "tt/tracker-tracker-backup-20261201T030000Z.ttbak".into(),
+            name: "tracker-tracker-backup-20261201T030000Z.ttbak".into(),
+            encrypted,
+        };
+        let mut flow = RestoreFlow::default();
+        assert!(flow.can_check(Some(&remote(true))), "no preview in the browser: the server reads it");
+        // The upload limit is for uploads: the location's object is downloaded by the server.
+        flow.begin(&remote(true), true, true, "pw", 1).expect("no size check for a remote backup");
+        assert_eq!(flow.request.map(|r| r.upload), Some(None));
+        assert!(!flow.can_check(Some(&remote(true))), "one request at a time");
+        let at = |f: &str| FormError::at(f, "x");
+        assert_eq!(flow.fail(at("backup_password"), Some(&remote(true))), "restore-backup-password");
+        assert_eq!(flow.fail(at("backup_password"), Some(&remote(false))), ERROR_ID);
+    }
+
+    #[test]
     fn a_request_needs_the_current_password_and_a_file_within_the_limit() {
         let mut flow = RestoreFlow::default();
         let e = flow.begin(&upload(10.0), true, true, "", 100).unwrap_err();
