@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { PASSWORD, ensureLoggedIn, goto } from "../support/app";
+import { PASSWORD, ensureLoggedIn, goto, screenshots } from "../support/app";
 import { ExtraServer } from "../support/server";
 
 // Off-site backup locations against the S3 server the test services start (scripts/services.sh:
@@ -102,6 +102,11 @@ test.describe.serial("Backup locations", () => {
     await page.getByTestId("location-form").getByRole("button", { name: "Save" }).click();
     await expect(section.getByTestId("locations-notice")).toHaveText("Saved the location “Moto”.");
     await expect(section.getByTestId("location").filter({ hasText: "Moto" })).toContainText("Keeps the last 1.");
+    await section.getByRole("button", { name: "Show the backups in Moto" }).click();
+    await expect(section.getByTestId("held-backup")).toHaveCount(1);
+    await section.getByRole("button", { name: "Edit Moto" }).click();
+    await screenshots(page, "backups-locations");
+    await page.getByTestId("location-form").getByRole("button", { name: "Cancel" }).click();
 
     // A fresh instance: set a password, add the same location, see the backup there, restore it.
     const b = new ExtraServer(3196, "/tmp/tt-e2e-locations-b");
