@@ -119,6 +119,14 @@ pub async fn preview_location_retention(id: i64, policy: RetentionPolicy) -> Res
     Ok(domain::retention::preview(&state, &l, &remote, &policy).await?)
 }
 
+/// Which of the storage path's backups `policy` would keep and delete now (nothing is changed):
+/// "keep the last N", or the calendar policy with `last` as the count to keep.
+#[server(prefix = "/api", endpoint = "backup/retention-preview", input = Json)]
+pub async fn preview_local_retention(policy: RetentionPolicy) -> Result<RetentionPreview, AppError> {
+    let (state, _) = require_auth().await?;
+    Ok(crate::domain::backup::run::preview_prune(&state, &policy).await?)
+}
+
 /// Reads a copy back and compares it with the hash recorded at upload; records the outcome.
 #[server(prefix = "/api", endpoint = "backup/locations/copies/verify", input = Json)]
 pub async fn verify_location_copy(id: i64) -> Result<RemoteCopy, AppError> {

@@ -145,12 +145,19 @@ fn settings() -> impl Strategy<Value = SettingsRecord> {
         SecuritySettings { session_timeout_minutes, lockout_threshold, lockout_minutes }
     });
     // The frequency keeps its default: the field's type is the schedule's to decide.
-    let backup = (any::<bool>(), 1..=365i64, any::<bool>(), prop::option::of("/[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,12}){0,3}")).prop_map(
-        |(schedule, retention_count, encrypt, storage_path)| BackupSettings {
+    let calendar =
+        prop::option::of((0..=366i64, 0..=520i64, 0..=240i64).prop_map(|(daily, weekly, monthly)| tt_core::model::settings::CalendarRetention {
+            daily,
+            weekly,
+            monthly,
+        }));
+    let backup = (any::<bool>(), 1..=365i64, any::<bool>(), prop::option::of("/[a-z0-9_-]{1,12}(/[a-z0-9_-]{1,12}){0,3}"), calendar).prop_map(
+        |(schedule, retention_count, encrypt, storage_path, calendar)| BackupSettings {
             schedule_enabled: schedule && storage_path.is_some(),
             retention_count,
             encrypt,
             storage_path,
+            calendar,
             ..BackupSettings::default()
         },
     );

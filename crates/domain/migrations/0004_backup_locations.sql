@@ -45,5 +45,9 @@ CREATE TABLE backup_copies (
 CREATE INDEX backup_copies_by_location ON backup_copies (location_id, backup_created_at);
 CREATE INDEX backup_copies_by_history ON backup_copies (history_id);
 
+-- The storage path's calendar retention (JSON {"daily":…,"weekly":…,"monthly":…}; NULL: keep the
+-- last backup_retention_count only). Part of a backup (settings.backup.calendar).
+ALTER TABLE app_settings ADD COLUMN backup_retention_calendar TEXT;
+
 -- Retention (local and in every location) never deletes a pinned backup.
 ALTER TABLE backup_history ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;

@@ -59,6 +59,8 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
                 retention_count,
                 encrypt: encrypt.get(),
                 storage_path: Some(path.get()).filter(|p| !p.trim().is_empty()),
+                // Not edited on this form yet: kept as saved.
+                calendar: saved.get().calendar,
             },
             backup_password: SecretUpdate { value: Some(password.get()).filter(|p| !p.is_empty()), clear: clear_pw.get() },
         })

@@ -437,7 +437,8 @@ pub struct RetentionPreview {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetentionItem {
-    pub copy_id: i64,
+    /// The copy's id in a location; the history entry's id for the storage path.
+    pub id: i64,
     pub file_name: String,
     pub created_at: DateTime<Utc>,
     /// Why it stays: "last", "daily", "weekly", "monthly", "newest verified", "pinned", or empty when deleted.

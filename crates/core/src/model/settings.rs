@@ -84,11 +84,31 @@ pub struct BackupSettings {
     pub encrypt: bool,
     /// Absolute directory on the server.
     pub storage_path: Option<String>,
+    /// The calendar policy for the storage path: besides the last `retention_count`, the newest
+    /// backup of each of so many days, ISO weeks and months. None: keep the last
+    /// `retention_count` only. (Absent in backups made before it existed.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<CalendarRetention>,
+}
+
+/// The calendar part of a retention policy (the "last N" is the count beside it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarRetention {
+    pub daily: i64,
+    pub weekly: i64,
+    pub monthly: i64,
 }
 
 impl Default for BackupSettings {
     fn default() -> Self {
-        BackupSettings { schedule_enabled: false, frequency: Frequency::Daily, retention_count: 14, encrypt: false, storage_path: None }
+        BackupSettings {
+            schedule_enabled: false,
+            frequency: Frequency::Daily,
+            retention_count: 14,
+            encrypt: false,
+            storage_path: None,
+            calendar: None,
+        }
     }
 }
 
@@ -113,13 +133,36 @@ impl BackupSettings {
         if self.encrypt && !has_backup_password {
             return Err(validate::invalid("backup_password", "Encrypted backups need a backup password: set one, or turn encryption off."));
         }
+        let retention_count = validate::int_range("retention_count", "Retention count", self.retention_count, 1, 365)?;
+        let calendar = match self.calendar {
+            None => None,
+            Some(c) => {
+                let policy =
+                    super::locations::RetentionPolicy::Calendar { last: retention_count, daily: c.daily, weekly: c.weekly, monthly: c.monthly };
+                match policy.validate()? {
+                    super::locations::RetentionPolicy::Calendar { daily, weekly, monthly, .. } => Some(CalendarRetention { daily, weekly, monthly }),
+                    super::locations::RetentionPolicy::KeepLast { .. } => None,
+                }
+            }
+        };
         Ok(BackupSettings {
             schedule_enabled: self.schedule_enabled,
             frequency: self.frequency,
-            retention_count: validate::int_range("retention_count", "Retention count", self.retention_count, 1, 365)?,
+            retention_count,
             encrypt: self.encrypt,
             storage_path,
+            calendar,
         })
+    }
+
+    /// The storage path's retention policy.
+    pub fn policy(&self) -> super::locations::RetentionPolicy {
+        match self.calendar {
+            None => super::locations::RetentionPolicy::KeepLast { count: self.retention_count },
+            Some(c) => {
+                super::locations::RetentionPolicy::Calendar { last: self.retention_count, daily: c.daily, weekly: c.weekly, monthly: c.monthly }
+            }
+        }
     }
 }
 
@@ -137,6 +180,19 @@ mod tests {
         assert_eq!(BackupSettings { retention_count: 0, ..d.clone() }.validate(false).unwrap_err().field, "retention_count");
         assert_eq!(BackupSettings { retention_count: 366, ..d.clone() }.validate(false).unwrap_err().field, "retention_count");
         assert_eq!(BackupSettings { storage_path: Some("relative/dir".into()), ..d.clone() }.validate(false).unwrap_err().field, "storage_path");
-        assert_eq!(BackupSettings { storage_path: Some("/srv/../etc".into()), ..d }.validate(false).unwrap_err().field, "storage_path");
+        assert_eq!(BackupSettings { storage_path: Some("/srv/../etc".into()), ..d.clone() }.validate(false).unwrap_err().field, "storage_path");
+        let cal = |daily, weekly, monthly| BackupSettings { calendar: Some(CalendarRetention { daily, weekly, monthly }), ..d.clone() };
+        assert_eq!(
+            cal(7, 4, 12).validate(false).unwrap().policy(),
+            super::super::locations::RetentionPolicy::Calendar { last: 14, daily: 7, weekly: 4, monthly: 12 }
+        );
+        assert_eq!(cal(400, 0, 0).validate(false).unwrap_err().field, "retention.daily");
+        assert_eq!(d.policy(), super::super::locations::RetentionPolicy::KeepLast { count: 14 });
+        // Absent in older files, and not written when off.
+        let old: BackupSettings =
+            serde_json::from_str(r#"{"schedule_enabled":false,"frequency":"daily","retention_count":3,"encrypt":false,"storage_path":null}"#)
+                .unwrap();
+        assert_eq!(old.calendar, None);
+        assert!(!serde_json::to_string(&old).unwrap().contains("calendar"));
     }
 }

@@ -110,6 +110,14 @@ fn frequency(f: Frequency) -> String {
     .into()
 }
 
+/// The calendar part of the storage path's retention, for people.
+fn calendar(c: &Option<tt_core::model::settings::CalendarRetention>) -> String {
+    match c {
+        None => "off".into(),
+        Some(c) => format!("one a day for {} days, one a week for {} weeks, one a month for {} months", c.daily, c.weekly, c.monthly),
+    }
+}
+
 /// The backup locations for people: "Offsite: s3://bucket/tt at https://… (off)", one after another.
 fn locations(list: &Option<Vec<tt_core::backup_format::records::LocationRecord>>) -> String {
     match list.as_deref() {
@@ -142,6 +150,7 @@ pub fn settings_changes(now: &SettingsRecord, after: &SettingsRecord, same_secre
         ("backup.schedule_enabled", "Scheduled backups", on_off(b0.schedule_enabled), on_off(b1.schedule_enabled)),
         ("backup.frequency", "Backup frequency", frequency(b0.frequency), frequency(b1.frequency)),
         ("backup.retention_count", "Backups to keep", b0.retention_count.to_string(), b1.retention_count.to_string()),
+        ("backup.calendar", "Calendar retention", calendar(&b0.calendar), calendar(&b1.calendar)),
         ("backup.storage_path", "Backup storage path", opt(&b0.storage_path), opt(&b1.storage_path)),
         ("backup.encrypt", "Encrypt backups", on_off(b0.encrypt), on_off(b1.encrypt)),
         ("backup.password", "Backup password", backup_pw.0, backup_pw.1),

@@ -5,12 +5,14 @@
 
 use super::export::export;
 use super::history::{self, Trigger};
+use super::locations::retention::{self, Candidate};
 use super::locations::upload;
 use super::{destination, disk, BackupError, FsRole};
 use crate::settings::{self, SettingsRow};
 use crate::AppState;
 use std::path::{Path, PathBuf};
 use tt_core::backup_format::{name, FileKind, Header};
+use tt_core::model::locations::RetentionPolicy;
 
 /// A backup file written and verified.
 #[derive(Debug, Clone)]
@@ -150,7 +152,13 @@ async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, Strin
         Ok(w) => {
             let _uploads = state.upload_gate.lock().await;
             let s = settings::load(&state.db).await?;
-            let deleted = prune(state, s.backup_retention_count).await?;
+            let policy = tt_core::model::settings::BackupSettings {
+                retention_count: s.backup_retention_count,
+                calendar: super::settings::calendar_of(&s),
+                ..Default::default()
+            }
+            .policy();
+            let deleted = prune(state, &policy).await?;
             if !deleted.is_empty() {
                 tracing::info!("backup retention removed {} old backup(s)", deleted.len());
             }
@@ -234,28 +242,65 @@ pub async fn close_interrupted_runs(state: &AppState) -> Result<u64, BackupError
     Ok(closed)
 }
 
-/// Retention: keeps the newest `keep` completed scheduled backups (the 03:00 runs and the ones
-/// run by hand, written there the same way) in the storage directory and deletes older ones
-/// (file and row). Newest means last written (by id: a clock that was once ahead cannot make
-/// old files look new). Failed runs don't count and are never a reason to delete; the newest
-/// completed backup always stays, and so does a pinned one (not counted). Rows pointing
-/// elsewhere are left alone.
-pub async fn prune(state: &AppState, keep: i64) -> Result<Vec<String>, BackupError> {
+/// Retention in the storage directory: applies `policy` to the completed scheduled backups (the
+/// 03:00 runs and the ones run by hand, written there the same way) and deletes the others (file
+/// and row). "Keep the last N" counts by write order (by id: a clock that was once ahead cannot
+/// make old files look new); a calendar policy goes by when each backup was made, in the
+/// server's time zone, and the last written always stays too. Failed runs don't count and are
+/// never a reason to delete; the newest completed backup always stays, and so does a pinned one
+/// (not counted). Rows pointing elsewhere are left alone.
+pub async fn prune(state: &AppState, policy: &RetentionPolicy) -> Result<Vec<String>, BackupError> {
     let s = settings::load(&state.db).await?;
     let Some(storage_path) = s.backup_storage_path.clone() else { return Ok(Vec::new()) };
     let managed = destination::managed_dirs(state, &s);
     let rows = history::completed_scheduled(state).await?;
     let storage_canon = Path::new(&storage_path).canonicalize().ok();
-    let keep = keep.max(1) as usize;
+    let doomed = prune_selection(policy, &rows);
     let mut deleted = Vec::new();
-    // A pinned backup is never deleted, and is kept on top of the count.
-    for r in rows.into_iter().filter(|r| !r.pinned).skip(keep) {
+    for r in rows.into_iter().filter(|r| doomed.contains(&r.id)) {
         let in_storage = r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon);
         if in_storage {
             delete_stored(state, &r, &managed, "backup retention", &mut deleted).await?;
         }
     }
     Ok(deleted)
+}
+
+/// What `policy` would keep and delete in the storage directory now (nothing is changed).
+pub async fn preview_prune(state: &AppState, policy: &RetentionPolicy) -> Result<tt_core::model::locations::RetentionPreview, BackupError> {
+    use tt_core::model::locations::{RetentionItem, RetentionPreview};
+    let policy = policy.validate()?;
+    if let RetentionPolicy::Calendar { last: 0, .. } = policy {
+        return Err(tt_core::validate::invalid("retention.last", "The storage path keeps at least the last backup: set last to 1 or more.").into());
+    }
+    let s = settings::load(&state.db).await?;
+    let storage_canon = s.backup_storage_path.as_deref().and_then(|p| Path::new(p).canonicalize().ok());
+    let rows: Vec<history::Row> = history::completed_scheduled(state)
+        .await?
+        .into_iter()
+        .filter(|r| r.directory.as_deref().and_then(|d| Path::new(d).canonicalize().ok()).is_some_and(|d| Some(d) == storage_canon))
+        .collect();
+    let doomed = prune_selection(&policy, &rows);
+    let item = |r: &history::Row| RetentionItem {
+        id: r.id,
+        file_name: r.file_name.clone().unwrap_or_default(),
+        created_at: r.created_at,
+        reasons: Vec::new(),
+    };
+    let (delete, keep): (Vec<_>, Vec<_>) = rows.iter().partition(|r| doomed.contains(&r.id));
+    Ok(RetentionPreview { policy, keep: keep.into_iter().map(item).collect(), delete: delete.into_iter().map(item).collect() })
+}
+
+/// The ids of the completed scheduled backups (`rows`, newest written first) a policy deletes.
+pub fn prune_selection(policy: &RetentionPolicy, rows: &[history::Row]) -> Vec<i64> {
+    match *policy {
+        RetentionPolicy::KeepLast { count } => rows.iter().filter(|r| !r.pinned).skip(count.max(1) as usize).map(|r| r.id).collect(),
+        RetentionPolicy::Calendar { .. } => {
+            let candidates: Vec<Candidate> = rows.iter().map(|r| Candidate { id: r.id, created_at: r.created_at, pinned: r.pinned }).collect();
+            let last_written = rows.first().map(|r| r.id);
+            retention::select(&chrono::Local, policy, &candidates).delete.into_iter().filter(|id| Some(*id) != last_written).collect()
+        }
+    }
 }
 
 /// Deletes a stored backup's file (only as disk::delete_file_safely allows) and then its row.

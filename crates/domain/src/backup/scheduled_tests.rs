@@ -28,6 +28,7 @@ async fn schedule(state: &AppState, dir: &Path, retention: i64, password: Option
             retention_count: retention,
             encrypt: password.is_some(),
             storage_path: Some(dir.display().to_string()),
+            calendar: None,
         },
         backup_password: password.map(SecretUpdate::set).unwrap_or_default(),
     };

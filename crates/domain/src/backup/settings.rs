@@ -22,6 +22,7 @@ pub async fn overview(state: &AppState) -> Result<BackupOverview, BackupError> {
             frequency: s.backup_frequency,
             retention_count: s.backup_retention_count,
             encrypt: s.backup_encrypt,
+            calendar: calendar_of(&s),
             storage_path: s.backup_storage_path,
         },
         has_backup_password: s.backup_password_enc.is_some(),
@@ -81,6 +82,18 @@ pub async fn storage_dir_problem(dir: &Path) -> Option<String> {
     write_probe(existing).await.err().map(|e| super::io_problem(e.kind(), FsRole::StoragePath, Some(existing)))
 }
 
+/// The stored calendar retention; a value that does not decode is logged and read as off.
+pub fn calendar_of(s: &settings::SettingsRow) -> Option<tt_core::model::settings::CalendarRetention> {
+    let text = s.backup_retention_calendar.as_deref()?;
+    match serde_json::from_str(text) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!("the stored calendar retention {text:?} does not decode ({e}); keeping the last backups only");
+            None
+        }
+    }
+}
+
 pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), BackupError> {
     let current = settings::load(&state.db).await?;
     let valid = input.validate(current.backup_password_enc.is_some())?;
@@ -94,7 +107,7 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
     };
     sqlx::query(
         "UPDATE app_settings SET backup_schedule_enabled = $1, backup_frequency = $2, backup_retention_count = $3,
-         backup_encrypt = $4, backup_password_enc = $5, backup_storage_path = $6, updated_at = $7 WHERE id = 1",
+         backup_encrypt = $4, backup_password_enc = $5, backup_storage_path = $6, updated_at = $7, backup_retention_calendar = $8 WHERE id = 1",
     )
     .bind(valid.schedule_enabled)
     .bind(valid.frequency)
@@ -103,6 +116,7 @@ pub async fn save(state: &AppState, input: &BackupSettingsInput) -> Result<(), B
     .bind(password_enc)
     .bind(&valid.storage_path)
     .bind(to_db(state.now()))
+    .bind(valid.calendar.and_then(|c| serde_json::to_string(&c).ok()))
     .execute(&state.db)
     .await?;
     scheduler::settings_changed(state, current.backup_schedule_enabled, current.backup_frequency).await

@@ -37,7 +37,8 @@ fn columns(section: Section) -> &'static str {
             "poll_interval_minutes, snapshot_retention_days, proxy_enabled, proxy_type, proxy_host, proxy_port, proxy_username, \
              proxy_password_enc, notifications_enabled, notify_ratio_drop_threshold, notify_buffer_milestone_gib, \
              session_timeout_minutes, lockout_threshold, lockout_minutes, totp_enabled, totp_secret_enc, totp_backup_codes_enc, \
-             backup_schedule_enabled, backup_frequency, backup_retention_count, backup_encrypt, backup_password_enc, backup_storage_path"
+             backup_schedule_enabled, backup_frequency, backup_retention_count, backup_encrypt, backup_password_enc, backup_storage_path, \
+             backup_retention_calendar"
         }
         Section::Trackers => {
             "id, name, base_url, platform, api_path, api_token_enc, color, client_tag, is_active, is_favorite, sort_order, joined_at, \
@@ -125,6 +126,13 @@ pub fn decode(section: Section, row: &SqliteRow) -> Result<Record, TableError> {
                 retention_count: row.try_get("backup_retention_count")?,
                 encrypt: row.try_get("backup_encrypt")?,
                 storage_path: row.try_get("backup_storage_path")?,
+                calendar: match row.try_get::<Option<String>, _>("backup_retention_calendar")? {
+                    Some(text) => Some(
+                        serde_json::from_str(&text)
+                            .map_err(|e| TableError::Column { table: t, detail: format!("backup_retention_calendar: {e}") })?,
+                    ),
+                    None => None,
+                },
             },
             backup_password: row.try_get("backup_password_enc")?,
             // Their own table: filled by the export (and the restore report) from `locations`.
@@ -289,7 +297,8 @@ pub async fn write_settings(conn: &mut SqliteConnection, s: &SettingsRecord, now
          notify_ratio_drop_threshold = $10, notify_buffer_milestone_gib = $11, session_timeout_minutes = $12,
          lockout_threshold = $13, lockout_minutes = $14, totp_enabled = $15, totp_secret_enc = $16, totp_backup_codes_enc = $17,
          totp_pending_secret_enc = NULL, totp_last_step = NULL, backup_schedule_enabled = $18, backup_frequency = $19,
-         backup_retention_count = $20, backup_encrypt = $21, backup_password_enc = $22, backup_storage_path = $23, updated_at = $24
+         backup_retention_count = $20, backup_encrypt = $21, backup_password_enc = $22, backup_storage_path = $23, updated_at = $24,
+         backup_retention_calendar = $25
          WHERE id = 1",
     )
     .bind(s.general.poll_interval_minutes)
@@ -316,6 +325,7 @@ pub async fn write_settings(conn: &mut SqliteConnection, s: &SettingsRecord, now
     .bind(&s.backup_password)
     .bind(&s.backup.storage_path)
     .bind(to_db(now))
+    .bind(s.backup.calendar.as_ref().map(json_text))
     .execute(conn)
     .await?;
     Ok(())

@@ -35,6 +35,8 @@ pub struct SettingsRow {
     pub backup_encrypt: bool,
     pub backup_password_enc: Option<String>,
     pub backup_storage_path: Option<String>,
+    /// JSON of the calendar retention (`CalendarRetention`), NULL when off.
+    pub backup_retention_calendar: Option<String>,
     pub updated_at: String,
 }
 

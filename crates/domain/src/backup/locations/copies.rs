@@ -125,6 +125,12 @@ pub async fn set_status(state: &AppState, id: i64, status: CopyStatus, attempts:
     Ok(())
 }
 
+/// The key a copy goes to, when the one first chosen was taken there.
+pub async fn set_key(state: &AppState, id: i64, remote_key: &str) -> Result<(), LocationError> {
+    sqlx::query("UPDATE backup_copies SET remote_key = $1 WHERE id = $2").bind(remote_key).bind(id).execute(&state.db).await?;
+    Ok(())
+}
+
 pub async fn row(state: &AppState, id: i64) -> Result<CopyRow, LocationError> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM backup_copies WHERE id = $1"))
         .bind(id)

@@ -234,3 +234,29 @@ async fn a_backup_restores_from_the_location_onto_another_instance() {
     assert_eq!((back[0].settings.name.as_str(), back[0].has_secret, back[0].settings.enabled), ("S3", true, true));
     assert_eq!(std::fs::read_dir(fresh.config.upload_dir()).map(|d| d.count()).unwrap_or(0), 0, "the download is removed");
 }
+
+/// Another instance wrote a backup with the very name this run's has (the same second): it is
+/// neither overwritten nor deleted; this one goes up as "-2".
+#[tokio::test]
+async fn a_name_taken_in_the_location_is_never_overwritten() {
+    use chrono::TimeZone;
+    let Some((target, secret)) = svc::s3() else { return };
+    let at = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 3, 0, 0).unwrap();
+    let (s, dir) = crate::testing::state_with_clock(std::sync::Arc::new(crate::clock::ManualClock::new(at))).await;
+    with_storage(&s, dir.path()).await;
+    let l = location::save(&s, &input("S3", target, &secret, false, RetentionPolicy::KeepLast { count: 1 })).await.unwrap();
+    let remote = location::stored(&s, l.id).await.unwrap().client(&s).unwrap();
+    let taken = "tracker-tracker-backup-20261201T030000Z.json";
+    remote.put_bytes(&remote.key(taken), b"another instance's".to_vec()).await.unwrap();
+    let w = run::run_now(&s).await.unwrap().unwrap();
+    assert_eq!(w.file_name, taken, "the local name is free");
+    let c = copies_of(&s, l.id).await.remove(0);
+    assert_eq!(c.status, CopyStatus::Verified);
+    assert_eq!(c.file_name(), "tracker-tracker-backup-20261201T030000Z-2.json");
+    assert_eq!(&remote.read_bytes(&remote.key(taken)).await.unwrap()[..], b"another instance's");
+    // A second run (the same second): retention keeps one of ours and never touches theirs.
+    run::run_now(&s).await.unwrap().unwrap();
+    let rows = copies_of(&s, l.id).await;
+    assert_eq!(rows.len(), 1, "{rows:#?}");
+    assert_eq!(&remote.read_bytes(&remote.key(taken)).await.unwrap()[..], b"another instance's");
+}

@@ -592,6 +592,15 @@ impl Remote {
         }
     }
 
+    /// Whether an object is at `key`.
+    pub async fn exists(&self, key: &ObjectPath) -> Result<bool, RemoteError> {
+        match self.store.head(key).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.classify(Op::Read, &e).await),
+        }
+    }
+
     pub async fn delete(&self, key: &ObjectPath) -> Result<(), RemoteError> {
         match self.store.delete(key).await {
             Ok(()) => Ok(()),

@@ -157,7 +157,7 @@ pub async fn preview(
     let candidates = candidates(remote, &rows);
     let chosen = selection(&policy, &candidates);
     let item = |c: &CopyRow, reasons: Vec<String>| RetentionItem {
-        copy_id: c.id,
+        id: c.id,
         file_name: c.file_name().to_string(),
         created_at: c.backup_created_at,
         reasons,

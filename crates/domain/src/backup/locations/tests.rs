@@ -246,3 +246,46 @@ async fn a_backup_from_before_locations_restores_and_keeps_the_current_ones() {
     assert_eq!(stored_all(&s).await.iter().map(|l| l.id).collect::<Vec<_>>(), vec![v.id]);
     assert!(raw_secret(&s, v.id).await.is_some());
 }
+
+/// The storage path's calendar policy, over 70 daily runs (at noon UTC, so the day is the same in
+/// the server's zone whatever it is): the exact files that remain, and a preview.
+#[tokio::test]
+async fn the_storage_path_keeps_its_calendar_policy() {
+    use crate::backup::{run, settings as backup_settings};
+    use chrono::{Duration, TimeZone, Utc};
+    use tt_core::model::backup::BackupSettingsInput;
+    use tt_core::model::settings::{BackupSettings, CalendarRetention};
+    let start = Utc.with_ymd_and_hms(2026, 1, 1, 12, 0, 0).unwrap();
+    let clock = crate::clock::ManualClock::new(start);
+    let (s, dir) = crate::testing::state_with_clock(std::sync::Arc::new(clock.clone())).await;
+    let storage = dir.path().join("stored");
+    let input = BackupSettingsInput {
+        settings: BackupSettings {
+            retention_count: 1,
+            storage_path: Some(storage.display().to_string()),
+            calendar: Some(CalendarRetention { daily: 3, weekly: 2, monthly: 2 }),
+            ..Default::default()
+        },
+        backup_password: SecretUpdate::keep(),
+    };
+    backup_settings::save(&s, &input).await.unwrap();
+    assert_eq!(backup_settings::overview(&s).await.unwrap().settings.calendar, Some(CalendarRetention { daily: 3, weekly: 2, monthly: 2 }));
+    for day in 0..70 {
+        clock.set(start + Duration::days(day));
+        run::run_now(&s).await.unwrap().unwrap();
+    }
+    let mut left: Vec<String> = std::fs::read_dir(&storage).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    left.sort();
+    let stamp = |d: &str| format!("tracker-tracker-backup-{d}T120000Z.json");
+    // The newest of March and February, of this ISO week and the last, and the last three days.
+    assert_eq!(left, ["20260228", "20260308", "20260309", "20260310", "20260311"].map(stamp));
+    let preview = run::preview_prune(&s, &RetentionPolicy::KeepLast { count: 2 }).await.unwrap();
+    assert_eq!(preview.keep.iter().map(|i| i.file_name.clone()).collect::<Vec<_>>(), [stamp("20260311"), stamp("20260310")]);
+    assert_eq!(preview.delete.len(), 3);
+    assert_eq!(std::fs::read_dir(&storage).unwrap().count(), 5, "a preview deletes nothing");
+    // The policy travels in a backup's settings.
+    let mut out = Vec::new();
+    export(&s, None, s.now(), &mut out).await.unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(r#""calendar":{"daily":3,"weekly":2,"monthly":2}"#), "the calendar is in the backup");
+}

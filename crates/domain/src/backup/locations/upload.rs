@@ -168,6 +168,14 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
             return Ok(outcome);
         }
     };
+    // Never over another object: a name taken there (another instance's backup of the same
+    // second) gets "-2", "-3", … as a local one would.
+    let mut payload = payload;
+    let free = free_name(&remote, &payload.file_name).await;
+    if free != payload.file_name {
+        copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
+        payload.file_name = free;
+    }
     match send_with_retries(state, &remote, copy_id, &payload).await? {
         Ok(()) => {
             outcome.pruned = retention::apply(state, l, &remote).await?;
@@ -178,6 +186,25 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
         Err(reason) => outcome.failure = Some(reason),
     }
     Ok(outcome)
+}
+
+/// `file_name`, or the first of `stem-2.ext`, `stem-3.ext`, … that no object has there. A check
+/// that fails keeps the name (the upload then says what is wrong).
+async fn free_name(remote: &Remote, file_name: &str) -> String {
+    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
+    // A name that has a counter already ("…Z-2") counts on from it.
+    let (base, from) = match stem.rsplit_once('-') {
+        Some((base, n)) if n.parse::<u32>().is_ok_and(|n| n >= 2) => (base, n.parse::<u32>().unwrap_or(1) + 1),
+        _ => (stem, 2),
+    };
+    let candidates = std::iter::once(file_name.to_string()).chain((from..from + 100).map(|n| format!("{base}-{n}.{ext}")));
+    for candidate in candidates {
+        match remote.exists(&remote.key(&candidate)).await {
+            Ok(true) => continue,
+            Ok(false) | Err(_) => return candidate,
+        }
+    }
+    file_name.to_string()
 }
 
 /// The name of a plain backup's encrypted copy: the same stamp, `.ttbak`.

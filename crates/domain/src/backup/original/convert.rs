@@ -796,6 +796,8 @@ impl<O: SectionOut> Converter<O> {
             retention_count: st.backup_retention_count,
             encrypt: st.backup_encryption_enabled,
             storage_path,
+            // The original has "keep the last N" only.
+            calendar: None,
         };
         if backup.encrypt && backup_password.is_none() {
             adjusted.push("Settings: encrypted backups were on without a stored backup password (the original asked for it at each export); encryption is off until you set one in Settings → Backups.".into());
