@@ -94,12 +94,21 @@ test.describe.serial("Backup locations", () => {
     await expect(page.getByTestId("history-notice")).toHaveText(`Pinned ${fileName}: retention never deletes it, here or in any location.`);
     await expect(page.getByTestId("history-row").first().getByRole("button", { name: `Unpin ${fileName}` })).toHaveAttribute("aria-pressed", "true");
 
-    // A new retention policy: "Save" first shows what it would delete there, then saves.
+    // A new retention policy: its preview says what it would delete there before it is saved.
     await section.getByRole("button", { name: "Edit Moto" }).click();
-    await page.getByTestId("location-form").getByLabel("Backups to keep (1–365)").fill("1");
-    await page.getByTestId("location-form").getByRole("button", { name: "Save" }).click();
-    await expect(page.getByTestId("retention-preview")).toContainText("This policy (the last 1) deletes none of the 1 backups there now.");
-    await page.getByTestId("location-form").getByRole("button", { name: "Save" }).click();
+    const edit = page.getByTestId("location-form");
+    await edit.getByLabel("Backups to keep (1–365)").fill("1");
+    await edit.getByRole("button", { name: "Preview what this policy deletes" }).click();
+    await expect(edit.getByTestId("retention-preview")).toContainText("This policy (the last 1) deletes none of the 1 backups there now.");
+    // A calendar policy on the storage path too, previewed the same way.
+    const config = page.getByRole("region", { name: /^Configuration/ });
+    await config.getByLabel("Retention on this server").selectOption("calendar");
+    await config.getByLabel("Days with one each (0–366)").fill("7");
+    await config.getByRole("button", { name: "Preview what this policy deletes" }).click();
+    await expect(config.getByTestId("retention-preview")).toContainText("deletes none of the 1 backups there now.");
+    await config.getByRole("button", { name: "Discard changes" }).click();
+    // Saving the location's policy that deletes nothing saves at once.
+    await edit.getByRole("button", { name: "Save" }).click();
     await expect(section.getByTestId("locations-notice")).toHaveText("Saved the location “Moto”.");
     await expect(section.getByTestId("location").filter({ hasText: "Moto" })).toContainText("Keeps the last 1.");
     await section.getByRole("button", { name: "Show the backups in Moto" }).click();

@@ -3,7 +3,9 @@
 
 use crate::api::locations::{PreviewLocationRetention, SaveLocation, TestLocation};
 use crate::components::{error_at, error_elsewhere, CheckField, ErrorNotice, FormError, SecretField, SelectField, TextField};
-use crate::model::locations::{LocationInput, LocationSettings, LocationTarget, LocationView, RetentionPolicy, S3Target, WebdavTarget};
+use crate::model::locations::{
+    LocationInput, LocationSettings, LocationTarget, LocationView, RetentionPolicy, RetentionPreview, S3Target, WebdavTarget,
+};
 use crate::model::SecretUpdate;
 use crate::validate::parse_int;
 use leptos::prelude::*;
@@ -177,10 +179,16 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
             }
         }
     };
+    // A save waiting for the preview of its new policy: it goes on when that deletes nothing;
+    // otherwise what it deletes is shown and the next "Save" saves.
+    let save_after_preview = RwSignal::new(None::<LocationInput>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         match f.input(id) {
-            Ok(_) if policy_needs_preview() => run_preview(),
+            Ok(input) if policy_needs_preview() => {
+                save_after_preview.set(Some(input));
+                run_preview();
+            }
             Ok(input) => {
                 error.set(None);
                 save.dispatch(SaveLocation { input });
@@ -210,10 +218,19 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
         }
         None => {}
     });
-    Effect::new(move |_| {
-        if let Some(Err(e)) = preview.value().get() {
+    Effect::new(move |_| match preview.value().get() {
+        Some(Ok(r)) => {
+            if let Some(input) = save_after_preview.try_update(Option::take).flatten() {
+                if r.delete.is_empty() && input.settings.retention == r.policy {
+                    save.dispatch(SaveLocation { input });
+                }
+            }
+        }
+        Some(Err(e)) => {
+            save_after_preview.set(None);
             error.set(Some(e.into()));
         }
+        None => {}
     });
     Effect::new(move |_| {
         if let Some(Err(e)) = test.value().get() {
@@ -286,7 +303,7 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
                     {id.map(|_| view! {
                         <button class="btn" type="button" on:click=move |_| run_preview() disabled=move || preview.pending().get()>"Preview what this policy deletes"</button>
                     })}
-                    <RetentionPreviewView preview/>
+                    <RetentionPreviewView preview=Signal::derive(move || preview.value().get().and_then(Result::ok))/>
                 </fieldset>
             }.into_any()}
             {view! {
@@ -303,7 +320,7 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
                     })}
                 </div>
                 <Show when=move || policy_needs_preview() && !preview.pending().get()>
-                    <p class="hint">"The retention policy changed: “Save” first shows which backups it would delete."</p>
+                    <p class="hint">"The retention policy changed: “Save” first checks which backups it would delete there, and shows them before saving."</p>
                 </Show>
                 <div class="actions">
                     <button class="btn btn-primary" type="submit" disabled=move || save.pending().get()>"Save"</button>
@@ -315,11 +332,11 @@ pub(super) fn LocationForm(location: Option<LocationView>, on_done: Callback<Opt
     }
 }
 
-/// What the policy would keep and delete now (nothing changed yet).
+/// What the policy would keep and delete now (nothing changed yet); also the storage path's.
 #[component]
-fn RetentionPreviewView(preview: ServerAction<PreviewLocationRetention>) -> impl IntoView {
+pub(super) fn RetentionPreviewView(#[prop(into)] preview: Signal<Option<RetentionPreview>>) -> impl IntoView {
     move || {
-        preview.value().get().and_then(Result::ok).map(|r| {
+        preview.get().map(|r| {
             let deletes = r.delete.len();
             view! {
                 <div class="notice info" role="region" aria-label="Retention preview" data-testid="retention-preview">
