@@ -1,14 +1,23 @@
 //! Configuration: scheduled backups, storage path, encryption and the backup password.
 
+use super::location_form::RetentionPreviewView;
 use crate::api::backup::SaveBackupSettings;
-use crate::components::{error_at, error_elsewhere, ErrorNotice, FormError, SecretField, SuccessNotice, TextField};
+use crate::api::locations::PreviewLocalRetention;
+use crate::components::{action_error, error_at, error_elsewhere, ErrorNotice, FormError, SecretField, SelectField, SuccessNotice, TextField};
 use crate::model::backup::{BackupOverview, BackupSettingsInput, BACKUP_PASSWORD_MIN_LEN};
-use crate::model::settings::{BackupSettings, Frequency};
+use crate::model::settings::{BackupSettings, CalendarRetention, Frequency};
 use crate::model::SecretUpdate;
 use leptos::prelude::*;
 
 /// The fields of this form that show their own errors (any other error shows under the form).
-const FIELDS: &[&str] = &["retention_count", "storage_path", "backup_password"];
+const FIELDS: &[&str] = &["retention_count", "retention.daily", "retention.weekly", "retention.monthly", "storage_path", "backup_password"];
+
+/// The calendar fields as shown (a policy without them starts from a common choice).
+fn calendar_fields(c: Option<CalendarRetention>) -> (String, [String; 3]) {
+    let mode = if c.is_some() { "calendar" } else { "keep_last" };
+    let c = c.unwrap_or(CalendarRetention { daily: 7, weekly: 4, monthly: 12 });
+    (mode.to_string(), [c.daily.to_string(), c.weekly.to_string(), c.monthly.to_string()])
+}
 
 #[component]
 pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
@@ -19,6 +28,10 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
     let enabled = RwSignal::new(overview.settings.schedule_enabled);
     let frequency = RwSignal::new(overview.settings.frequency);
     let retention = RwSignal::new(overview.settings.retention_count.to_string());
+    let (mode0, [d0, w0, m0]) = calendar_fields(overview.settings.calendar);
+    let mode = RwSignal::new(mode0);
+    let (daily, weekly, monthly) = (RwSignal::new(d0), RwSignal::new(w0), RwSignal::new(m0));
+    let preview = ServerAction::<PreviewLocalRetention>::new();
     let encrypt = RwSignal::new(overview.settings.encrypt);
     let path = RwSignal::new(overview.settings.storage_path.clone().unwrap_or_default());
     let password = RwSignal::new(String::new());
@@ -43,6 +56,11 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
         enabled.set(s.schedule_enabled);
         frequency.set(s.frequency);
         retention.set(s.retention_count.to_string());
+        let (m, [d, w, mo]) = calendar_fields(s.calendar);
+        mode.set(m);
+        daily.set(d);
+        weekly.set(w);
+        monthly.set(mo);
         encrypt.set(s.encrypt);
         path.set(s.storage_path.clone().unwrap_or_default());
         password.set(String::new());
@@ -52,6 +70,16 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
 
     let form_input = move || -> Result<BackupSettingsInput, FormError> {
         let retention_count = crate::validate::parse_int("retention_count", "Retention count", &retention.get())?;
+        let n = |field: &str, label: &str, v: RwSignal<String>| crate::validate::parse_int(field, label, &v.get());
+        let calendar = if mode.get() == "calendar" {
+            Some(CalendarRetention {
+                daily: n("retention.daily", "Days", daily)?,
+                weekly: n("retention.weekly", "Weeks", weekly)?,
+                monthly: n("retention.monthly", "Months", monthly)?,
+            })
+        } else {
+            None
+        };
         Ok(BackupSettingsInput {
             settings: BackupSettings {
                 schedule_enabled: enabled.get(),
@@ -59,8 +87,7 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
                 retention_count,
                 encrypt: encrypt.get(),
                 storage_path: Some(path.get()).filter(|p| !p.trim().is_empty()),
-                // Not edited on this form yet: kept as saved.
-                calendar: saved.get().calendar,
+                calendar,
             },
             backup_password: SecretUpdate { value: Some(password.get()).filter(|p| !p.is_empty()), clear: clear_pw.get() },
         })
@@ -75,6 +102,7 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
         enabled.get() != s.schedule_enabled
             || frequency.get() != s.frequency
             || retention.get() != s.retention_count.to_string()
+            || (mode.get(), [daily.get(), weekly.get(), monthly.get()]) != calendar_fields(s.calendar)
             || encrypt.get() != s.encrypt
             || path.get() != s.storage_path.clone().unwrap_or_default()
             || !password.get().is_empty()
@@ -118,19 +146,55 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
             kit.set(None);
         }
     });
+    let save_after_preview = RwSignal::new(None::<BackupSettingsInput>);
+    let do_save = move |input: BackupSettingsInput| {
+        typed_pw.set(input.backup_password.new_value().map(str::to_string));
+        save.dispatch(SaveBackupSettings { input });
+    };
+    let preview_shows = move |p| preview.value().with_untracked(|v| matches!(v, Some(Ok(r)) if r.policy == p));
+    let policy_needs_preview = move || {
+        form_input()
+            .ok()
+            .map(|i| i.settings.policy())
+            .is_some_and(|p| p != saved.get().policy() && !preview.value().with(|v| matches!(v, Some(Ok(r)) if r.policy == p)))
+    };
+    let run_preview = move |_| {
+        if let Ok(i) = form_input() {
+            preview.dispatch(PreviewLocalRetention { policy: i.settings.policy() });
+        }
+    };
+    let preview_error = action_error(preview.value());
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         just_saved.set(false);
         server_error.set(None);
         if let Some(p) = problem.get() {
-            crate::browser::focus(&format!("#{}", p.field.as_deref().filter(|f| FIELDS.contains(f)).unwrap_or("config-title")));
+            crate::browser::focus(&format!("#{}", p.field.as_deref().filter(|f| FIELDS.contains(f)).unwrap_or("config-title").replace('.', "-")));
             return;
         }
         if let Ok(input) = form_input() {
-            typed_pw.set(input.backup_password.new_value().map(str::to_string));
-            save.dispatch(SaveBackupSettings { input });
+            // A changed policy: first see which stored backups it would delete; when it
+            // deletes some, they are shown and the next "Save" saves.
+            let policy = input.settings.policy();
+            if policy != saved.get_untracked().policy() && !preview_shows(policy) {
+                save_after_preview.set(Some(input));
+                preview.dispatch(PreviewLocalRetention { policy });
+                return;
+            }
+            do_save(input);
         }
     };
+    Effect::new(move |_| match preview.value().get() {
+        Some(Ok(r)) => {
+            if let Some(input) = save_after_preview.try_update(Option::take).flatten() {
+                if r.delete.is_empty() && input.settings.policy() == r.policy {
+                    do_save(input);
+                }
+            }
+        }
+        Some(Err(_)) => save_after_preview.set(None),
+        None => {}
+    });
     let discard = move |_| {
         reset_to(saved.get());
         server_error.set(None);
@@ -160,6 +224,27 @@ pub(super) fn ConfigSection(dirty: RwSignal<bool>) -> impl IntoView {
                     <TextField id="retention_count" label="Backups to keep (1–365)" kind="number" value=retention
                         error=error_at(error, "retention_count")/>
                 </div>
+                {view! {
+                    <div class="form-grid">
+                        <SelectField id="retention_mode" label="Retention on this server" value=mode
+                            options=vec![("keep_last", "Keep the last N"), ("calendar", "Calendar: the last N, plus one per day, week and month")]/>
+                    </div>
+                    <Show when=move || mode.get() == "calendar">
+                        <div class="form-grid">
+                            <TextField id="retention-daily" label="Days with one each (0–366)" kind="number" value=daily error=error_at(error, "retention.daily")/>
+                            <TextField id="retention-weekly" label="Weeks with one each (0–520)" kind="number" value=weekly error=error_at(error, "retention.weekly")/>
+                            <TextField id="retention-monthly" label="Months with one each (0–240)" kind="number" value=monthly error=error_at(error, "retention.monthly")/>
+                        </div>
+                    </Show>
+                    <div class="actions">
+                        <button class="btn" type="button" on:click=run_preview disabled=move || preview.pending().get()>"Preview what this policy deletes"</button>
+                    </div>
+                    <ErrorNotice error=preview_error/>
+                    <RetentionPreviewView preview=Signal::derive(move || preview.value().get().and_then(Result::ok))/>
+                    <Show when=move || policy_needs_preview() && !preview.pending().get()>
+                        <p class="hint">"The retention policy changed: “Save” first checks which stored backups it would delete, and shows them before saving."</p>
+                    </Show>
+                }.into_any()}
                 <TextField id="storage_path" label="Storage path on the server" value=path error=error_at(error, "storage_path")
                     placeholder="/srv/backups/tracker-tracker" hint="An absolute directory; created if missing; it must be writable."/>
                 <div class="field check">

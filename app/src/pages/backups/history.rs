@@ -1,10 +1,13 @@
 //! History: stored backups (verify, download, restore, delete) and files found in the storage directory.
 
+use super::locations::CopyState;
 use super::{refresh, Reload, Source};
 use crate::api::backup::{DeleteStoredBackup, ImportFoundBackup, RunBackupNow, VerifyStoredBackup};
+use crate::api::locations::{PinStoredBackup, VerifyLocationCopy};
 use crate::components::{action_error, human_bytes, ErrorNotice, LockMark, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry, MadeBy, RunStatus, Trigger, VerifyStatus};
+use crate::model::locations::CopyStatus;
 use leptos::prelude::*;
 
 /// The mark of a file written by the original Tracker Tracker (restored through the import).
@@ -32,11 +35,30 @@ pub(super) fn HistorySection(
     let verify = ServerAction::<VerifyStoredBackup>::new();
     let delete = ServerAction::<DeleteStoredBackup>::new();
     let run_now = ServerAction::<RunBackupNow>::new();
+    let pin = ServerAction::<PinStoredBackup>::new();
+    let verify_copy = ServerAction::<VerifyLocationCopy>::new();
     let confirm_delete = RwSignal::new(None::<i64>);
     let check_password = RwSignal::new(String::new());
     Effect::new(move |_| {
         if let Some(Ok(m)) = delete.value().get() {
             notice.set(Some(m));
+        }
+        if let Some(Ok(c)) = verify_copy.value().get() {
+            notice.set(Some(match (c.status, c.error) {
+                (CopyStatus::Verified, _) => format!("The copy in {} was read back whole: it matches.", c.location_name),
+                (_, Some(why)) => why,
+                (_, None) => format!("The copy in {} could not be checked.", c.location_name),
+            }));
+            reload.0.update(|n| *n += 1);
+        }
+        if let Some(Ok(e)) = pin.value().get() {
+            let name = e.file_name.unwrap_or_default();
+            notice.set(Some(if e.pinned {
+                format!("Pinned {name}: retention never deletes it, here or in any location.")
+            } else {
+                format!("Unpinned {name}: retention counts it again.")
+            }));
+            reload.0.update(|n| *n += 1);
         }
         // Not after a refused run-now: the reload re-renders this section, and its message with it.
         if verify.value().get().is_some() || matches!(delete.value().get(), Some(Ok(_))) || matches!(run_now.value().get(), Some(Ok(_))) {
@@ -47,7 +69,12 @@ pub(super) fn HistorySection(
         }
     });
     let errors = Signal::derive(move || {
-        action_error(verify.value()).get().or_else(|| action_error(delete.value()).get()).or_else(|| action_error(run_now.value()).get())
+        action_error(verify.value())
+            .get()
+            .or_else(|| action_error(delete.value()).get())
+            .or_else(|| action_error(pin.value()).get())
+            .or_else(|| action_error(verify_copy.value()).get())
+            .or_else(|| action_error(run_now.value()).get())
     });
     let empty = entries.is_empty();
     let any_encrypted = entries.iter().any(|e| e.encrypted && e.file_present);
@@ -72,7 +99,7 @@ pub(super) fn HistorySection(
                         <table class="stack">
                             <thead><tr>
                                 <th scope="col">"Date (UTC)"</th><th scope="col">"Trigger"</th><th scope="col">"File"</th><th scope="col" class="num">"Size"</th>
-                                <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Actions"</th>
+                                <th scope="col">"Status"</th><th scope="col">"Verified"</th><th scope="col">"Locations"</th><th scope="col">"Actions"</th>
                             </tr></thead>
                             <tbody>
                                 {entries.into_iter().map(|e| {
@@ -92,6 +119,27 @@ pub(super) fn HistorySection(
                                         None => view! { <span class="hint">"—"</span> }.into_any(),
                                     };
                                     let name_for_restore = name.clone();
+                                    let pinned = e.pinned;
+                                    let copies = if e.copies.is_empty() {
+                                        view! { <span class="hint">"—"</span> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="copies">
+                                                {e.copies.iter().cloned().map(|c| {
+                                                    let copy_id = c.id;
+                                                    let label = format!("Verify the copy in {}", c.location_name);
+                                                    let checkable = matches!(c.status, CopyStatus::Verified | CopyStatus::Failed) && c.sha256.is_some();
+                                                    view! {
+                                                        <li><span data-testid="history-copy">{c.location_name.clone()} ": " <CopyState copy=c/></span>
+                                                            {checkable.then(|| view! { " " <button class="btn btn-small" type="button" aria-label=label
+                                                                disabled=move || verify_copy.pending().get()
+                                                                on:click=move |_| { notice.set(None); verify_copy.dispatch(VerifyLocationCopy { id: copy_id }); }>"Verify"</button> })}
+                                                        </li>
+                                                    }
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    };
                                     view! {
                                         <tr data-testid="history-row">
                                             <td data-label="Date (UTC)">{e.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
@@ -106,7 +154,14 @@ pub(super) fn HistorySection(
                                                 {encrypted.then(|| view! { " " <LockMark/> })}</td>
                                             <td data-label="Status">{status}</td>
                                             <td data-label="Verified">{verified}</td>
+                                            <td data-label="Locations">{copies}</td>
                                             <td class="actions">
+                                                {(e.file_name.is_some()).then(|| view! {
+                                                    <button class="btn btn-small" type="button" aria-pressed=if pinned { "true" } else { "false" }
+                                                        aria-label=format!("{} {}", if pinned { "Unpin" } else { "Pin" }, name)
+                                                        on:click=move |_| { notice.set(None); pin.dispatch(PinStoredBackup { id, pinned: !pinned }); }>
+                                                        {if pinned { "Unpin" } else { "Pin" }}</button>
+                                                })}
                                                 {present.then(|| view! {
                                                     <a class="btn btn-small" href=format!("/api/backup/history/download?id={id}") download=name.clone()
                                                         aria-label=format!("Download {name}")>"Download"</a>

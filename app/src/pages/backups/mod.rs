@@ -1,24 +1,29 @@
-//! Settings → Backups: export, scheduled-backup settings, history, and restore with a preview
+//! Settings → Backups: export, scheduled-backup settings, off-site locations, history, and restore with a preview
 //! computed in the browser before anything is uploaded.
 
 mod config;
 mod export;
 mod history;
 mod kit;
+mod location_form;
+mod locations;
 mod original_report;
 mod restore;
 mod restore_flow;
 
 use crate::api::backup::{get_backup_overview, list_backup_history, list_found_backups};
+use crate::api::locations::list_locations;
 use crate::browser::Picked;
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, FoundFile, HistoryEntry};
+use crate::model::locations::LocationView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use config::ConfigSection;
 use export::ExportSection;
 use history::{FoundFiles, HistorySection};
+use locations::LocationsSection;
 use restore::RestoreSection;
 
 /// Shared by the sections: bump to reload the overview and the history.
@@ -34,7 +39,19 @@ pub(super) struct Restored(pub(super) RwSignal<u32>);
 #[derive(Clone, PartialEq)]
 pub(super) enum Source {
     Upload(Picked),
-    Stored { id: i64, name: String, encrypted: bool },
+    Stored {
+        id: i64,
+        name: String,
+        encrypted: bool,
+    },
+    /// A backup held by a backup location (`key` as the location lists it).
+    Remote {
+        location_id: i64,
+        location_name: String,
+        key: String,
+        name: String,
+        encrypted: bool,
+    },
 }
 
 #[component]
@@ -46,12 +63,13 @@ pub fn BackupsPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_backup_overview());
     let history = Resource::new(move || reload.0.get(), |_| list_backup_history());
     let found = Resource::new(move || reload.0.get(), |_| list_found_backups());
+    let locations = Resource::new(move || reload.0.get(), |_| list_locations());
     view! {
         <h1>"Backups"</h1>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Sections initial=o history found/> }.into_any(),
+                    Ok(o) => view! { <Sections initial=o history found locations/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 }
             })}
@@ -73,6 +91,7 @@ fn Sections(
     initial: BackupOverview,
     history: Resource<Result<Vec<HistoryEntry>, AppError>>,
     found: Resource<Result<Vec<FoundFile>, AppError>>,
+    locations: Resource<Result<Vec<LocationView>, AppError>>,
 ) -> impl IntoView {
     let ov = RwSignal::new(initial);
     provide_context(ov);
@@ -87,6 +106,7 @@ fn Sections(
         {view! { <LastFailure/> }.into_any()}
         {view! { <ExportSection dirty/> }.into_any()}
         {view! { <ConfigSection dirty/> }.into_any()}
+        {view! { <LocationsSection locations restore_source/> }.into_any()}
         <Transition fallback=|| view! { <p class="loading">"Loading the history…"</p> }>
             {move || Suspend::new(async move {
                 match history.await {

@@ -4,6 +4,7 @@ use super::original_report::OriginalReportBody;
 use super::restore_flow::{Answer, MadeBy, RestoreFlow, RestoreInputs, Step};
 use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
+use crate::api::locations::RestoreFromLocation;
 use crate::backup_format::{FileKind, Header, Section};
 use crate::browser::{self, Detected, OriginalPreview, Picked, Preview};
 use crate::components::{human_bytes, ErrorNotice, FormError, TextField};
@@ -77,6 +78,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
     let limit = overview.upload_limit_bytes;
     let instance_url = overview.instance_url.clone();
     let stored_restore = ServerAction::<RestoreStoredBackup>::new();
+    let remote_restore = ServerAction::<RestoreFromLocation>::new();
     let check_button = NodeRef::<leptos::html::Button>::new();
 
     // Slices of the flow, so that each part of the view re-renders only when its own part changes
@@ -116,7 +118,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
 
     // A stored backup chosen in the history: read on the server, nothing to preview here.
     Effect::new(move |_| {
-        if let Some(Source::Stored { .. }) = restore_source.get() {
+        if let Some(Source::Stored { .. } | Source::Remote { .. }) = restore_source.get() {
             chosen();
         }
     });
@@ -241,10 +243,18 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             Source::Stored { id, .. } => {
                 stored_restore.dispatch(inputs.stored_request(id, dry_run, choice));
             }
+            Source::Remote { location_id, key, .. } => {
+                remote_restore.dispatch(inputs.location_request(location_id, key, dry_run, choice));
+            }
         }
     };
     Effect::new(move |_| {
         if let Some(outcome) = stored_restore.value().get() {
+            finish(outcome);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(outcome) = remote_restore.value().get() {
             finish(outcome);
         }
     });
@@ -259,7 +269,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
 
     view! {
         <section class="card" aria-labelledby="restore-title">
-            {view! { <h2 id="restore-title">"Restore"</h2>
+            {view! { <h2 id="restore-title" tabindex="-1">"Restore"</h2>
             <p>"Restoring replaces all current data with the backup's. The current data is saved first (see History), so a restore can be undone. Your login password stays the same and you stay logged in."</p>
             <div class="visually-hidden" role="status" aria-live="polite" data-testid="restore-announce">{move || announce.get()}</div>
             <div class="dropzone" class:active=move || drag.get()
@@ -273,6 +283,10 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             {move || restore_source.get().map(|s| match s {
                 Source::Upload(p) => view! { <p>"File: " <strong>{p.name.clone()}</strong> " (" {human_bytes(p.size as i64)} ")"</p> }.into_any(),
                 Source::Stored { name, .. } => view! { <p>"Stored backup: " <strong>{name}</strong> " — read on the server, nothing is uploaded."</p> }.into_any(),
+                Source::Remote { location_name, name, .. } => view! {
+                    <p data-testid="restore-remote-source">"Backup in the location " <strong>{location_name}</strong> ": " <strong>{name}</strong>
+                        " — the server downloads it to a temporary file; nothing passes through this browser."</p>
+                }.into_any(),
             })} }.into_any()}
             {move || match step.get() {
                 Step::NeedPassword => view! {
@@ -320,7 +334,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                     <TextField id="restore-source-password" label="Login password of the instance this came from (optional)" kind="password" value=source_pw autocomplete="off"
                         hint="Only needed when the backup comes from another instance with another password." error=error_at_field("restore-source-password")/>
                 </div>
-                <Show when=move || matches!(restore_source.get(), Some(Source::Stored { encrypted: true, .. }))>
+                <Show when=move || matches!(restore_source.get(), Some(Source::Stored { encrypted: true, .. } | Source::Remote { encrypted: true, .. }))>
                     <TextField id="restore-backup-password" label="Backup password (if not the stored one)" kind="password" value=backup_pw autocomplete="off"
                         error=error_at_field("restore-backup-password")/>
                 </Show>

@@ -6,6 +6,7 @@
 
 use super::Source;
 use crate::api::backup::RestoreStoredBackup;
+use crate::api::locations::RestoreFromLocation;
 use crate::backup_format::FileKind;
 use crate::browser::Preview;
 use crate::components::FormError;
@@ -177,7 +178,7 @@ impl RestoreFlow {
                 }
                 Some(0.0)
             }
-            Source::Stored { .. } => None,
+            Source::Stored { .. } | Source::Remote { .. } => None,
         };
         self.request = Some(Request { dry_run, upload, move_focus });
         Ok(())
@@ -233,7 +234,9 @@ impl RestoreFlow {
             ("current_password", Some(_)) => Some("restore-current-password"),
             ("source_password", Some(_)) => Some("restore-source-password"),
             ("backup_password", Some(Source::Upload(_))) if self.step == Step::NeedPassword => Some("preview-password"),
-            ("backup_password", Some(Source::Stored { encrypted: true, .. })) => Some("restore-backup-password"),
+            ("backup_password", Some(Source::Stored { encrypted: true, .. } | Source::Remote { encrypted: true, .. })) => {
+                Some("restore-backup-password")
+            }
             _ => None,
         }
     }
@@ -253,7 +256,7 @@ impl RestoreFlow {
         self.request.is_none()
             && match source {
                 Some(Source::Upload(_)) => matches!(self.step, Step::Ready(_)),
-                Some(Source::Stored { .. }) => true,
+                Some(Source::Stored { .. } | Source::Remote { .. }) => true,
                 None => false,
             }
     }
@@ -317,6 +320,19 @@ impl RestoreInputs {
     pub fn stored_request(&self, id: i64, dry_run: bool, totp: TotpChoice) -> RestoreStoredBackup {
         RestoreStoredBackup {
             id,
+            current_password: self.current_password.get_untracked(),
+            backup_password: Some(self.backup_password.get_untracked()).filter(|p| !p.is_empty()),
+            source_password: Some(self.source_password.get_untracked()).filter(|p| !p.is_empty()),
+            totp: Some(totp.key().to_string()),
+            dry_run,
+        }
+    }
+
+    /// The request for a backup in a location (downloaded there by the server, not uploaded).
+    pub fn location_request(&self, location_id: i64, key: String, dry_run: bool, totp: TotpChoice) -> RestoreFromLocation {
+        RestoreFromLocation {
+            location_id,
+            key,
             current_password: self.current_password.get_untracked(),
             backup_password: Some(self.backup_password.get_untracked()).filter(|p| !p.is_empty()),
             source_password: Some(self.source_password.get_untracked()).filter(|p| !p.is_empty()),
@@ -447,6 +463,26 @@ mod tests {
         assert_eq!(flow.fail(FormError::general("x"), Some(&upload(1.0))), ERROR_ID);
         assert_eq!(flow.fail(at("current_password"), None), ERROR_ID);
         assert!(flow.announce.is_empty(), "an error clears the last announcement");
+    }
+
+    #[test]
+    fn a_backup_in_a_location_is_checked_on_the_server_whatever_its_size() {
+        let remote = |encrypted| Source::Remote {
+            location_id: 1,
+            location_name: "B2".into(),
+            key: "tt/tracker-tracker-backup-20261201T030000Z.ttbak".into(),
+            name: "tracker-tracker-backup-20261201T030000Z.ttbak".into(),
+            encrypted,
+        };
+        let mut flow = RestoreFlow::default();
+        assert!(flow.can_check(Some(&remote(true))), "no preview in the browser: the server reads it");
+        // The upload limit is for uploads: the location's object is downloaded by the server.
+        flow.begin(&remote(true), true, true, "pw", 1).expect("no size check for a remote backup");
+        assert_eq!(flow.request.map(|r| r.upload), Some(None));
+        assert!(!flow.can_check(Some(&remote(true))), "one request at a time");
+        let at = |f: &str| FormError::at(f, "x");
+        assert_eq!(flow.fail(at("backup_password"), Some(&remote(true))), "restore-backup-password");
+        assert_eq!(flow.fail(at("backup_password"), Some(&remote(false))), ERROR_ID);
     }
 
     #[test]
