@@ -25,6 +25,10 @@ impl From<LocationError> for AppError {
             LocationError::Corrupt(m) => internal("stored backup-location data is damaged", m),
             LocationError::Db(db) => db.into(),
             // The location's own answer (DNS, TLS, credentials, …): a sentence without secrets.
+            // A fault of this server's own disk is not the location's.
+            LocationError::Remote(r @ domain::remote::RemoteError::Local { .. }) => {
+                internal("a backup-location transfer failed on this server's disk", r)
+            }
             LocationError::Remote(r) => AppError::new(ErrorKind::Upstream, r.to_string()),
         }
     }

@@ -191,6 +191,8 @@ pub async fn save(state: &AppState, input: &LocationInput) -> Result<LocationVie
     let now = to_db(state.now());
     let id = match input.id {
         Some(id) => {
+            let before = stored(state, id).await?.settings.target.identity();
+            let mut tx = state.db.begin().await?;
             let done = sqlx::query(
                 "UPDATE backup_locations SET name = $1, kind = $2, target = $3, secret_enc = $4, enabled = $5, require_encryption = $6,
                     retention = $7, disabled_reason = CASE WHEN $5 = 1 THEN NULL ELSE disabled_reason END, updated_at = $8
@@ -205,11 +207,18 @@ pub async fn save(state: &AppState, input: &LocationInput) -> Result<LocationVie
             .bind(&retention)
             .bind(&now)
             .bind(id)
-            .execute(&state.db)
+            .execute(&mut *tx)
             .await?;
             if done.rows_affected() == 0 {
                 return Err(LocationError::NotFound(id));
             }
+            // Another place (bucket, endpoint, prefix, folder): the copies recorded were written to
+            // the old one. Their records go, so retention, the listing and restores never take an
+            // object of the new place for one this app wrote (the objects in the old place stay).
+            if settings.target.identity() != before {
+                sqlx::query("DELETE FROM backup_copies WHERE location_id = $1").bind(id).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
             id
         }
         None => {

@@ -121,6 +121,10 @@ pub enum RemoteError {
     Corrupted { place: String, expected: String, found: String, size: u64 },
     #[error("{}", crate::backup::io_problem(*kind, crate::backup::FsRole::BackupFile, Some(path)))]
     Local { path: PathBuf, kind: std::io::ErrorKind },
+    #[error(
+        "{place} already holds {name} and the next 100 numbered names after it, so nothing was written there (this app never writes over an object)."
+    )]
+    NoFreeName { place: String, name: String },
 }
 
 fn connection_sentence(addr: &str, why: ConnectFailure) -> String {
@@ -184,7 +188,9 @@ impl RemoteError {
             RemoteError::Credentials { .. } => RemoteProblem::Credentials,
             RemoteError::Region { .. } | RemoteError::Missing { .. } => RemoteProblem::Missing,
             RemoteError::Permission { .. } => RemoteProblem::Permission,
-            RemoteError::Full { .. } | RemoteError::Protocol { .. } | RemoteError::Local { .. } => RemoteProblem::Protocol,
+            RemoteError::Full { .. } | RemoteError::Protocol { .. } | RemoteError::Local { .. } | RemoteError::NoFreeName { .. } => {
+                RemoteProblem::Protocol
+            }
             RemoteError::Corrupted { .. } => RemoteProblem::Corrupted,
         }
     }

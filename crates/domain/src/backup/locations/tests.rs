@@ -289,3 +289,35 @@ async fn the_storage_path_keeps_its_calendar_policy() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains(r#""calendar":{"daily":3,"weekly":2,"monthly":2}"#), "the calendar is in the backup");
 }
+
+#[tokio::test]
+async fn moving_a_location_to_another_place_forgets_the_copies_of_the_old_one() {
+    let (s, _dir) = state().await;
+    let v = location::save(&s, &s3_input("Offsite", "tt/")).await.unwrap();
+    let copies_of = |id: i64| {
+        let db = s.db.clone();
+        async move { sqlx::query_as::<_, (i64,)>("SELECT COUNT(*) FROM backup_copies WHERE location_id = $1").bind(id).fetch_one(&db).await.unwrap().0 }
+    };
+    sqlx::query(
+        "INSERT INTO backup_copies (location_id, backup_created_at, remote_key, encrypted, sha256, status, started_at, updated_at)
+         VALUES ($1, '2026-01-01T03:00:00.000Z', 'tt/tracker-tracker-backup-20260101T030000Z.ttbak', 1, 'ab', 'verified', '2026-01-01T03:00:00.000Z', '2026-01-01T03:00:00.000Z')",
+    )
+    .bind(v.id)
+    .execute(&s.db)
+    .await
+    .unwrap();
+    // The same place under another name and policy: the copy stays this location's.
+    let mut same = s3_input("Renamed", "tt/");
+    same.id = Some(v.id);
+    same.secret = SecretUpdate::default();
+    same.settings.retention = RetentionPolicy::KeepLast { count: 3 };
+    location::save(&s, &same).await.unwrap();
+    assert_eq!(copies_of(v.id).await, 1);
+    // Another bucket with the same prefix: the key "tt/…" there was never written by this app.
+    let mut moved = same.clone();
+    if let LocationTarget::S3(t) = &mut moved.settings.target {
+        t.bucket = "another-bucket".into();
+    }
+    location::save(&s, &moved).await.unwrap();
+    assert_eq!(copies_of(v.id).await, 0, "retention and the listing must not take the new bucket's objects for ours");
+}

@@ -171,7 +171,14 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
     // Never over another object: a name taken there (another instance's backup of the same
     // second) gets "-2", "-3", … as a local one would.
     let mut payload = payload;
-    let free = free_name(&remote, &payload.file_name).await;
+    let free = match free_name(&remote, &payload.file_name).await {
+        Ok(free) => free,
+        Err(e) => {
+            // Without knowing the name is free, nothing is written (nor removed after a failure).
+            outcome.failure = Some(fail(e.to_string()).await?);
+            return Ok(outcome);
+        }
+    };
     if free != payload.file_name {
         copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
         payload.file_name = free;
@@ -189,8 +196,9 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
 }
 
 /// `file_name`, or the first of `stem-2.ext`, `stem-3.ext`, … that no object has there. A check
-/// that fails keeps the name (the upload then says what is wrong).
-async fn free_name(remote: &Remote, file_name: &str) -> String {
+/// that fails is an error: guessing could overwrite (and, after a failed upload, remove) an
+/// object this app did not write.
+async fn free_name(remote: &Remote, file_name: &str) -> Result<String, RemoteError> {
     let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
     // A name that has a counter already ("…Z-2") counts on from it.
     let (base, from) = match stem.rsplit_once('-') {
@@ -199,12 +207,11 @@ async fn free_name(remote: &Remote, file_name: &str) -> String {
     };
     let candidates = std::iter::once(file_name.to_string()).chain((from..from + 100).map(|n| format!("{base}-{n}.{ext}")));
     for candidate in candidates {
-        match remote.exists(&remote.key(&candidate)).await {
-            Ok(true) => continue,
-            Ok(false) | Err(_) => return candidate,
+        if !remote.exists(&remote.key(&candidate)).await? {
+            return Ok(candidate);
         }
     }
-    file_name.to_string()
+    Err(RemoteError::NoFreeName { place: remote.place().to_string(), name: file_name.to_string() })
 }
 
 /// The name of a plain backup's encrypted copy: the same stamp, `.ttbak`.
