@@ -24,11 +24,11 @@ impl From<LocationError> for AppError {
             LocationError::Secret(s) => s.into(),
             LocationError::Corrupt(m) => internal("stored backup-location data is damaged", m),
             LocationError::Db(db) => db.into(),
-            // The location's own answer (DNS, TLS, credentials, …): a sentence without secrets.
             // A fault of this server's own disk is not the location's.
             LocationError::Remote(r @ domain::remote::RemoteError::Local { .. }) => {
                 internal("a backup-location transfer failed on this server's disk", r)
             }
+            // The location's own answer (DNS, TLS, credentials, …): a sentence without secrets.
             LocationError::Remote(r) => AppError::new(ErrorKind::Upstream, r.to_string()),
         }
     }
