@@ -296,6 +296,8 @@ pub async fn verify_copy(state: &AppState, copy_id: i64) -> Result<tt_core::mode
     let key = ObjectPath::from(c.remote_key.as_str());
     match verify(&remote, &key, &sha).await {
         Ok(_) => copies::set_status(state, c.id, CopyStatus::Verified, c.attempts, None).await?,
+        // The location unreachable for now says nothing of the copy: its record (and pin) stays.
+        Err(e) if e.is_transient() && !matches!(e, RemoteError::Corrupted { .. }) => return Err(e.into()),
         Err(e) => copies::set_status(state, c.id, CopyStatus::Failed, c.attempts, Some(&format!("Checked again: {e}"))).await?,
     }
     let mut views = copies::by_history(state).await?;
