@@ -93,6 +93,21 @@ pub async fn restore_backup(data: MultipartData) -> Result<RestoreReport, AppErr
 const TOTP_CHOICE_HELP: &str =
     "Choose what happens to two-factor login: \"keep_current\" (keep this instance's, the default) or \"take_backup\" (take the backup's).";
 
+/// The 2FA choice of a JSON restore request: none or blank is the default ("keep_current").
+#[cfg(feature = "ssr")]
+pub(crate) fn totp_choice(totp: Option<&str>) -> Result<TotpChoice, AppError> {
+    match totp.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(TotpChoice::default()),
+        Some(t) => TotpChoice::from_key(t).ok_or_else(|| AppError::invalid("totp", TOTP_CHOICE_HELP)),
+    }
+}
+
+/// An optional password of a restore request: blank is none.
+#[cfg(feature = "ssr")]
+pub(crate) fn nonempty_secret(v: Option<String>) -> Option<zeroize::Zeroizing<String>> {
+    v.filter(|p| !p.is_empty()).map(zeroize::Zeroizing::new)
+}
+
 /// Restores (or dry-runs) a stored backup from the history, through the same checks as an upload.
 /// `totp`: "keep_current" (default) or "take_backup".
 #[server(prefix = "/api", endpoint = "backup/history/restore", input = Json)]
@@ -106,16 +121,12 @@ pub async fn restore_stored_backup(
 ) -> Result<RestoreReport, AppError> {
     use zeroize::Zeroizing;
     let (state, _) = require_auth().await?;
-    let nonempty = |v: Option<String>| v.filter(|p| !p.is_empty()).map(Zeroizing::new);
     let req = domain::stored::StoredRestore {
         id,
         current_password: Zeroizing::new(current_password),
-        backup_password: nonempty(backup_password),
-        source_password: nonempty(source_password),
-        totp: match totp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            None => TotpChoice::default(),
-            Some(t) => TotpChoice::from_key(t).ok_or_else(|| AppError::invalid("totp", TOTP_CHOICE_HELP))?,
-        },
+        backup_password: nonempty_secret(backup_password),
+        source_password: nonempty_secret(source_password),
+        totp: totp_choice(totp.as_deref())?,
         dry_run,
     };
     Ok(domain::stored::restore_stored(&state, req).await?)

@@ -92,22 +92,15 @@ pub async fn restore_from_location(
     #[server(default)] totp: Option<String>,
     dry_run: bool,
 ) -> Result<RestoreReport, AppError> {
-    use crate::model::backup::TotpChoice;
-    use zeroize::Zeroizing;
+    use super::backup::{nonempty_secret, totp_choice};
     let (state, _) = require_auth().await?;
-    let nonempty = |v: Option<String>| v.filter(|p| !p.is_empty()).map(Zeroizing::new);
-    let totp = match totp.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        None => TotpChoice::default(),
-        Some(t) => TotpChoice::from_key(t).ok_or_else(|| {
-            AppError::invalid("totp", "Choose what happens to two-factor login: \"keep_current\" (keep this instance's, the default) or \"take_backup\" (take the backup's).")
-        })?,
-    };
+    let totp = totp_choice(totp.as_deref())?;
     let req = domain::fetch::LocationRestore {
         location_id,
         key,
-        current_password: Zeroizing::new(current_password),
-        backup_password: nonempty(backup_password),
-        source_password: nonempty(source_password),
+        current_password: zeroize::Zeroizing::new(current_password),
+        backup_password: nonempty_secret(backup_password),
+        source_password: nonempty_secret(source_password),
         totp,
         dry_run,
     };

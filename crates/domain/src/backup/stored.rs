@@ -50,18 +50,23 @@ pub struct StoredRestore {
     pub dry_run: bool,
 }
 
+/// The backup password to open a .ttbak this instance wrote (stored here, or fetched from one of
+/// its locations): the one given, else the stored one.
+pub(crate) async fn given_or_stored_password(state: &AppState, given: Option<Zeroizing<String>>) -> Result<Option<Zeroizing<String>>, BackupError> {
+    Ok(match given {
+        Some(p) => Some(p),
+        None => destination::stored_backup_password(state, &settings::load(&state.db).await?),
+    })
+}
+
 /// Restores (or dry-runs) a stored backup through the same path and rules as an upload. A stored
 /// .ttbak was written with the stored backup password, which is used unless another is given.
 pub async fn restore_stored(state: &AppState, req: StoredRestore) -> Result<RestoreReport, BackupError> {
     let (path, _) = file_of(state, req.id).await?;
-    let backup_password = match req.backup_password {
-        Some(p) => Some(p),
-        None => destination::stored_backup_password(state, &settings::load(&state.db).await?),
-    };
     let request = restore::RestoreRequest {
         file: path,
         current_password: req.current_password,
-        backup_password,
+        backup_password: given_or_stored_password(state, req.backup_password).await?,
         source_password: req.source_password,
         totp: req.totp,
         dry_run: req.dry_run,

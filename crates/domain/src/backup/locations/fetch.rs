@@ -9,7 +9,7 @@ use super::location;
 use super::remote::RemoteError;
 use super::LocationError;
 use crate::backup::restore::{self, RestoreRequest};
-use crate::backup::{destination, disk, BackupError, FsRole};
+use crate::backup::{disk, BackupError, FsRole};
 use crate::AppState;
 use object_store::path::Path as ObjectPath;
 use tt_core::backup_format::name;
@@ -70,14 +70,10 @@ pub async fn restore_from(state: &AppState, req: LocationRestore) -> Result<Rest
                 return Err(LocationError::from(RemoteError::Corrupted { place: remote.place().to_string(), expected, found: sha256, size }).into());
             }
         }
-        let backup_password = match req.backup_password {
-            Some(p) => Some(p),
-            None => destination::stored_backup_password(state, &crate::settings::load(&state.db).await?),
-        };
         let request = RestoreRequest {
             file: temp.clone(),
             current_password: req.current_password,
-            backup_password,
+            backup_password: crate::backup::stored::given_or_stored_password(state, req.backup_password).await?,
             source_password: req.source_password,
             totp: req.totp,
             dry_run: req.dry_run,
