@@ -94,25 +94,53 @@ test.describe.serial("Backup locations", () => {
     await expect(page.getByTestId("history-notice")).toHaveText(`Pinned ${fileName}: retention never deletes it, here or in any location.`);
     await expect(page.getByTestId("history-row").first().getByRole("button", { name: `Unpin ${fileName}` })).toHaveAttribute("aria-pressed", "true");
 
-    // A new retention policy: its preview says what it would delete there before it is saved.
+    // Two more runs: three copies there, the first one pinned.
+    const names = [fileName];
+    for (let i = 0; i < 2; i++) {
+      await page.getByRole("button", { name: "Run a scheduled backup now" }).click();
+      const newest = page.getByTestId("history-row").first();
+      await expect(newest.locator("td.history-file code").first()).not.toHaveText(names[names.length - 1]);
+      await expect(newest.getByTestId("history-copy")).toHaveText("Moto: Uploaded and verified", { timeout: 60_000 });
+      names.push((await newest.locator("td.history-file code").first().textContent())!.trim());
+    }
+    const [pinned, middle, newest] = names;
+
+    // A new retention policy: before it is saved, its preview says which backups it would delete
+    // there (the middle one: the newest is kept by the policy, the first one by its pin).
     await section.getByRole("button", { name: "Edit Moto" }).click();
     const edit = page.getByTestId("location-form");
     await edit.getByLabel("Backups to keep (1–365)").fill("1");
     await edit.getByRole("button", { name: "Preview what this policy deletes" }).click();
-    await expect(edit.getByTestId("retention-preview")).toContainText("This policy (the last 1) deletes none of the 1 backups there now.");
+    const preview = edit.getByTestId("retention-preview");
+    await expect(preview).toContainText("This policy (the last 1) would delete 1 of the 3 backups there at the next run:");
+    await expect(preview.locator("li code")).toHaveText([middle]);
     // A calendar policy on the storage path too, previewed the same way.
     const config = page.getByRole("region", { name: /^Configuration/ });
     await config.getByLabel("Retention on this server").selectOption("calendar");
     await config.getByLabel("Days with one each (0–366)").fill("7");
     await config.getByRole("button", { name: "Preview what this policy deletes" }).click();
-    await expect(config.getByTestId("retention-preview")).toContainText("deletes none of the 1 backups there now.");
+    await expect(config.getByTestId("retention-preview")).toContainText("deletes none of the 3 backups there now.");
     await config.getByRole("button", { name: "Discard changes" }).click();
-    // Saving the location's policy that deletes nothing saves at once.
+    // Its preview seen, the policy saves.
     await edit.getByRole("button", { name: "Save" }).click();
     await expect(section.getByTestId("locations-notice")).toHaveText("Saved the location “Moto”.");
     await expect(section.getByTestId("location").filter({ hasText: "Moto" })).toContainText("Keeps the last 1.");
+    // The next run applies it there: the middle one and the one before this run are gone from the
+    // bucket (read through the location's listing, which lists the bucket itself), the pinned and
+    // the newest stay.
+    await page.getByRole("button", { name: "Run a scheduled backup now" }).click();
+    const latest = page.getByTestId("history-row").first();
+    await expect(latest.locator("td.history-file code").first()).not.toHaveText(newest);
+    await expect(latest.getByTestId("history-copy")).toHaveText("Moto: Uploaded and verified", { timeout: 60_000 });
+    const last = (await latest.locator("td.history-file code").first().textContent())!.trim();
+    const locations = await (await page.request.get("/api/backup/locations")).json();
+    const id = locations.find((l: { settings: { name: string } }) => l.settings.name === "Moto").id;
+    const held = await page.request.get(`/api/backup/locations/backups?id=${id}`);
+    expect(held.ok(), await held.text()).toBeTruthy();
+    const there = ((await held.json()) as { file_name: string }[]).map((b) => b.file_name).sort();
+    expect(there).toEqual([pinned, last].sort());
     await section.getByRole("button", { name: "Show the backups in Moto" }).click();
-    await expect(section.getByTestId("held-backup")).toHaveCount(1);
+    await expect(section.getByTestId("held-backup")).toHaveCount(2);
     await section.getByRole("button", { name: "Edit Moto" }).click();
     await screenshots(page, "backups-locations");
     await page.getByTestId("location-form").getByRole("button", { name: "Cancel" }).click();

@@ -97,8 +97,7 @@ pub enum SmtpFailure {
 
 /// Sends `email` from `server.from` to every `server.to`, the whole attempt within `timeout`.
 pub async fn send(server: &SmtpServer, login: Option<Login<'_>>, email: &Email<'_>, timeout: Duration) -> Result<(), SmtpFailure> {
-    let secrets: Vec<&str> = login.as_ref().map(|l| vec![l.password, l.username]).unwrap_or_default();
-    let scrub = Scrub(secrets);
+    let scrub = Scrub::of(login.as_ref());
     let place = place(server);
     let from: Mailbox = server.from.parse().map_err(|_| SmtpFailure::BadSender(server.from.clone()))?;
     let mut to: Vec<Mailbox> = Vec::with_capacity(server.to.len());
@@ -128,7 +127,7 @@ async fn converse(
     to: &[Mailbox],
     message: &[u8],
     place: &str,
-    scrub: &Scrub<'_>,
+    scrub: &Scrub,
     step: &mut Step,
     timeout: Duration,
 ) -> Result<(), SmtpFailure> {
@@ -238,13 +237,31 @@ fn system_has_roots() -> bool {
     })
 }
 
-/// Removes the login from text a server sent.
-struct Scrub<'a>(Vec<&'a str>);
+/// Removes the login from text a server sent: the user name and password as typed and as the
+/// AUTH commands carried them (base64). A part too short to find safely (under
+/// `Scrub::SHORTEST` characters: "ab" is in many words) cannot be removed, so then the server's
+/// words are left out entirely and only the typed failure is said.
+struct Scrub(Vec<String>);
 
-impl Scrub<'_> {
+impl Scrub {
+    const SHORTEST: usize = 4;
+    const LEFT_OUT: &'static str = "(the server's own words are left out: they could contain the login)";
+
+    fn of(login: Option<&Login<'_>>) -> Scrub {
+        use base64::Engine;
+        let Some(l) = login else { return Scrub(Vec::new()) };
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let plain = b64(&format!("\0{}\0{}", l.username, l.password));
+        Scrub(vec![l.password.to_string(), l.username.to_string(), b64(l.password), b64(l.username), plain])
+    }
+
     fn apply(&self, text: &str) -> String {
+        let parts: Vec<&str> = self.0.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
+        if parts.iter().any(|s| s.chars().count() < Self::SHORTEST) {
+            return Self::LEFT_OUT.to_string();
+        }
         let mut out: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-        let mut secrets: Vec<&str> = self.0.iter().copied().filter(|s| s.chars().count() >= 3).collect();
+        let mut secrets = parts;
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         for s in secrets {
             if out.contains(s) {
@@ -263,7 +280,7 @@ impl Scrub<'_> {
 }
 
 /// A negative reply of the server: its code and text (scrubbed).
-fn reply(e: &lettre::transport::smtp::Error, scrub: &Scrub<'_>) -> Option<(String, String)> {
+fn reply(e: &lettre::transport::smtp::Error, scrub: &Scrub) -> Option<(String, String)> {
     let code = e.status()?;
     let text = std::error::Error::source(e).map(|s| scrub.apply(&s.to_string())).unwrap_or_default();
     Some((code.to_string(), text))
@@ -305,7 +322,7 @@ fn tls_sentence(t: &rustls::Error) -> String {
     }
 }
 
-fn tls_detail(e: &lettre::transport::smtp::Error, scrub: &Scrub<'_>) -> String {
+fn tls_detail(e: &lettre::transport::smtp::Error, scrub: &Scrub) -> String {
     match causes(e) {
         (_, Some(t)) => tls_sentence(t),
         (Some(io), None) => scrub.apply(&io.to_string()),
@@ -313,7 +330,7 @@ fn tls_detail(e: &lettre::transport::smtp::Error, scrub: &Scrub<'_>) -> String {
     }
 }
 
-fn connect_failure(e: &lettre::transport::smtp::Error, place: &str, scrub: &Scrub<'_>, implicit_tls: bool, timeout: Duration) -> SmtpFailure {
+fn connect_failure(e: &lettre::transport::smtp::Error, place: &str, scrub: &Scrub, implicit_tls: bool, timeout: Duration) -> SmtpFailure {
     let place = place.to_string();
     if let Some((code, text)) = reply(e, scrub) {
         return SmtpFailure::Greeting { place, code, text };
@@ -333,7 +350,7 @@ fn connect_failure(e: &lettre::transport::smtp::Error, place: &str, scrub: &Scru
     }
 }
 
-fn broken(e: &lettre::transport::smtp::Error, place: &str, step: Step, scrub: &Scrub<'_>) -> SmtpFailure {
+fn broken(e: &lettre::transport::smtp::Error, place: &str, step: Step, scrub: &Scrub) -> SmtpFailure {
     SmtpFailure::Broken { place: place.to_string(), step, detail: scrub.apply(&e.to_string()) }
 }
 
@@ -360,9 +377,30 @@ mod tests {
 
     #[test]
     fn scrub_removes_the_login_and_control_characters() {
-        let s = Scrub(vec!["hunter2-secret", "alice"]);
+        let s = Scrub::of(Some(&Login { username: "alice", password: "hunter2-secret" }));
         assert_eq!(s.apply("5.7.8 bad password hunter2-secret for alice\r\n"), "5.7.8 bad password [redacted] for [redacted]");
-        assert_eq!(Scrub(vec!["ab"]).apply("about"), "about", "too short to scrub meaningfully");
+        // As the AUTH PLAIN and LOGIN commands carried them.
+        use base64::Engine;
+        let plain = base64::engine::general_purpose::STANDARD.encode("\0alice\0hunter2-secret");
+        let login = base64::engine::general_purpose::STANDARD.encode("hunter2-secret");
+        assert_eq!(s.apply(&format!("535 bad {plain} / {login}")), "535 bad [redacted] / [redacted]");
+        assert_eq!(Scrub::of(None).apply("250 ok"), "250 ok");
+    }
+
+    #[test]
+    fn a_login_too_short_to_scrub_leaves_the_server_words_out() {
+        for (username, password) in [("alice", "ab"), ("alice", "x"), ("bob", "a long password")] {
+            let s = Scrub::of(Some(&Login { username, password }));
+            let said = s.apply(&format!("535 5.7.8 {password} is wrong for {username}, about it"));
+            assert_eq!(said, Scrub::LEFT_OUT);
+            assert!(!said.contains(password));
+        }
+        // The typed reason stays: the code and what was refused.
+        let e = SmtpFailure::LoginRefused { code: "535".into(), text: Scrub::of(Some(&Login { username: "alice", password: "pw" })).apply("pw?") };
+        assert_eq!(
+            e.to_string(),
+            "the mail server refused the user name or password: 535 (the server's own words are left out: they could contain the login)"
+        );
     }
 
     #[tokio::test]

@@ -86,6 +86,14 @@ async fn set_up_backups(srv: &TestServer, dir: &std::path::Path, backup_password
         .unwrap();
 }
 
+/// A fresh instance, logged in, writing plain backups to a folder in `dir`.
+async fn backing_up(dir: &tempfile::TempDir) -> TestServer {
+    let srv = TestServer::start(dir).await;
+    srv.setup(PASSWORD).await;
+    set_up_backups(&srv, dir.path(), None).await;
+    srv
+}
+
 fn names(remote: &Remote, objects: &[app::domain::backup::locations::remote::ObjectMeta]) -> Vec<String> {
     let mut v: Vec<String> = objects.iter().filter_map(|m| remote.file_name_of(m.location.as_ref()).map(str::to_string)).collect();
     v.sort();
@@ -293,13 +301,10 @@ impl CutProxy {
 #[tokio::test]
 async fn a_location_that_stops_mid_upload_fails_alone_is_notified_once_and_the_next_run_succeeds() {
     let Some(s3) = s3() else { return };
-    let upstream: std::net::SocketAddr = s3.endpoint.trim_start_matches("http://").parse().unwrap();
-    let proxy = CutProxy::start(upstream).await;
+    let proxy = CutProxy::start(s3.endpoint.trim_start_matches("http://").parse().unwrap()).await;
     let prefix = format!("tests/{}", unique());
     let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir).await;
-    srv.setup(PASSWORD).await;
-    set_up_backups(&srv, dir.path(), None).await;
+    let srv = backing_up(&dir).await;
     let (base, inbox, _task) = receiver(StatusCode::OK, "ok").await;
     let _: Value = srv.call("notifications/save", target("Hook", "webhook", json!({"url": format!("{base}/hook")}))).await.unwrap();
     let endpoint = format!("http://{}", proxy.addr);
@@ -421,9 +426,7 @@ async fn a_damaged_copy_fails_its_check_and_says_so_and_webdav_runs_plain_when_a
         .unwrap();
     assert!(made.status().is_success());
     let dir = tempfile::tempdir().unwrap();
-    let srv = TestServer::start(&dir).await;
-    srv.setup(PASSWORD).await;
-    set_up_backups(&srv, dir.path(), None).await;
+    let srv = backing_up(&dir).await;
     let body =
         location("NAS", json!({"kind": "webdav", "url": folder, "username": user}), &password, false, json!({"mode": "keep_last", "count": 5}));
     let _: Value = srv.call("backup/locations/save", body).await.unwrap();
@@ -449,4 +452,295 @@ async fn a_damaged_copy_fails_its_check_and_says_so_and_webdav_runs_plain_when_a
     assert!(why.contains(&format!("(13 bytes), the local file's is {}", e["sha256"].as_str().unwrap())), "{why}");
     let history: Value = srv.get("backup/history").await.unwrap();
     assert_eq!(history[0]["copies"][0]["status"], "failed", "the History shows it");
+}
+
+/// What a loopback server received: method, path, headers, body.
+type Requests = Arc<std::sync::Mutex<Vec<(String, String, axum::http::HeaderMap, Vec<u8>)>>>;
+
+/// A server on 127.0.0.1 that records every request and answers each with `status`.
+async fn recorder(status: StatusCode) -> (String, Requests, tokio::task::JoinHandle<()>) {
+    let seen: Requests = Arc::default();
+    let record = {
+        let seen = seen.clone();
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push((method.to_string(), uri.path().to_string(), headers, body.to_vec()));
+                status
+            }
+        }
+    };
+    let app = axum::Router::new().fallback(record);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), seen, task)
+}
+
+fn carries(requests: &Requests, needle: &str) -> bool {
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{needle}"));
+    requests.lock().unwrap().iter().any(|(_, path, headers, body)| {
+        let text = format!("{path} {headers:?} {}", String::from_utf8_lossy(body));
+        text.contains(needle) || text.contains(&basic)
+    })
+}
+
+#[tokio::test]
+async fn a_location_moved_to_another_server_never_takes_the_stored_secret_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = TestServer::start(&dir).await;
+    srv.setup(PASSWORD).await;
+    let (home, home_seen, _a) = recorder(StatusCode::UNAUTHORIZED).await;
+    let (elsewhere, elsewhere_seen, _b) = recorder(StatusCode::UNAUTHORIZED).await;
+    const OLD: &str = "the-stored-password-1";
+    let dav = |url: String| json!({"kind": "webdav", "url": url, "username": "me"});
+    let saved: Value =
+        srv.call("backup/locations/save", location("NAS", dav(format!("{home}/dav/tt")), OLD, false, json!({"mode": "keep_last", "count": 5}))).await.unwrap();
+    let id = saved["id"].as_i64().unwrap();
+    let db = raw_db(&srv.data_dir).await;
+    let row = || {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (String, String, Option<String>, String)>(
+                "SELECT name, target, secret_enc, updated_at FROM backup_locations WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&db)
+            .await
+            .unwrap()
+        }
+    };
+    let before = row().await;
+    let edited = |url: String, secret: Option<&str>| {
+        json!({"input": {"id": id, "settings": {"name": "Moved", "enabled": true, "require_encryption": false,
+            "retention": {"mode": "keep_last", "count": 5}, "target": dav(url)}, "secret": {"value": secret, "clear": false}}})
+    };
+
+    // The folder URL points to another server and the password is left empty: refused, for the
+    // test and the save alike, and nothing reaches that server or changes here.
+    for endpoint in ["backup/locations/test", "backup/locations/save"] {
+        let e = srv.call::<Value>(endpoint, edited(format!("{elsewhere}/dav/tt"), None)).await.unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (400, Some("password")), "{endpoint}: {e:?}");
+        assert_eq!(
+            e.message,
+            "Enter the password again: the stored one is only sent to the server it was saved for, and the folder URL now points to another server."
+        );
+    }
+    assert!(elsewhere_seen.lock().unwrap().is_empty(), "no request at all went to the other server");
+    assert_eq!(row().await, before, "the raw row is unchanged");
+
+    // Another folder on the same server: the stored password is used there (and only there).
+    let t: Value = srv.call("backup/locations/test", edited(format!("{home}/other"), None)).await.unwrap();
+    assert_eq!((t["ok"].as_bool(), t["problem"].as_str()), (Some(false), Some("credentials")), "{t}");
+    assert!(carries(&home_seen, OLD), "the stored password went to its own server");
+
+    // Typed again for the other server: that one gets the new password, never the stored one.
+    let t: Value = srv.call("backup/locations/test", edited(format!("{elsewhere}/dav/tt"), Some("a-new-password-2"))).await.unwrap();
+    assert_eq!(t["problem"], "credentials", "{t}");
+    assert!(!elsewhere_seen.lock().unwrap().is_empty());
+    assert!(carries(&elsewhere_seen, "a-new-password-2"));
+    assert!(!carries(&elsewhere_seen, OLD), "no request to the other server carried the stored password");
+    assert!(!t.to_string().contains("a-new-password-2"));
+
+    // S3: another endpoint, or another bucket, with the secret key left empty is refused the same way.
+    let s3_target = |endpoint: &str, bucket: &str| {
+        json!({"kind": "s3", "endpoint": endpoint, "region": "us-east-1", "bucket": bucket, "prefix": "tt",
+               "access_key_id": "AKIAEXAMPLE", "path_style": true})
+    };
+    let saved: Value = srv
+        .call("backup/locations/save", location("S3", s3_target(&home, "tt-bucket"), OLD, true, json!({"mode": "keep_last", "count": 5})))
+        .await
+        .unwrap();
+    for (endpoint, bucket) in [(elsewhere.as_str(), "tt-bucket"), (home.as_str(), "other-bucket")] {
+        let body = json!({"input": {"id": saved["id"], "settings": {"name": "S3", "enabled": true, "require_encryption": true,
+            "retention": {"mode": "keep_last", "count": 5}, "target": s3_target(endpoint, bucket)}, "secret": {"value": null, "clear": false}}});
+        let e = srv.call::<Value>("backup/locations/test", body).await.unwrap_err();
+        assert_eq!((e.status, e.field.as_deref()), (400, Some("secret_key")), "{e:?}");
+    }
+    assert!(elsewhere_seen.lock().unwrap().iter().all(|(_, _, h, _)| h.get("authorization").is_none_or(|a| !a.to_str().unwrap_or("").contains("AKIAEXAMPLE"))));
+}
+
+/// `chattr +i` on a folder (refused even to root), undone when dropped.
+struct Immutable(std::path::PathBuf);
+
+impl Immutable {
+    fn set(dir: &std::path::Path) -> Option<Immutable> {
+        let done = std::process::Command::new("chattr").arg("+i").arg(dir).status().is_ok_and(|s| s.success());
+        if !done {
+            println!("skipped: chattr +i does not work here");
+        }
+        done.then(|| Immutable(dir.to_path_buf()))
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_fault_of_this_servers_disk_while_restoring_from_a_location_is_a_500_not_the_locations() {
+    let Some(s3) = s3() else { return };
+    let prefix = format!("tests/{}", unique());
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    let body = location("S3", s3.target(&s3.endpoint, &s3.bucket, &prefix), &s3.secret, false, json!({"mode": "keep_last", "count": 5}));
+    let saved: Value = srv.call("backup/locations/save", body).await.unwrap();
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    assert_eq!(e["copies"][0]["status"], "verified", "{e}");
+    let key = e["copies"][0]["remote_key"].clone();
+    // The download's folder on this server refuses new files.
+    let uploads = srv.data_dir.join("uploads");
+    std::fs::create_dir_all(&uploads).unwrap();
+    let Some(_guard) = Immutable::set(&uploads) else { return };
+    let restore = json!({"location_id": saved["id"], "key": key, "current_password": PASSWORD, "backup_password": null,
+                         "source_password": null, "dry_run": true});
+    let err = srv.call::<Value>("backup/locations/restore", restore.clone()).await.unwrap_err();
+    assert_eq!(err.status, 500, "{err:?}");
+    assert!(err.message.contains("on this server's disk") && err.message.contains("(reference "), "{err:?}");
+    for remote_words in ["bucket", "S3", "connection", "credentials", s3.endpoint.as_str()] {
+        assert!(!err.message.contains(remote_words), "names no remote problem: {err:?}");
+    }
+    // The location is fine: once the disk takes files again, the same restore works.
+    drop(_guard);
+    let report: Value = srv.call("backup/locations/restore", restore).await.unwrap();
+    assert_eq!(report["dry_run"], true);
+}
+
+#[tokio::test]
+async fn checking_a_copy_again_while_the_location_is_unreachable_keeps_its_record_and_pin() {
+    let Some(s3) = s3() else { return };
+    let proxy = CutProxy::start(s3.endpoint.trim_start_matches("http://").parse().unwrap()).await;
+    let prefix = format!("tests/{}", unique());
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    let endpoint = format!("http://{}", proxy.addr);
+    let body = location("S3", s3.target(&endpoint, &s3.bucket, &prefix), &s3.secret, false, json!({"mode": "keep_last", "count": 5}));
+    let _: Value = srv.call("backup/locations/save", body).await.unwrap();
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let copy = e["copies"][0].clone();
+    assert_eq!(copy["status"], "verified", "{e}");
+    let pinned: Value = srv.call("backup/locations/copies/pin", json!({"id": copy["id"], "pinned": true})).await.unwrap();
+    assert_eq!(pinned["pinned"], true);
+    let db = raw_db(&srv.data_dir).await;
+    let row = || {
+        let db = db.clone();
+        let id = copy["id"].as_i64().unwrap();
+        async move {
+            sqlx::query_as::<_, (String, i64, Option<String>, String)>("SELECT status, pinned, error, updated_at FROM backup_copies WHERE id = $1")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let before = row().await;
+
+    // The location goes away: the check says why, and the copy's record and pin stay as they were.
+    proxy.cut_after(0);
+    let err = srv.call::<Value>("backup/locations/copies/verify", json!({"id": copy["id"]})).await.unwrap_err();
+    assert!(proxy.is_down());
+    assert_eq!(err.status, 502, "{err:?}");
+    assert!(err.message.contains(&proxy.addr.to_string()), "says which server could not be reached: {err:?}");
+    assert_eq!(row().await, before);
+    let history: Value = srv.get("backup/history").await.unwrap();
+    let listed = history.as_array().unwrap().iter().find(|h| h["id"] == e["id"]).unwrap();
+    assert_eq!((listed["copies"][0]["status"].as_str(), listed["copies"][0]["pinned"].as_bool()), (Some("verified"), Some(true)));
+
+    // Back: checked, still verified and pinned.
+    proxy.resume();
+    let checked: Value = srv.call("backup/locations/copies/verify", json!({"id": copy["id"]})).await.unwrap();
+    assert_eq!((checked["status"].as_str(), checked["pinned"].as_bool()), (Some("verified"), Some(true)), "{checked}");
+}
+
+/// A proxy in front of the WebDAV server that plays another instance: just before the first PUT
+/// reaches the server, it puts an object of its own at the same name. Returns (base, PUT answers).
+async fn racing_webdav_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<Vec<(String, u16)>>>, tokio::task::JoinHandle<()>) {
+    let puts: Arc<std::sync::Mutex<Vec<(String, u16)>>> = Arc::default();
+    let raced = Arc::new(AtomicBool::new(false));
+    let client = reqwest::Client::new();
+    let upstream_base = {
+        let u = reqwest::Url::parse(&upstream).unwrap();
+        format!("{}://{}", u.scheme(), u.authority())
+    };
+    let handler = {
+        let puts = puts.clone();
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let (puts, raced, client, base) = (puts.clone(), raced.clone(), client.clone(), upstream_base.clone());
+            async move {
+                let url = format!("{base}{}", uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+                let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+                let mut forward = reqwest::header::HeaderMap::new();
+                for (k, v) in &headers {
+                    if k != "host" && k != "content-length" {
+                        forward.insert(reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(), reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap());
+                    }
+                }
+                if method == reqwest::Method::PUT && !raced.swap(true, Ordering::SeqCst) {
+                    let auth = forward.get("authorization").cloned();
+                    let mut theirs = client.put(&url).body(b"another instance's".to_vec());
+                    if let Some(a) = auth {
+                        theirs = theirs.header("authorization", a);
+                    }
+                    assert!(theirs.send().await.unwrap().status().is_success());
+                }
+                let answer = client.request(method.clone(), &url).headers(forward).body(body.to_vec()).send().await.unwrap();
+                let status = answer.status().as_u16();
+                if method == reqwest::Method::PUT {
+                    puts.lock().unwrap().push((uri.path().to_string(), status));
+                }
+                let mut out = axum::http::Response::builder().status(status);
+                for (k, v) in answer.headers() {
+                    if k != "content-length" && k != "transfer-encoding" && k != "connection" {
+                        out = out.header(k.as_str(), v.as_bytes());
+                    }
+                }
+                out.body(axum::body::Body::from(answer.bytes().await.unwrap())).unwrap()
+            }
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let path = reqwest::Url::parse(&upstream).unwrap().path().to_string();
+    (format!("http://{addr}{path}"), puts, task)
+}
+
+#[tokio::test]
+async fn a_name_taken_between_the_check_and_the_upload_is_not_written_over() {
+    let (Some(root), Some(user), Some(password)) = (var("TT_TEST_WEBDAV_URL"), var("TT_TEST_WEBDAV_USER"), var("TT_TEST_WEBDAV_PASSWORD")) else {
+        return;
+    };
+    let folder = format!("{root}/{}", unique());
+    let dav = reqwest::Client::new();
+    let made = dav.request(reqwest::Method::from_bytes(b"MKCOL").unwrap(), &folder).basic_auth(&user, Some(&password)).send().await.unwrap();
+    assert!(made.status().is_success());
+    let (proxied, puts, _task) = racing_webdav_proxy(folder.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    let body = location("NAS", json!({"kind": "webdav", "url": proxied, "username": user}), &password, false, json!({"mode": "keep_last", "count": 5}));
+    let _: Value = srv.call("backup/locations/save", body).await.unwrap();
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let name = e["file_name"].as_str().unwrap().to_string();
+    let second = name.replace(".json", "-2.json");
+    let copy = &e["copies"][0];
+    assert_eq!(copy["status"], "verified", "{e}");
+    assert!(copy["remote_key"].as_str().unwrap().ends_with(&second), "{copy}");
+    // Our create-only PUT was refused (412) at the taken name; the next name took it.
+    let seen = puts.lock().unwrap().clone();
+    assert_eq!(seen.iter().map(|(p, s)| (p.rsplit('/').next().unwrap().to_string(), *s)).collect::<Vec<_>>(), [(name.clone(), 412), (second.clone(), 201)]);
+    let get = |n: String| {
+        let (dav, url, user, password) = (dav.clone(), format!("{folder}/{n}"), user.clone(), password.clone());
+        async move { dav.get(url).basic_auth(user, Some(password)).send().await.unwrap().bytes().await.unwrap().to_vec() }
+    };
+    assert_eq!(get(name).await, b"another instance's", "theirs is untouched");
+    let local = std::fs::read(std::path::Path::new(e["directory"].as_str().unwrap()).join(e["file_name"].as_str().unwrap())).unwrap();
+    assert_eq!(get(second).await, local, "ours is there whole");
 }

@@ -82,6 +82,29 @@ impl LocationTarget {
         }
     }
 
+    /// Whom the stored secret may be sent to: the server (scheme, host and port of the endpoint
+    /// or folder URL) and, for S3, the bucket. A form that changes it must give the secret again,
+    /// so a changed address can never carry the stored one to another server.
+    pub fn secret_audience(&self) -> String {
+        fn origin(u: &str) -> String {
+            let u = u.trim();
+            let Some((scheme, rest)) = u.split_once("://") else { return u.to_ascii_lowercase() };
+            let scheme = scheme.to_ascii_lowercase();
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase();
+            // The port, explicit or the scheme's own (an IPv6 host is in brackets).
+            let (host, port) = match authority.rsplit_once(':') {
+                Some((h, p)) if !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()) && !p.contains(']') => (h.to_string(), p.to_string()),
+                _ => (authority.clone(), if scheme == "https" { "443".into() } else { "80".into() }),
+            };
+            let port = port.trim_start_matches('0');
+            format!("{scheme}://{host}:{}", if port.is_empty() { "0" } else { port })
+        }
+        match self {
+            LocationTarget::S3(s) => format!("s3 {} {}", origin(&s.endpoint), s.bucket),
+            LocationTarget::Webdav(w) => format!("webdav {}", origin(&w.url)),
+        }
+    }
+
     /// Whether the secret (S3 secret key, WebDAV password) is needed.
     pub fn needs_secret(&self) -> bool {
         match self {
@@ -529,6 +552,33 @@ mod tests {
         let c = LocationTarget::Webdav(WebdavTarget { url: "https://cloud.example/dav/tt".into(), username: None });
         assert_eq!(a.identity(), b.identity());
         assert_ne!(a.identity(), c.identity(), "paths are case-sensitive");
+    }
+
+    #[test]
+    fn the_secret_audience_is_the_server_and_the_bucket() {
+        let t = s3();
+        let a = t.secret_audience();
+        let with = |f: &dyn Fn(&mut S3Target)| {
+            let LocationTarget::S3(mut s) = t.clone() else { unreachable!() };
+            f(&mut s);
+            LocationTarget::S3(s).secret_audience()
+        };
+        // The same server: case, an explicit default port, another prefix or region.
+        assert_eq!(with(&|s| s.endpoint = s.endpoint.to_uppercase().replace("HTTPS", "https")), a);
+        assert_eq!(with(&|s| s.prefix = "elsewhere".into()), a);
+        assert_eq!(with(&|s| s.region = "us-east-1".into()), a);
+        // Another server or bucket.
+        assert_ne!(with(&|s| s.endpoint = "https://s3.example.net".into()), a);
+        assert_ne!(with(&|s| s.endpoint = "https://s3.eu-central-1.amazonaws.com:8443".into()), a);
+        assert_eq!(with(&|s| s.endpoint = "https://s3.eu-central-1.amazonaws.com:443/".into()), a);
+        assert_ne!(with(&|s| s.endpoint = s.endpoint.replace("https", "http")), a);
+        assert_ne!(with(&|s| s.bucket = "other-bucket".into()), a);
+        let dav = |url: &str| LocationTarget::Webdav(WebdavTarget { url: url.into(), username: Some("me".into()) }).secret_audience();
+        assert_eq!(dav("https://nas.example:443/dav/a"), dav("https://NAS.example/dav/b"));
+        assert_eq!(dav("http://127.0.0.1:8080/x"), "webdav http://127.0.0.1:8080");
+        assert_ne!(dav("http://127.0.0.1:8080/x"), dav("http://127.0.0.1:8081/x"));
+        assert_ne!(dav("http://[::1]:8080/x"), dav("http://[::1]:8081/x"));
+        assert_eq!(dav("http://[::1]/x"), "webdav http://[::1]:80");
     }
 
     #[test]

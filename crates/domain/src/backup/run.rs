@@ -24,6 +24,8 @@ pub struct Written {
     pub sha256: String,
     pub encrypted: bool,
     pub header: Header,
+    /// How each enabled location's copy of this run went (empty until the run sends them).
+    pub uploads: Vec<upload::Outcome>,
 }
 
 /// Writes a backup of the current data into the backup directory and records it in the history
@@ -122,6 +124,7 @@ async fn write_into(state: &AppState, s: &SettingsRow, trigger: Trigger) -> Resu
         sha256: summary.sha256,
         encrypted: password.is_some(),
         header: summary.header,
+        uploads: Vec::new(),
     })
 }
 
@@ -147,8 +150,8 @@ pub async fn run_now(state: &AppState) -> Result<Result<Written, String>, Backup
 }
 
 async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, String>, BackupError> {
-    let outcome = write_recorded(state, trigger).await;
-    match &outcome {
+    let mut outcome = write_recorded(state, trigger).await;
+    match &mut outcome {
         Ok(w) => {
             let _uploads = state.upload_gate.lock().await;
             let s = settings::load(&state.db).await?;
@@ -173,8 +176,9 @@ async fn run(state: &AppState, trigger: Trigger) -> Result<Result<Written, Strin
                 encrypted: w.encrypted,
                 header: &w.header,
             };
-            if let Err(e) = upload::upload_all(state, &src).await {
-                tracing::error!("the backup {} could not be sent to the backup locations: {e}", w.file_name);
+            match upload::upload_all(state, &src).await {
+                Ok(uploads) => w.uploads = uploads,
+                Err(e) => tracing::error!("the backup {} could not be sent to the backup locations: {e}", w.file_name),
             }
         }
         Err((e, reason)) => {

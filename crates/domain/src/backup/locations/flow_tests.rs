@@ -260,3 +260,43 @@ async fn a_name_taken_in_the_location_is_never_overwritten() {
     assert_eq!(rows.len(), 1, "{rows:#?}");
     assert_eq!(&remote.read_bytes(&remote.key(taken)).await.unwrap()[..], b"another instance's");
 }
+
+/// A database fault while one location is handled (its copy record refused, or its progress
+/// not recordable half-way) fails that location alone, with a log reference; the location after
+/// it still gets its copy.
+#[tokio::test]
+async fn a_database_fault_in_one_location_leaves_the_others_running() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let (s, dir) = state().await;
+    with_storage(&s, dir.path()).await;
+    let prefix = |p: &str| super::test_services::with_s3(&target, |t| t.prefix = format!("{}/{p}", t.prefix));
+    let halfway = location::save(&s, &input("A half-way", prefix("a"), &secret, false, RetentionPolicy::default())).await.unwrap();
+    let refused = location::save(&s, &input("B refused", prefix("b"), &secret, false, RetentionPolicy::default())).await.unwrap();
+    let good = location::save(&s, &input("C good", prefix("c"), &secret, false, RetentionPolicy::default())).await.unwrap();
+    // A's copy record is made but can never be updated; B's cannot be made at all.
+    for (when, id) in [("UPDATE", halfway.id), ("INSERT", refused.id)] {
+        sqlx::query(&format!(
+            "CREATE TRIGGER fault_{id} BEFORE {when} ON backup_copies WHEN NEW.location_id = {id} BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
+        ))
+        .execute(&s.db)
+        .await
+        .unwrap();
+    }
+
+    let w = run::run_now(&s).await.unwrap().expect("the local backup is made");
+    let names: Vec<_> = w.uploads.iter().map(|o| (o.location_name.as_str(), o.failure.is_some())).collect();
+    assert_eq!(names, [("A half-way", true), ("B refused", true), ("C good", false)], "{:#?}", w.uploads);
+    for o in &w.uploads[..2] {
+        let why = o.failure.as_deref().unwrap();
+        assert!(why.starts_with("an internal error on the server (server log reference "), "{why}");
+        assert!(!why.contains("injected"), "the cause stays in the log: {why}");
+    }
+    assert!(w.uploads[0].copy_id.is_some() && w.uploads[1].copy_id.is_none());
+    let c = copies_of(&s, good.id).await;
+    assert_eq!((c.len(), c[0].status), (1, CopyStatus::Verified));
+    let remote = location::stored(&s, good.id).await.unwrap().client(&s).unwrap();
+    assert_eq!(remote.read_sha256(&object_store::path::Path::from(c[0].remote_key.as_str())).await.unwrap().1, w.sha256);
+    // Each failure is counted against its own location.
+    let streaks: Vec<(i64, i64)> = sqlx::query_as("SELECT id, failure_streak FROM backup_locations ORDER BY name").fetch_all(&s.db).await.unwrap();
+    assert_eq!(streaks, [(halfway.id, 1), (refused.id, 1), (good.id, 0)]);
+}

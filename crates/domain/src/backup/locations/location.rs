@@ -98,6 +98,12 @@ pub async fn stored_all(state: &AppState) -> Result<Vec<StoredLocation>, Locatio
     rows.into_iter().map(StoredLocation::try_from).collect()
 }
 
+/// The enabled locations' ids and names, by name: only the columns a run needs to go through
+/// them one by one, so one location's damaged row fails that location alone.
+pub async fn enabled_names(state: &AppState) -> Result<Vec<(i64, String)>, LocationError> {
+    Ok(sqlx::query_as("SELECT id, name FROM backup_locations WHERE enabled = 1 ORDER BY name, id").fetch_all(&state.db).await?)
+}
+
 pub async fn stored(state: &AppState, id: i64) -> Result<StoredLocation, LocationError> {
     let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM backup_locations WHERE id = $1"))
         .bind(id)
@@ -170,7 +176,27 @@ pub async fn prepare(state: &AppState, input: &LocationInput) -> Result<(Locatio
     } else if input.secret.clear || !same_kind {
         None
     } else {
-        stored.as_ref().and_then(|s| s.secret_enc.clone())
+        match stored.as_ref() {
+            // The stored secret goes only to the server (and bucket) it was given for: a form
+            // that points elsewhere must bring it again, or it would be handed to that server.
+            Some(s) if s.secret_enc.is_some() && s.settings.target.secret_audience() != settings.target.secret_audience() => {
+                if settings.target.needs_secret() {
+                    let which = match settings.target {
+                        LocationTarget::S3(_) => "the endpoint or the bucket has changed",
+                        LocationTarget::Webdav(_) => "the folder URL now points to another server",
+                    };
+                    return Err(invalid(
+                        field,
+                        format!("Enter the {label} again: the stored one is only sent to the server it was saved for, and {which}."),
+                    )
+                    .into());
+                }
+                // No login there: the stored password is forgotten, never sent.
+                None
+            }
+            Some(s) => s.secret_enc.clone(),
+            None => None,
+        }
     };
     if secret.is_none() && settings.target.needs_secret() {
         let what = match settings.target {

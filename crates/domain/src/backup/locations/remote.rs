@@ -7,6 +7,12 @@
 //! (at most two in flight), WebDAV as one PUT whose body is read from the file as it is sent
 //! (object_store's HTTP store has no multipart and needs the whole body in memory; the PUT is
 //! the same request it would send). Reads stream too.
+//!
+//! Uploads are create-only where the protocol allows it, so an object another instance put at
+//! the name since it was checked is never written over (`RemoteError::Taken`): a WebDAV PUT and
+//! an S3 single-request PUT carry `If-None-Match: *`. An S3 multipart upload (above
+//! `part_size`) cannot: object_store 0.13 completes it without a condition, so there only the
+//! check of the name just before guards it.
 
 use crate::config::RemoteSettings;
 use bytes::Bytes;
@@ -113,8 +119,12 @@ pub enum RemoteError {
     Missing { what: Missing },
     #[error("The credentials work, but they may not {} {place} (access denied): give them that permission.", op.may_not())]
     Permission { place: String, op: Op },
-    #[error("{place} is full (507 Insufficient Storage): free some space there.")]
+    #[error("The WebDAV server of {place} is full (507 Insufficient Storage): free some space there, or raise the quota of this user, then run the backup again.")]
     Full { place: String },
+    /// A create-only write found an object at the name (written there since the name was
+    /// checked): the upload picks the next free name.
+    #[error("{place} already holds {key}, so nothing was written over it.")]
+    Taken { place: String, key: String },
     #[error("{place} answered something this app does not understand while {}; the details are in the server log (reference {reference}).", op.doing())]
     Protocol { place: String, op: Op, reference: String },
     #[error("The copy in {place} differs from the local file: read back, its SHA-256 is {found} ({size} bytes), the local file's is {expected}.")]
@@ -188,9 +198,11 @@ impl RemoteError {
             RemoteError::Credentials { .. } => RemoteProblem::Credentials,
             RemoteError::Region { .. } | RemoteError::Missing { .. } => RemoteProblem::Missing,
             RemoteError::Permission { .. } => RemoteProblem::Permission,
-            RemoteError::Full { .. } | RemoteError::Protocol { .. } | RemoteError::Local { .. } | RemoteError::NoFreeName { .. } => {
-                RemoteProblem::Protocol
-            }
+            RemoteError::Full { .. }
+            | RemoteError::Protocol { .. }
+            | RemoteError::Local { .. }
+            | RemoteError::NoFreeName { .. }
+            | RemoteError::Taken { .. } => RemoteProblem::Protocol,
             RemoteError::Corrupted { .. } => RemoteProblem::Corrupted,
         }
     }
@@ -421,7 +433,9 @@ impl Remote {
             Flavour::Webdav { base } => self.webdav_put(base, key, path, size).await.map(|_| size),
             Flavour::S3 { .. } if size <= self.settings.part_size as u64 => {
                 let bytes = tokio::fs::read(path).await.map_err(local)?;
-                match self.store.put(key, PutPayload::from(bytes)).await {
+                // Create-only (If-None-Match: *): never over an object put there meanwhile.
+                let create = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+                match self.store.put_opts(key, PutPayload::from(bytes), create).await {
                     Ok(_) => Ok(size),
                     Err(e) => Err(self.classify(Op::Write, &e).await),
                 }
@@ -487,7 +501,16 @@ impl Remote {
             .extend(key.parts().map(|p| p.as_ref().to_string()));
         // The body's time grows with its size: at least the request timeout, or 256 KiB/s.
         let timeout = self.settings.request_timeout.max(Duration::from_secs(size / (256 * 1024)));
-        let sent = self.http.put(url).header(http::header::CONTENT_LENGTH, size).timeout(timeout).body(body).send().await;
+        // Create-only: a server that honours If-None-Match answers 412 when the name is taken.
+        let sent = self
+            .http
+            .put(url)
+            .header(http::header::CONTENT_LENGTH, size)
+            .header(http::header::IF_NONE_MATCH, "*")
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .await;
         let response = match sent {
             Ok(r) => r,
             Err(e) => return Err(self.transport(Op::Write, &e).await),
@@ -501,6 +524,7 @@ impl Remote {
             401 => RemoteError::Credentials { place: self.place.clone(), why: CredentialFailure::Refused },
             403 => RemoteError::Permission { place: self.place.clone(), op: Op::Write },
             404 | 409 => folder(),
+            412 => RemoteError::Taken { place: self.place.clone(), key: key.to_string() },
             507 => RemoteError::Full { place: self.place.clone() },
             _ => RemoteError::Protocol { place: self.place.clone(), op: Op::Write, reference: reference_for("WebDAV PUT", &status) },
         })
@@ -619,6 +643,7 @@ impl Remote {
         use object_store::Error as E;
         let s3 = matches!(self.flavour, Flavour::S3 { .. });
         match e {
+            E::AlreadyExists { path, .. } => RemoteError::Taken { place: self.place.clone(), key: path.clone() },
             E::NotFound { path, .. } => match (op, s3) {
                 (Op::Write | Op::List, _) => self.missing_container(),
                 // A missing key, or a missing bucket: S3 says which.
@@ -673,7 +698,7 @@ impl Remote {
             Some("SignatureDoesNotMatch") => credentials(CredentialFailure::WrongSecret),
             Some("RequestTimeTooSkewed") => credentials(CredentialFailure::ClockSkew),
             Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => {
-                Some(RemoteError::Region { bucket: bucket.clone(), region: doc.and_then(|d| d.region) })
+                Some(RemoteError::Region { bucket: bucket.clone(), region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r, &credential.secret_key)) })
             }
             Some("NoSuchBucket") => Some(self.missing_container()),
             Some("AccessDenied" | "AllAccessDisabled") => Some(RemoteError::Permission { place, op }),
@@ -749,9 +774,34 @@ impl Remote {
     }
 }
 
+/// The region an S3 error names, when it can be quoted to the page: a region name (letters,
+/// digits, "-", "_"), never holding the secret key. The server's text is the only free text a
+/// location's sentence quotes; with a secret too short to look for safely it is left out.
+fn quotable_region(region: &str, secret: &str) -> Option<String> {
+    let r = region.trim();
+    let name = !r.is_empty() && r.len() <= 64 && r.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    let safe = secret.chars().count() >= 4 && !r.contains(secret);
+    (name && safe).then(|| r.to_string())
+}
+
 /// Logs a fault whose details are not for the page, and returns the reference the sentence names.
 fn reference_for(context: &str, e: &dyn std::fmt::Display) -> String {
     let reference = format!("{:08x}", rand::random::<u32>());
     tracing::warn!(reference, "backup location: {context}: {e}");
     reference
+}
+
+#[cfg(test)]
+mod quoting_tests {
+    use super::quotable_region;
+
+    #[test]
+    fn a_region_is_quoted_only_when_it_is_a_name_without_the_secret() {
+        assert_eq!(quotable_region("eu-central-1", "wJalrXUtnFEMI"), Some("eu-central-1".into()));
+        assert_eq!(quotable_region("eu-central-1 <script>", "wJalrXUtnFEMI"), None);
+        assert_eq!(quotable_region("xwJalrXUtnFEMIx", "wJalrXUtnFEMI"), None, "it holds the secret");
+        // A secret too short to look for: whatever the server said is left out.
+        assert_eq!(quotable_region("eu-central-1", "ab"), None);
+        assert_eq!(quotable_region("eu-central-1", ""), None);
+    }
 }

@@ -318,6 +318,73 @@ async fn moving_a_location_to_another_place_forgets_the_copies_of_the_old_one() 
     if let LocationTarget::S3(t) = &mut moved.settings.target {
         t.bucket = "another-bucket".into();
     }
+    moved.secret = SecretUpdate::set(S3_SECRET);
     location::save(&s, &moved).await.unwrap();
     assert_eq!(copies_of(v.id).await, 0, "retention and the listing must not take the new bucket's objects for ours");
+}
+
+async fn raw_row(s: &AppState, id: i64) -> (String, String, Option<String>, String) {
+    sqlx::query_as("SELECT name, target, secret_enc, updated_at FROM backup_locations WHERE id = $1").bind(id).fetch_one(&s.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_stored_secret_is_never_used_for_another_server_or_bucket() {
+    let (s, _dir) = state().await;
+    let v = location::save(&s, &s3_input("Offsite", "tt")).await.unwrap();
+    let before = raw_row(&s, v.id).await;
+    let edit = |f: &dyn Fn(&mut S3Target)| {
+        let mut i = s3_input("Renamed", "tt");
+        i.id = Some(v.id);
+        i.secret = SecretUpdate::default();
+        if let LocationTarget::S3(t) = &mut i.settings.target {
+            f(t);
+        }
+        i
+    };
+    let refused = "Enter the secret key again: the stored one is only sent to the server it was saved for, and the endpoint or the bucket has changed.";
+    for moved in [
+        edit(&|t| t.endpoint = "http://attacker.example:9000".into()),
+        edit(&|t| t.endpoint = "http://127.0.0.1:9001".into()),
+        edit(&|t| t.endpoint = "https://127.0.0.1:9000".into()),
+        edit(&|t| t.bucket = "another-bucket".into()),
+    ] {
+        for e in [location::save(&s, &moved).await.unwrap_err(), location::prepare(&s, &moved).await.unwrap_err()] {
+            let LocationError::Invalid(i) = e else { panic!("{e:?}") };
+            assert_eq!((i.field.as_str(), i.message.as_str()), ("secret_key", refused));
+        }
+        assert_eq!(raw_row(&s, v.id).await, before, "nothing changed");
+    }
+    // The same server and bucket (another prefix, a trailing slash): the stored secret is used.
+    let same = edit(&|t| {
+        t.prefix = "elsewhere".into();
+        t.endpoint = "http://127.0.0.1:9000/".into();
+    });
+    let (_, sealed) = location::prepare(&s, &same).await.unwrap();
+    assert_eq!(sealed, before.2);
+    // Given again, the new place is saved with it.
+    let mut moved = edit(&|t| t.bucket = "another-bucket".into());
+    moved.secret = SecretUpdate::set("another secret");
+    location::save(&s, &moved).await.unwrap();
+    let opened = location::stored(&s, v.id).await.unwrap().open_secret(&s).unwrap().unwrap();
+    assert_eq!(opened.as_str(), "another secret");
+
+    // WebDAV: another server in the folder URL is refused too; a folder URL without login there
+    // forgets the stored password rather than keep it for later.
+    let d = location::save(&s, &dav_input("NAS")).await.unwrap();
+    let before = raw_row(&s, d.id).await;
+    let mut moved = dav_input("NAS");
+    moved.id = Some(d.id);
+    moved.secret = SecretUpdate::default();
+    moved.settings.target = LocationTarget::Webdav(WebdavTarget { url: "https://other.example/dav/tt".into(), username: Some("me".into()) });
+    let LocationError::Invalid(i) = location::save(&s, &moved).await.unwrap_err() else { panic!() };
+    assert_eq!(
+        (i.field.as_str(), i.message.as_str()),
+        ("password", "Enter the password again: the stored one is only sent to the server it was saved for, and the folder URL now points to another server.")
+    );
+    assert_eq!(raw_row(&s, d.id).await, before);
+    moved.settings.target = LocationTarget::Webdav(WebdavTarget { url: "https://cloud.example/other/folder".into(), username: Some("me".into()) });
+    assert_eq!(location::prepare(&s, &moved).await.unwrap().1, before.2, "another folder on the same server");
+    moved.settings.target = LocationTarget::Webdav(WebdavTarget { url: "https://other.example/dav/tt".into(), username: None });
+    location::save(&s, &moved).await.unwrap();
+    assert_eq!(raw_secret(&s, d.id).await, None);
 }

@@ -62,23 +62,33 @@ enum Encrypted {
     Failed(String),
 }
 
-/// Uploads `src` to every enabled location, one after another. Never fails for a location's
-/// sake (that is in its outcome); only the database failing is an error.
+/// Uploads `src` to every enabled location, one after another. Each location stands alone: its
+/// failure, the remote's or this server's database's while handling it, is in its outcome (a
+/// database fault as a sentence with a log reference) and the next locations still run. Only
+/// the list of locations not being readable at all is an error.
 pub async fn upload_all(state: &AppState, src: &Source<'_>) -> Result<Vec<Outcome>, LocationError> {
-    let locations: Vec<StoredLocation> = location::stored_all(state).await?.into_iter().filter(|l| l.settings.enabled).collect();
+    let locations = location::enabled_names(state).await?;
     let mut encrypted = Encrypted::NotYet;
     let mut outcomes = Vec::new();
-    for l in &locations {
-        let outcome = upload_one(state, l, src, &mut encrypted).await?;
-        match &outcome.failure {
-            None => location::clear_failures(state, l.id).await?,
-            Some(reason) => {
-                tracing::warn!("backup location “{}”: the upload of {} failed: {reason}", l.settings.name, src.file_name);
-                if location::count_failure(state, l.id).await? {
-                    notify_failure(state, l, src.file_name, reason).await;
-                    location::mark_notified(state, l.id).await?;
+    for (id, name) in locations {
+        let mut outcome = Outcome { location_id: id, location_name: name.clone(), copy_id: None, failure: None, pruned: Vec::new() };
+        let done = async {
+            let l = location::stored(state, id).await?;
+            upload_one(state, &l, src, &mut encrypted, &mut outcome).await
+        }
+        .await;
+        if let Err(e) = done {
+            let reason = internal(&format!("the copy of {} to the backup location “{name}”", src.file_name), &e);
+            if let Some(copy_id) = outcome.copy_id {
+                if let Err(e) = copies::set_status(state, copy_id, CopyStatus::Failed, 0, Some(&reason)).await {
+                    tracing::error!("the failed copy {copy_id} could not be recorded as failed: {e}");
                 }
             }
+            outcome.pruned.clear();
+            outcome.failure = Some(reason);
+        }
+        if let Err(e) = settle(state, id, &name, src.file_name, outcome.failure.as_deref()).await {
+            tracing::error!("backup location “{name}”: its failure streak could not be updated: {e}");
         }
         outcomes.push(outcome);
     }
@@ -88,10 +98,24 @@ pub async fn upload_all(state: &AppState, src: &Source<'_>) -> Result<Vec<Outcom
     Ok(outcomes)
 }
 
-async fn notify_failure(state: &AppState, l: &StoredLocation, file_name: &str, reason: &str) {
+/// The failure streak after one location's upload, and the notification of a streak's first failure.
+async fn settle(state: &AppState, id: i64, name: &str, file_name: &str, failure: Option<&str>) -> Result<(), LocationError> {
+    match failure {
+        None => location::clear_failures(state, id).await,
+        Some(reason) => {
+            tracing::warn!("backup location “{name}”: the upload of {file_name} failed: {reason}");
+            if location::count_failure(state, id).await? {
+                notify_failure(state, name, file_name, reason).await;
+                location::mark_notified(state, id).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn notify_failure(state: &AppState, location_name: &str, file_name: &str, reason: &str) {
     let message = format!(
-        "The backup {file_name} was written and verified on the server, but its copy to the backup location “{}” failed: {reason}",
-        l.settings.name
+        "The backup {file_name} was written and verified on the server, but its copy to the backup location “{location_name}” failed: {reason}"
     );
     let outcomes = crate::notify::send_event(state, "backup_failed", "Tracker Tracker: backup failed", &message).await;
     let failed = outcomes.iter().filter(|o| o.is_err()).count();
@@ -100,8 +124,15 @@ async fn notify_failure(state: &AppState, l: &StoredLocation, file_name: &str, r
     }
 }
 
-async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encrypted: &mut Encrypted) -> Result<Outcome, LocationError> {
-    let mut outcome = Outcome { location_id: l.id, location_name: l.settings.name.clone(), copy_id: None, failure: None, pruned: Vec::new() };
+/// One location's copy, its steps recorded in `outcome` as they happen (so a database fault
+/// half-way still leaves the copy's id to record it against).
+async fn upload_one(
+    state: &AppState,
+    l: &StoredLocation,
+    src: &Source<'_>,
+    encrypted: &mut Encrypted,
+    outcome: &mut Outcome,
+) -> Result<(), LocationError> {
     let local = Payload {
         path: src.path.to_path_buf(),
         file_name: src.file_name.to_string(),
@@ -158,14 +189,14 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
         Ok(p) => p,
         Err(reason) => {
             outcome.failure = Some(fail(reason).await?);
-            return Ok(outcome);
+            return Ok(());
         }
     };
     let remote = match remote {
         Ok(r) => r,
         Err(e) => {
             outcome.failure = Some(fail(e.to_string()).await?);
-            return Ok(outcome);
+            return Ok(());
         }
     };
     // Never over another object: a name taken there (another instance's backup of the same
@@ -176,35 +207,37 @@ async fn upload_one(state: &AppState, l: &StoredLocation, src: &Source<'_>, encr
         Err(e) => {
             // Without knowing the name is free, nothing is written (nor removed after a failure).
             outcome.failure = Some(fail(e.to_string()).await?);
-            return Ok(outcome);
+            return Ok(());
         }
     };
     if free != payload.file_name {
         copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
         payload.file_name = free;
     }
-    match send_with_retries(state, &remote, copy_id, &payload).await? {
-        Ok(()) => {
-            outcome.pruned = retention::apply(state, l, &remote).await?;
-            if !outcome.pruned.is_empty() {
-                tracing::info!("backup location “{}”: retention removed {} old backup(s)", l.settings.name, outcome.pruned.len());
+    match send_with_retries(state, &remote, copy_id, &mut payload).await? {
+        // The copy stands verified whatever retention does next.
+        Ok(()) => match retention::apply(state, l, &remote).await {
+            Ok(pruned) => {
+                if !pruned.is_empty() {
+                    tracing::info!("backup location “{}”: retention removed {} old backup(s)", l.settings.name, pruned.len());
+                }
+                outcome.pruned = pruned;
             }
-        }
+            Err(e) => {
+                let reason = internal(&format!("retention in the backup location “{}”", l.settings.name), &e);
+                outcome.failure = Some(format!("The copy was uploaded and verified, but retention there stopped: {reason}."));
+            }
+        },
         Err(reason) => outcome.failure = Some(reason),
     }
-    Ok(outcome)
+    Ok(())
 }
 
 /// `file_name`, or the first of `stem-2.ext`, `stem-3.ext`, … that no object has there. A check
 /// that fails is an error: guessing could overwrite (and, after a failed upload, remove) an
 /// object this app did not write.
 async fn free_name(remote: &Remote, file_name: &str) -> Result<String, RemoteError> {
-    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
-    // A name that has a counter already ("…Z-2") counts on from it.
-    let (base, from) = match stem.rsplit_once('-') {
-        Some((base, n)) if n.parse::<u32>().is_ok_and(|n| n >= 2) => (base, n.parse::<u32>().unwrap_or(1) + 1),
-        _ => (stem, 2),
-    };
+    let (base, from, ext) = numbered(file_name);
     let candidates = std::iter::once(file_name.to_string()).chain((from..from + 100).map(|n| format!("{base}-{n}.{ext}")));
     for candidate in candidates {
         if !remote.exists(&remote.key(&candidate)).await? {
@@ -212,6 +245,22 @@ async fn free_name(remote: &Remote, file_name: &str) -> Result<String, RemoteErr
         }
     }
     Err(RemoteError::NoFreeName { place: remote.place().to_string(), name: file_name.to_string() })
+}
+
+/// A name's base, the next counter and the extension: a name that has a counter already
+/// ("…Z-2") counts on from it.
+fn numbered(file_name: &str) -> (&str, u32, &str) {
+    let (stem, ext) = file_name.rsplit_once('.').unwrap_or((file_name, ""));
+    match stem.rsplit_once('-') {
+        Some((base, n)) if n.parse::<u32>().is_ok_and(|n| n >= 2) => (base, n.parse::<u32>().unwrap_or(1) + 1, ext),
+        _ => (stem, 2, ext),
+    }
+}
+
+/// The name after `file_name` in the "-2", "-3", … sequence.
+fn next_name(file_name: &str) -> String {
+    let (base, n, ext) = numbered(file_name);
+    format!("{base}-{n}.{ext}")
 }
 
 /// The name of a plain backup's encrypted copy: the same stamp, `.ttbak`.
@@ -222,14 +271,23 @@ fn encrypted_name(file_name: &str) -> String {
     }
 }
 
-/// Uploads and verifies, retrying faults that may pass; records each step. The outer error is
-/// the database's, the inner one the location's reason.
-async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &Payload) -> Result<Result<(), String>, LocationError> {
-    let settings = &state.config.remote;
-    let key = ObjectPath::from(remote.key_text(&p.file_name).as_str());
+/// The pauses between a location's upload attempts: `retry_pause`, then doubled each time.
+pub fn retry_pauses(settings: &crate::config::RemoteSettings) -> Vec<std::time::Duration> {
     let attempts = settings.upload_attempts.max(1);
-    let mut pause = settings.retry_pause;
-    for attempt in 1..=attempts {
+    (1..attempts).map(|i| settings.retry_pause.saturating_mul(1 << (i - 1).min(16))).collect()
+}
+
+/// Uploads and verifies, retrying faults that may pass; records each step. A name found taken
+/// by the create-only write (another instance's object put there since the check) moves the
+/// upload to the next free name, without counting as an attempt. The outer error is the
+/// database's, the inner one the location's reason.
+async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &mut Payload) -> Result<Result<(), String>, LocationError> {
+    let pauses = retry_pauses(&state.config.remote);
+    let attempts = pauses.len() as u32 + 1;
+    let mut key = ObjectPath::from(remote.key_text(&p.file_name).as_str());
+    let mut attempt = 1;
+    let mut renames = 0;
+    loop {
         copies::set_status(state, copy_id, CopyStatus::Uploading, attempt as i64, None).await?;
         let result = async {
             remote.put_file(&key, &p.path).await?;
@@ -244,24 +302,45 @@ async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &
                 return Ok(Ok(()));
             }
             Err(Fault::Db(e)) => return Err(e),
+            Err(Fault::Remote(RemoteError::Taken { .. })) if renames < 100 => {
+                renames += 1;
+                match free_name(remote, &next_name(&p.file_name)).await {
+                    Ok(free) => {
+                        tracing::info!("backup location {}: {key} was taken meanwhile; uploading as {free}", remote.place());
+                        copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
+                        key = ObjectPath::from(remote.key_text(&free).as_str());
+                        p.file_name = free;
+                        continue;
+                    }
+                    // Nothing of ours is there: nothing to remove.
+                    Err(e) => {
+                        let reason = e.to_string();
+                        copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
+                        return Ok(Err(reason));
+                    }
+                }
+            }
             Err(Fault::Remote(e)) => e,
         };
         let reason = e.to_string();
-        if !e.is_transient() || attempt == attempts {
+        if !e.is_transient() || attempt >= attempts {
             let reason = if attempt > 1 { format!("{reason} (after {attempt} attempts)") } else { reason };
             copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
-            // What a failed attempt left there (this run's own name) goes.
-            if let Err(e) = remote.delete(&key).await {
-                tracing::debug!("after the failed upload, {key} could not be removed: {e}");
+            // What a failed attempt left there (this run's own name) goes; a name found taken
+            // holds someone else's object and stays.
+            if !matches!(e, RemoteError::Taken { .. }) {
+                if let Err(e) = remote.delete(&key).await {
+                    tracing::debug!("after the failed upload, {key} could not be removed: {e}");
+                }
             }
             return Ok(Err(reason));
         }
+        let pause = pauses[(attempt - 1) as usize];
         copies::set_status(state, copy_id, CopyStatus::Retrying, attempt as i64, Some(&reason)).await?;
         tracing::info!("backup location {}: attempt {attempt} failed ({reason}); trying again in {pause:?}", remote.place());
         tokio::time::sleep(pause).await;
-        pause = pause.saturating_mul(2);
+        attempt += 1;
     }
-    Ok(Err("no upload was attempted".into()))
 }
 
 enum Fault {
@@ -387,4 +466,28 @@ fn encrypt_file(input: &Path, output: &Path, password: &[u8], costs: tt_core::ba
 /// Whether a name in a location is one of this app's backups (retention and listing use it).
 pub fn is_backup_name(file_name: &str) -> bool {
     name::is_backup_file_name(file_name)
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::{next_name, retry_pauses};
+    use crate::config::RemoteSettings;
+    use std::time::Duration;
+
+    /// The binary's schedule, as README and docs/security.md say it: three attempts, 30 s then
+    /// 60 s apart (the tests run the same loop with `RemoteSettings::QUICK`'s 200 ms).
+    #[test]
+    fn the_production_retry_schedule_is_three_attempts_30_s_then_60_s_apart() {
+        assert_eq!(retry_pauses(&RemoteSettings::PRODUCTION), [Duration::from_secs(30), Duration::from_secs(60)]);
+        assert_eq!(retry_pauses(&RemoteSettings::QUICK), [Duration::from_millis(200), Duration::from_millis(400)]);
+        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 1, ..RemoteSettings::PRODUCTION }), []);
+        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 0, ..RemoteSettings::PRODUCTION }), []);
+    }
+
+    #[test]
+    fn a_taken_name_moves_to_the_next_number() {
+        assert_eq!(next_name("tracker-tracker-backup-20261201T030000Z.ttbak"), "tracker-tracker-backup-20261201T030000Z-2.ttbak");
+        assert_eq!(next_name("tracker-tracker-backup-20261201T030000Z-2.ttbak"), "tracker-tracker-backup-20261201T030000Z-3.ttbak");
+        assert_eq!(next_name("tracker-tracker-backup-20261201T030000Z-9.json"), "tracker-tracker-backup-20261201T030000Z-10.json");
+    }
 }
