@@ -480,8 +480,8 @@ mod schedule_tests {
     fn the_production_retry_schedule_is_three_attempts_30_s_then_60_s_apart() {
         assert_eq!(retry_pauses(&RemoteSettings::PRODUCTION), [Duration::from_secs(30), Duration::from_secs(60)]);
         assert_eq!(retry_pauses(&RemoteSettings::QUICK), [Duration::from_millis(200), Duration::from_millis(400)]);
-        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 1, ..RemoteSettings::PRODUCTION }), []);
-        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 0, ..RemoteSettings::PRODUCTION }), []);
+        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 1, ..RemoteSettings::PRODUCTION }), Vec::<Duration>::new());
+        assert_eq!(retry_pauses(&RemoteSettings { upload_attempts: 0, ..RemoteSettings::PRODUCTION }), Vec::<Duration>::new());
     }
 
     #[test]
