@@ -497,8 +497,10 @@ async fn a_location_moved_to_another_server_never_takes_the_stored_secret_there(
     let (elsewhere, elsewhere_seen, _b) = recorder(StatusCode::UNAUTHORIZED).await;
     const OLD: &str = "the-stored-password-1";
     let dav = |url: String| json!({"kind": "webdav", "url": url, "username": "me"});
-    let saved: Value =
-        srv.call("backup/locations/save", location("NAS", dav(format!("{home}/dav/tt")), OLD, false, json!({"mode": "keep_last", "count": 5}))).await.unwrap();
+    let saved: Value = srv
+        .call("backup/locations/save", location("NAS", dav(format!("{home}/dav/tt")), OLD, false, json!({"mode": "keep_last", "count": 5})))
+        .await
+        .unwrap();
     let id = saved["id"].as_i64().unwrap();
     let db = raw_db(&srv.data_dir).await;
     let row = || {
@@ -560,7 +562,11 @@ async fn a_location_moved_to_another_server_never_takes_the_stored_secret_there(
         let e = srv.call::<Value>("backup/locations/test", body).await.unwrap_err();
         assert_eq!((e.status, e.field.as_deref()), (400, Some("secret_key")), "{e:?}");
     }
-    assert!(elsewhere_seen.lock().unwrap().iter().all(|(_, _, h, _)| h.get("authorization").is_none_or(|a| !a.to_str().unwrap_or("").contains("AKIAEXAMPLE"))));
+    assert!(elsewhere_seen
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(_, _, h, _)| h.get("authorization").is_none_or(|a| !a.to_str().unwrap_or("").contains("AKIAEXAMPLE"))));
 }
 
 /// `chattr +i` on a folder (refused even to root), undone when dropped.
@@ -677,7 +683,10 @@ async fn racing_webdav_proxy(upstream: String) -> (String, Arc<std::sync::Mutex<
                 let mut forward = reqwest::header::HeaderMap::new();
                 for (k, v) in &headers {
                     if k != "host" && k != "content-length" {
-                        forward.insert(reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(), reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap());
+                        forward.insert(
+                            reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(),
+                            reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+                        );
                     }
                 }
                 if method == reqwest::Method::PUT && !raced.swap(true, Ordering::SeqCst) {
@@ -725,7 +734,8 @@ async fn a_name_taken_between_the_check_and_the_upload_is_not_written_over() {
     let (proxied, puts, _task) = racing_webdav_proxy(folder.clone()).await;
     let dir = tempfile::tempdir().unwrap();
     let srv = backing_up(&dir).await;
-    let body = location("NAS", json!({"kind": "webdav", "url": proxied, "username": user}), &password, false, json!({"mode": "keep_last", "count": 5}));
+    let body =
+        location("NAS", json!({"kind": "webdav", "url": proxied, "username": user}), &password, false, json!({"mode": "keep_last", "count": 5}));
     let _: Value = srv.call("backup/locations/save", body).await.unwrap();
     let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
     let name = e["file_name"].as_str().unwrap().to_string();
@@ -735,7 +745,10 @@ async fn a_name_taken_between_the_check_and_the_upload_is_not_written_over() {
     assert!(copy["remote_key"].as_str().unwrap().ends_with(&second), "{copy}");
     // Our create-only PUT was refused (412) at the taken name; the next name took it.
     let seen = puts.lock().unwrap().clone();
-    assert_eq!(seen.iter().map(|(p, s)| (p.rsplit('/').next().unwrap().to_string(), *s)).collect::<Vec<_>>(), [(name.clone(), 412), (second.clone(), 201)]);
+    assert_eq!(
+        seen.iter().map(|(p, s)| (p.rsplit('/').next().unwrap().to_string(), *s)).collect::<Vec<_>>(),
+        [(name.clone(), 412), (second.clone(), 201)]
+    );
     let get = |n: String| {
         let (dav, url, user, password) = (dav.clone(), format!("{folder}/{n}"), user.clone(), password.clone());
         async move { dav.get(url).basic_auth(user, Some(password)).send().await.unwrap().bytes().await.unwrap().to_vec() }

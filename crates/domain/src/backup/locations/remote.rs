@@ -697,9 +697,10 @@ impl Remote {
             Some("InvalidAccessKeyId") => credentials(CredentialFailure::UnknownKey),
             Some("SignatureDoesNotMatch") => credentials(CredentialFailure::WrongSecret),
             Some("RequestTimeTooSkewed") => credentials(CredentialFailure::ClockSkew),
-            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => {
-                Some(RemoteError::Region { bucket: bucket.clone(), region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r, &credential.secret_key)) })
-            }
+            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => Some(RemoteError::Region {
+                bucket: bucket.clone(),
+                region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r, &credential.secret_key)),
+            }),
             Some("NoSuchBucket") => Some(self.missing_container()),
             Some("AccessDenied" | "AllAccessDisabled") => Some(RemoteError::Permission { place, op }),
             // Reading works (the key is simply not there): what was refused is the operation itself.

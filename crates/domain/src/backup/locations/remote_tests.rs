@@ -206,9 +206,7 @@ async fn a_full_webdav_server_is_told_as_full() {
                         Ok(n) => head.extend_from_slice(&buf[..n]),
                     }
                 }
-                let _ = sock
-                    .write_all(b"HTTP/1.1 507 Insufficient Storage\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-                    .await;
+                let _ = sock.write_all(b"HTTP/1.1 507 Insufficient Storage\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
                 let _ = sock.shutdown().await;
             });
         }

@@ -341,7 +341,8 @@ async fn the_stored_secret_is_never_used_for_another_server_or_bucket() {
         }
         i
     };
-    let refused = "Enter the secret key again: the stored one is only sent to the server it was saved for, and the endpoint or the bucket has changed.";
+    let refused =
+        "Enter the secret key again: the stored one is only sent to the server it was saved for, and the endpoint or the bucket has changed.";
     for moved in [
         edit(&|t| t.endpoint = "http://attacker.example:9000".into()),
         edit(&|t| t.endpoint = "http://127.0.0.1:9001".into()),
@@ -379,7 +380,10 @@ async fn the_stored_secret_is_never_used_for_another_server_or_bucket() {
     let LocationError::Invalid(i) = location::save(&s, &moved).await.unwrap_err() else { panic!() };
     assert_eq!(
         (i.field.as_str(), i.message.as_str()),
-        ("password", "Enter the password again: the stored one is only sent to the server it was saved for, and the folder URL now points to another server.")
+        (
+            "password",
+            "Enter the password again: the stored one is only sent to the server it was saved for, and the folder URL now points to another server."
+        )
     );
     assert_eq!(raw_row(&s, d.id).await, before);
     moved.settings.target = LocationTarget::Webdav(WebdavTarget { url: "https://cloud.example/other/folder".into(), username: Some("me".into()) });
