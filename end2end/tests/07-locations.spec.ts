@@ -113,7 +113,9 @@ test.describe.serial("Backup locations", () => {
     await edit.getByRole("button", { name: "Preview what this policy deletes" }).click();
     const preview = edit.getByTestId("retention-preview");
     await expect(preview).toContainText("This policy (the last 1) would delete 1 of the 3 backups there at the next run:");
-    await expect(preview.locator("li code")).toHaveText([middle]);
+    // The list right under the sentence is what goes; the kept ones are folded away below it.
+    await expect(preview.locator(":scope > ul > li code")).toHaveText([middle]);
+    await expect(preview.locator("details li code")).toHaveText([newest, pinned]);
     // A calendar policy on the storage path too, previewed the same way.
     const config = page.getByRole("region", { name: /^Configuration/ });
     await config.getByLabel("Retention on this server").selectOption("calendar");
