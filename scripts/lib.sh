@@ -36,6 +36,18 @@ ensure_wasm_bindgen() {
   fi
 }
 
+ensure_wasm_split() {
+  # The splitter cargo-leptos uses (crate wasm_split_cli_support, pinned in tools/wasm-split, which
+  # has its own Cargo.lock): cuts the bundle at the lazy routes (docs/architecture.md).
+  local want have
+  want="$(awk -F'"' '/^version = /{ print $2; exit }' "$ROOT/tools/wasm-split/Cargo.toml")"
+  have="$(tt-wasm-split --version 2>/dev/null | awk '{print $2}' || true)"
+  if [ "$have" != "$want" ]; then
+    say "installing tt-wasm-split $want (found: ${have:-none}; takes a few minutes once)"
+    cargo install --locked --path "$ROOT/tools/wasm-split" --force
+  fi
+}
+
 ensure_wasm_opt() {
   # npm's binaryen: Debian's wasm-opt 108 produces bundles that fail to hydrate.
   if [ ! -x "$ROOT/scripts/node_modules/.bin/wasm-opt" ]; then

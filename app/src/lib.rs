@@ -1,7 +1,7 @@
 //! Tracker Tracker: the Leptos UI and the server functions.
 //!
 //! - `api`: the server functions (thin; bodies run on the server only).
-//! - `pages`, `components`: the UI.
+//! - `pages`, `components`: the UI; `routes`: each page as a lazy route (its own wasm chunk).
 //! - `original_preview`: recognising the original app's backups before upload (`browser` feeds it).
 //! - `backup_format`, `model`, `validate`: re-exported from the shared core (`crates/core`).
 //! - `domain` (feature "ssr"): re-exported from `crates/domain`, the logic and the store.
@@ -12,6 +12,7 @@ pub mod components;
 pub mod error;
 pub mod original_preview;
 pub mod pages;
+pub mod routes;
 
 // The shared core (crates/core) and the server-side domain (crates/domain), under the paths the
 // UI and the server functions use.
@@ -23,7 +24,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{ParentRoute, Route, Router, Routes},
-    path, SsrMode,
+    path, Lazy, SsrMode,
 };
 
 /// The HTML document around the app (server side).
@@ -49,29 +50,24 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Lets tests (and people debugging) see when the browser side has taken over.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    // The browser side sets data-hydrated on <body> once it has taken over (frontend/src/lib.rs).
     view! {
         <Stylesheet id="leptos" href="/pkg/tracker-tracker.css"/>
         <Title text="Tracker Tracker"/>
         <Router>
             <Routes fallback=|| view! { <main class="content"><h1>"Page not found"</h1><a href="/">"Back to the dashboard"</a></main> }>
-                <Route path=path!("/setup") view=pages::setup::SetupPage ssr=SsrMode::Async/>
-                <Route path=path!("/login") view=pages::login::LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view={Lazy::<routes::SetupRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<routes::LoginRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=pages::layout::AuthedLayout ssr=SsrMode::Async>
-                    <Route path=path!("") view=pages::dashboard::DashboardPage/>
-                    <Route path=path!("trackers") view=pages::trackers::TrackersPage/>
-                    <Route path=path!("trackers/:id") view=pages::tracker_detail::TrackerDetailPage/>
-                    <Route path=path!("clients") view=pages::clients::ClientsPage/>
-                    <Route path=path!("tag-groups") view=pages::tag_groups::TagGroupsPage/>
-                    <Route path=path!("notifications") view=pages::notifications::NotificationsPage/>
-                    <Route path=path!("settings/general") view=pages::general::GeneralSettingsPage/>
-                    <Route path=path!("settings/security") view=pages::security::SecurityPage/>
-                    <Route path=path!("settings/backups") view=pages::backups::BackupsPage/>
+                    <Route path=path!("") view={Lazy::<routes::DashboardRoute>::new()}/>
+                    <Route path=path!("trackers") view={Lazy::<routes::TrackersRoute>::new()}/>
+                    <Route path=path!("trackers/:id") view={Lazy::<routes::TrackerDetailRoute>::new()}/>
+                    <Route path=path!("clients") view={Lazy::<routes::ClientsRoute>::new()}/>
+                    <Route path=path!("tag-groups") view={Lazy::<routes::TagGroupsRoute>::new()}/>
+                    <Route path=path!("notifications") view={Lazy::<routes::NotificationsRoute>::new()}/>
+                    <Route path=path!("settings/general") view={Lazy::<routes::GeneralSettingsRoute>::new()}/>
+                    <Route path=path!("settings/security") view={Lazy::<routes::SecurityRoute>::new()}/>
+                    <Route path=path!("settings/backups") view={Lazy::<routes::BackupsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -2,7 +2,8 @@ import { spawn, spawnSync, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const E2E_PORT = 3100;
+/** The main server's port; TT_E2E_PORT moves it (two checkouts testing on one machine). */
+export const E2E_PORT = Number(process.env.TT_E2E_PORT || 3100);
 export const ROOT = path.resolve(__dirname, "..", "..");
 /** The server under test: the release build, or the one the test command names (its dev build). */
 export const BINARY = process.env.TT_E2E_BINARY || path.join(ROOT, "target", "release", "tracker-tracker");

@@ -180,7 +180,7 @@ test.describe.serial("Backups page", () => {
     expect(kitDownload.suggestedFilename()).toMatch(/^tracker-tracker-emergency-kit-\d{8}\.txt$/);
     const kitText = fs.readFileSync((await kitDownload.path())!, "utf8");
     expect(kitText).toContain(`Backup password:  ${kitPassword}`);
-    expect(kitText).toContain("http://127.0.0.1:3100");
+    expect(kitText).toContain(`http://127.0.0.1:${E2E_PORT}`);
     expect(kitText).toContain(".ttbak");
     expect(kitText).toContain("README.md");
     await Promise.all(seen);
