@@ -30,7 +30,7 @@ RSS_LIMIT_BYTES=150000000
 TRACKERS="${TT_BENCH_TRACKERS:-40}"
 PER_TRACKER="${TT_BENCH_PER_TRACKER:-25000}"
 
-ALL_ROWS=(original_plain_dry_run original_plain_restore original_ttbak_dry_run original_ttbak_restore)
+ALL_ROWS=(original_plain_dry_run original_plain_restore original_ttbak_dry_run original_ttbak_restore browser_preview)
 
 # ---- set-up -----------------------------------------------------------------------------------
 
@@ -161,6 +161,25 @@ row_original_ttbak_dry_run() {
 row_original_ttbak_restore() {
   original_files || return 1
   restore_upload original_ttbak_restore "$ORIGINAL_TTBAK" -F "backup_password=$BACKUP_PW" -F totp=take_backup
+}
+# ---- row_browser_preview: the restore preview of a large .ttbak in headless Chromium ------------
+# (the page's Web Worker decrypting and checking the whole file; end2end/bench/preview.bench.ts).
+# TT_BENCH_TTBAK (+ TT_BENCH_TTBAK_PASSWORD): that file; otherwise the script exports one from an
+# instance it generates with TT_BENCH_GENERATE's `generate` arguments (default: the 1M-snapshot
+# instance). Needs the browser bundle in target/site/pkg (scripts/build.sh builds it).
+row_browser_preview() {
+  ensure_chromium
+  ensure_e2e_packages
+  [ -f "$ROOT/target/site/pkg/preview-worker.js" ] || { echo "no browser bundle: run scripts/build.sh first" >&2; return 1; }
+  local out="$WORK/browser_preview.log"
+  (cd "$ROOT/end2end" && TT_E2E_BINARY="$SERVER" npx playwright test -c bench/playwright.config.ts) >"$out" 2>&1 ||
+    { cat "$out" >&2; return 1; }
+  grep -v '^BENCH ' "$out" | grep -E 'MB .ttbak|generated' >&2 || true
+  local bytes kdf total mbps n longest
+  read -r _ _ bytes kdf total mbps n longest < <(grep '^BENCH browser_preview ' "$out" | tail -1)
+  [ -n "${longest:-}" ] || { cat "$out" >&2; return 1; }
+  printf '\nbrowser_preview: file %s MB, key derivation %s ms, total %s ms, %s MB/s (key derivation apart; target >= 25), %s long tasks on the page, the longest %s ms (target <= 100)\n' \
+    "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "$kdf" "$total" "$mbps" "$n" "$longest" >&2
 }
 
 print_table() {
