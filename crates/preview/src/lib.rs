@@ -31,6 +31,8 @@ pub enum Request {
 pub type Answer = Result<Opened, PreviewError>;
 
 /// What opening (or decrypting) a file found.
+// One value per answer, moved once: boxing the preview would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Opened {
     /// An encrypted file: its password is needed (`original`: made by the original app).

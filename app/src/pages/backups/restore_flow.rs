@@ -16,6 +16,8 @@ use leptos::prelude::*;
 
 /// Where an uploaded file is in its preview. A stored backup is read on the server and stays at
 /// `Choose`.
+// One value in the page's state: boxing the preview would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) enum Step {
     #[default]
