@@ -43,7 +43,7 @@ PER_TRACKER="${TT_BENCH_PER_TRACKER:-25000}"
 SERVICES=(s3 webdav)
 
 ALL_ROWS=(sqlite_dump plain_export sqlite_reload plain_dry_run plain_restore ttbak_export ttbak_dry_run ttbak_restore
-  stored_plain_restore stored_ttbak_restore run_now_locations
+  stored_plain_restore stored_ttbak_restore run_now_locations browser_preview bundle
   original_plain_dry_run original_plain_restore original_ttbak_dry_run original_ttbak_restore)
 
 # ---- set-up -----------------------------------------------------------------------------------
@@ -431,6 +431,54 @@ row_original_ttbak_restore() {
   original_files || return 1
   restore_upload original_ttbak_restore "$ORIGINAL_RSS_LIMIT_BYTES" "$ORIGINAL_TTBAK" -F "source_password=$SOURCE_PW" \
     -F "backup_password=$BACKUP_PW" -F totp=take_backup
+}
+# ---- row_browser_preview: the restore preview of a large .ttbak in headless Chromium ------------
+# (the page's Web Worker decrypting and checking the whole file; end2end/bench/preview.bench.ts).
+# TT_BENCH_TTBAK (+ TT_BENCH_TTBAK_PASSWORD): that file; otherwise the script exports one from an
+# instance it generates with TT_BENCH_GENERATE's `generate` arguments (default: the 1M-snapshot
+# instance). Needs the browser bundle in target/site/pkg (scripts/build.sh builds it).
+row_browser_preview() {
+  ensure_chromium
+  ensure_e2e_packages
+  [ -f "$ROOT/target/site/pkg/preview-worker.js" ] || { echo "no browser bundle: run scripts/build.sh first" >&2; return 1; }
+  local out="$WORK/browser_preview.log"
+  # The .ttbak of the generated instance (the export row's file), unless one is given.
+  if [ -z "${TT_BENCH_TTBAK:-}" ]; then
+    ttbak_export || return 1
+    export TT_BENCH_TTBAK="$EXPORT_TTBAK" TT_BENCH_TTBAK_PASSWORD="$NATIVE_BACKUP_PW"
+  fi
+  (cd "$ROOT/end2end" && TT_E2E_BINARY="$SERVER" npx playwright test -c bench/playwright.config.ts) >"$out" 2>&1 ||
+    { cat "$out" >&2; return 1; }
+  grep -v '^BENCH ' "$out" | grep -E 'MB .ttbak|generated' >&2 || true
+  local bytes kdf total mbps n longest
+  read -r _ _ bytes kdf total mbps n longest < <(grep '^BENCH browser_preview ' "$out" | tail -1)
+  [ -n "${longest:-}" ] || { cat "$out" >&2; return 1; }
+  printf '\nbrowser_preview: file %s MB, key derivation %s ms, total %s ms, %s MB/s (key derivation apart; target >= 25), %s long tasks on the page, the longest %s ms (target <= 100)\n' \
+    "$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }')" "$kdf" "$total" "$mbps" "$n" "$longest" >&2
+  local ok=ok
+  awk -v m="$mbps" -v l="$longest" 'BEGIN { exit !(m >= 25 && l <= 100) }' || ok=OVER
+  ROWS+=("browser_preview|$(awk -v b="$bytes" 'BEGIN { printf "%.0f", b / 1e6 }')|$(awk -v t="$total" 'BEGIN { printf "%.1f", t / 1000 }')|-|-|-|-|-|-|-|-|$mbps MB/s of file (target >= 25) $ok, key derivation $kdf ms apart; $n long tasks, the longest $longest ms (target <= 100)")
+}
+
+# ---- row_bundle: the browser bundle as sent (the .br files scripts/build.sh wrote) -------------
+# The main module, its JS and CSS and the split loader are what every page fetches first; each
+# page then fetches its own chunks (end2end/tests/08-bundle.spec.ts measures each page's first load
+# in Chromium and holds the dashboard to 400,000 bytes). The restore preview's worker comes only
+# when a file is opened.
+row_bundle() {
+  local pkg="$ROOT/target/site/pkg" name="tracker-tracker"
+  [ -f "$pkg/$name.wasm.br" ] || { echo "no browser bundle: run scripts/build.sh first" >&2; return 1; }
+  local main=0 chunks=0 n=0 worker=0 f
+  for f in "$pkg/$name.wasm.br" "$pkg/$name.js.br" "$pkg/$name.css.br" "$pkg"/__wasm_split*.js.br; do
+    [ -f "$f" ] && main=$((main + $(stat -c %s "$f")))
+  done
+  for f in "$pkg"/split_*.wasm.br "$pkg"/chunk_*.wasm.br; do
+    [ -f "$f" ] && { chunks=$((chunks + $(stat -c %s "$f"))); n=$((n + 1)); }
+  done
+  for f in "$pkg"/tt-preview_bg.wasm.br "$pkg"/tt-preview.js.br "$pkg"/preview-worker.js.br; do
+    [ -f "$f" ] && worker=$((worker + $(stat -c %s "$f")))
+  done
+  ROWS+=("bundle|-|-|-|-|-|-|-|-|-|-|main module + JS + CSS + loader $main B brotli; $n page chunks $chunks B brotli in all; the preview worker $worker B brotli (loaded on opening a file)")
 }
 
 print_table() {

@@ -52,10 +52,32 @@ if [ ${#stale[@]} -gt 0 ]; then node "$ROOT/scripts/precompress.js" "${stale[@]}
 size() { stat -c %s "$1"; }
 w="$PKG/$OUTPUT_NAME.wasm"
 chunks=0; chunks_br=0
-for f in "$PKG"/*.wasm; do
-  if [ "$f" != "$w" ]; then chunks=$((chunks + 1)); chunks_br=$((chunks_br + $(size "$f.br"))); fi
+for f in "$PKG"/split_*.wasm "$PKG"/chunk_*.wasm; do
+  if [ -f "$f" ]; then chunks=$((chunks + 1)); chunks_br=$((chunks_br + $(size "$f.br"))); fi
 done
 say "bundle: main $OUTPUT_NAME.wasm $(size "$w") bytes, as sent: $(size "$w.br") brotli / $(size "$w.gz") gzip; $chunks lazy chunks, $chunks_br bytes brotli in all"
+
+# ---- The restore preview's Web Worker (crates/preview-worker): a wasm module of its own, which
+# the page starts when a file is opened to restore (app/src/browser.rs loads /pkg/preview-worker.js).
+# Its own profile (opt-level 3: it decrypts and inflates whole files) and wasm-opt -O3.
+WORKER_IN="$ROOT/target/wasm32-unknown-unknown/worker-release/preview_worker.wasm"
+WORKER_WASM="$PKG/tt-preview_bg.wasm"
+say "building the preview worker (preview-worker, wasm32, profile worker-release)"
+cargo build --locked -p preview-worker --lib --target wasm32-unknown-unknown --profile worker-release
+if [ ! -f "$WORKER_WASM" ] || [ "$WORKER_IN" -nt "$WORKER_WASM" ]; then
+  say "wasm-bindgen + wasm-opt (preview worker)"
+  wasm-bindgen --target web --no-typescript --out-dir "$PKG" --out-name tt-preview "$WORKER_IN"
+  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    "$WORKER_WASM" -o "$WORKER_WASM"
+fi
+cp "$ROOT/crates/preview-worker/worker.js" "$PKG/preview-worker.js"
+stale=()
+for f in "$WORKER_WASM" "$PKG/tt-preview.js" "$PKG/preview-worker.js"; do
+  if [ ! -f "$f.br" ] || [ "$f" -nt "$f.br" ]; then stale+=("$f"); fi
+done
+if [ ${#stale[@]} -gt 0 ]; then node "$ROOT/scripts/precompress.js" "${stale[@]}" >/dev/null; fi
+say "preview worker: tt-preview_bg.wasm $(size "$WORKER_WASM") bytes, as sent: $(size "$WORKER_WASM.br") brotli / $(size "$WORKER_WASM.gz") gzip"
+# ---- end of the preview worker
 
 if [ "${1:-}" != "--bundle-only" ]; then
   say "building the server (release)"

@@ -56,9 +56,9 @@ fmt_check() {
 # dependency graph is checked once rather than once per package.
 lints() {
   if cargo clippy --version >/dev/null 2>&1; then
-    cargo clippy --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak --tests --benches -- -D warnings
+    cargo clippy --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak -p tt-preview --tests --benches -- -D warnings
     # The browser's build: the frontend and, on its own, the container crate it shares.
-    cargo clippy --locked -p frontend -p tt-core -p original-backup -p ttbak --target wasm32-unknown-unknown -- -D warnings
+    cargo clippy --locked -p frontend -p tt-core -p original-backup -p ttbak -p tt-preview -p preview-worker --target wasm32-unknown-unknown -- -D warnings
   else
     say "clippy is not installed with this toolchain: lints skipped"
   fi
@@ -67,10 +67,10 @@ lints() {
 # One build for the three packages (same reason); nextest runs the test binaries side by side.
 unit_and_integration() {
   if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak --no-fail-fast
+    cargo nextest run --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak -p tt-preview --no-fail-fast
   else
     say "cargo-nextest is not installed: running the tests with cargo test"
-    cargo test --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak --no-fail-fast
+    cargo test --locked -p app -p server -p tt-core -p tt-domain -p original-backup -p ttbak -p tt-preview --no-fail-fast
   fi
 }
 

@@ -1,47 +1,18 @@
-//! Browser-only work for the Backups page: reading a chosen file in slices, previewing it
-//! (decrypting a .ttbak in WebAssembly, this app's or the original app's), and uploading with
-//! progress. In the server build these
-//! functions exist but are never called (event handlers only run in the browser).
+//! Browser-only work for the Backups page: previewing a chosen file in the preview's Web Worker
+//! (`crates/preview-worker`, its own wasm module: sniffing the file, decrypting a .ttbak of this
+//! app or of the original app, off the page's thread; this bundle links only the answer's types),
+//! and uploading with progress. In the server build these functions exist but are never called
+//! (event handlers only run in the browser).
 
-use crate::backup_format::{FileKind, Header};
 use crate::components::FormError;
 use crate::error::AppError;
 use crate::model::backup::RestoreReport;
-pub use crate::original_preview::{Detected, OriginalPreview};
+pub use tt_preview::{NativePreview, Opened, OriginalPreview, Preview, PreviewError, Timing};
 
-/// What the preview learned about a chosen file.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Preview {
-    /// A backup made by this app.
-    Native(NativePreview),
-    /// A backup made by the original Tracker Tracker (the Node.js app).
-    Original(OriginalPreview),
-}
-
-impl Preview {
-    pub fn kind(&self) -> FileKind {
-        match self {
-            Preview::Native(p) => p.kind,
-            Preview::Original(p) => p.kind,
-        }
+impl From<PreviewError> for FormError {
+    fn from(e: PreviewError) -> Self {
+        FormError { field: e.field, message: e.message }
     }
-
-    /// The URL of the instance that made the backup, when it records one.
-    pub fn instance_url(&self) -> Option<&str> {
-        match self {
-            Preview::Native(p) => p.header.instance_url.as_deref(),
-            Preview::Original(p) => p.manifest.instance_url.as_deref(),
-        }
-    }
-}
-
-/// What the preview learned about a backup of this app.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NativePreview {
-    pub kind: FileKind,
-    pub header: Header,
-    /// For a .ttbak: every chunk was decrypted and authenticated.
-    pub chunks_verified: Option<u64>,
 }
 
 /// A file the person chose (drop zone or picker).
@@ -64,116 +35,128 @@ impl PartialEq for Picked {
 #[cfg(feature = "hydrate")]
 mod imp {
     use super::*;
-    use crate::backup_format::encrypted::{parse_header, Opener, PushDecoder};
-    use crate::backup_format::preview::{plain_header, HeaderSink, MAX_SNIFF};
-    use crate::original_preview::{OriginalDecrypt, DETECT_LEN};
-    use wasm_bindgen::{closure::Closure, JsCast};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use tt_preview::{Answer, Request};
+    use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 
-    /// Bytes read per step while decrypting: small enough to update the progress bar often.
-    const STEP: f64 = 1024.0 * 1024.0;
+    /// The preview worker's script (crates/preview-worker, built by scripts/build.sh beside the
+    /// page's bundle).
+    const WORKER_URL: &str = "/pkg/preview-worker.js";
 
     pub fn from_file(file: web_sys::File) -> Picked {
         Picked { name: file.name(), size: file.size(), file: send_wrapper::SendWrapper::new(file) }
     }
 
-    pub async fn read_slice(p: &Picked, start: f64, end: f64) -> Result<Vec<u8>, String> {
-        let blob = p.file.slice_with_f64_and_f64(start, end.min(p.size)).map_err(|_| "The file could not be read.".to_string())?;
-        gloo_file::futures::read_as_bytes(&gloo_file::Blob::from(blob)).await.map_err(|e| format!("The file could not be read: {e}"))
+    /// The preview's worker while it runs: one at a time, for the file being previewed.
+    struct Running {
+        worker: web_sys::Worker,
+        waiting: Rc<RefCell<Waiting>>,
+        _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
+        _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
     }
 
-    /// Lets the browser paint and handle input between steps of heavy work.
-    pub async fn yield_now() {
-        gloo_timers::future::TimeoutFuture::new(0).await;
+    /// The request the worker is answering: where its progress and its answer go.
+    #[derive(Default)]
+    struct Waiting {
+        progress: Option<Box<dyn Fn(f64)>>,
+        answer: Option<futures::channel::oneshot::Sender<Answer>>,
     }
 
-    /// Which app made the file, from its first bytes (the original's plain backup is
-    /// previewed from them at once).
-    pub async fn detect(p: &Picked) -> Result<Detected, FormError> {
-        let head = read_slice(p, 0.0, DETECT_LEN as f64).await.map_err(FormError::general)?;
-        crate::original_preview::detect(&head, head.len() as f64 >= p.size)
+    thread_local! {
+        static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
     }
 
-    /// Decrypts and authenticates a whole original `.ttbak` in WebAssembly, in slices,
-    /// reporting progress (0.0–1.0), and reads its manifest from the verified start. A wrong
-    /// password is an error on the field `backup_password`, known after the first slice.
-    pub async fn preview_original_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, FormError> {
-        let head = read_slice(p, 0.0, DETECT_LEN as f64).await.map_err(FormError::general)?;
-        progress(0.0);
-        // The key derivation (scrypt, ~16 MiB) is the one long step: let the page paint first.
-        yield_now().await;
-        let mut decrypt = OriginalDecrypt::new(&head, password)?;
-        yield_now().await;
-        let mut pos = 0.0;
-        while pos < p.size {
-            let end = (pos + STEP).min(p.size);
-            let bytes = read_slice(p, pos, end).await.map_err(FormError::general)?;
-            decrypt.push(&bytes)?;
-            pos = end;
-            progress(pos / p.size);
-            yield_now().await;
+    /// Stops the preview's worker, if one runs: a request it was answering ends as stopped
+    /// (`None`). Another file chosen, the person's Cancel, or leaving the page.
+    pub fn stop_preview() {
+        if let Some(r) = RUNNING.with(|c| c.borrow_mut().take()) {
+            r.worker.terminate();
         }
-        let preview = decrypt.finish()?;
-        progress(1.0);
-        Ok(Preview::Original(preview))
     }
 
-    /// A plain backup's header, from the start of the file only.
-    pub async fn preview_plain(p: &Picked) -> Result<Preview, String> {
-        let mut len = 64.0 * 1024.0;
-        loop {
-            let prefix = read_slice(p, 0.0, len).await?;
-            let whole = len >= p.size;
-            match plain_header(&prefix, whole).map_err(|e| e.to_string())? {
-                Some(header) => return Ok(Preview::Native(NativePreview { kind: FileKind::Plain, header, chunks_verified: None })),
-                None => {
-                    if len >= MAX_SNIFF as f64 {
-                        return Err("The backup header was not found at the start of the file.".into());
-                    }
-                    len = (len * 4.0).min(MAX_SNIFF as f64);
+    fn start_worker() -> Result<Running, FormError> {
+        let cannot = |_| FormError::general("The preview could not start in this browser (it needs module Web Workers).");
+        let options = web_sys::WorkerOptions::new();
+        options.set_type(web_sys::WorkerType::Module);
+        let worker = web_sys::Worker::new_with_options(WORKER_URL, &options).map_err(cannot)?;
+        let waiting = Rc::new(RefCell::new(Waiting::default()));
+        let w = waiting.clone();
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let data = e.data();
+            if let Some(fraction) = data.as_f64() {
+                if let Some(p) = &w.borrow().progress {
+                    p(fraction);
+                }
+            } else if let Some(text) = data.as_string() {
+                let answer = serde_json::from_str::<Answer>(&text)
+                    .unwrap_or_else(|e| Err(PreviewError::general(format!("The preview's answer could not be read: {e}"))));
+                if let Some(tx) = w.borrow_mut().answer.take() {
+                    let _ = tx.send(answer);
                 }
             }
-        }
+        });
+        let w = waiting.clone();
+        // The script or its wasm could not load (a failed build, an old browser).
+        let on_error = Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+            e.prevent_default();
+            if let Some(tx) = w.borrow_mut().answer.take() {
+                let _ = tx.send(Err(PreviewError::general(format!("The preview could not run in this browser: {}", e.message()))));
+            }
+        });
+        worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Running { worker, waiting, _on_message: on_message, _on_error: on_error })
     }
 
-    /// Decrypts and authenticates a whole .ttbak in WebAssembly, in steps, reporting progress
-    /// (0.0–1.0). Returns the header found inside.
-    /// A wrong password is an error on the field `backup_password`; anything else is about the file.
-    pub async fn preview_encrypted(p: &Picked, password: &str, progress: impl Fn(f64)) -> Result<Preview, FormError> {
-        let mut prefix = read_slice(p, 0.0, 64.0 * 1024.0).await.map_err(FormError::general)?;
-        let parsed = loop {
-            match parse_header(&prefix).map_err(|e| FormError::general(e.to_string()))? {
-                Some(h) => break h,
-                None if (prefix.len() as f64) < p.size && prefix.len() < 1 << 20 => {
-                    prefix = read_slice(p, 0.0, (prefix.len() * 4) as f64).await.map_err(FormError::general)?;
-                }
-                None => return Err(FormError::general("The file ends inside its header: it is incomplete.")),
+    /// Sends `request` about the file to the preview's worker (started now when none runs) and
+    /// waits for its answer. `None`: the worker was stopped before it answered.
+    async fn ask(p: &Picked, request: Request, progress: impl Fn(f64) + 'static) -> Option<Result<Opened, FormError>> {
+        let (tx, rx) = futures::channel::oneshot::channel::<Answer>();
+        let sent = RUNNING.with(|c| -> Result<(), FormError> {
+            let mut running = c.borrow_mut();
+            if running.is_none() {
+                *running = Some(start_worker()?);
             }
-        };
-        progress(0.0);
-        // Key derivation (Argon2id) is the one long step; let the page paint first.
-        yield_now().await;
-        let opener = Opener::new(&parsed, password.as_bytes()).map_err(|e| {
-            if e.is_wrong_password() {
-                FormError::at("backup_password", e.to_string())
-            } else {
-                FormError::general(e.to_string())
-            }
-        })?;
-        let mut decoder = PushDecoder::new(opener, HeaderSink::default());
-        let mut pos = parsed.header_len_total as f64;
-        while pos < p.size {
-            let end = (pos + STEP).min(p.size);
-            let bytes = read_slice(p, pos, end).await.map_err(FormError::general)?;
-            decoder.push(&bytes).map_err(|e| FormError::general(e.to_string()))?;
-            pos = end;
-            progress(pos / p.size);
-            yield_now().await;
+            let r = running.as_ref().expect("just started");
+            *r.waiting.borrow_mut() = Waiting { progress: Some(Box::new(progress)), answer: Some(tx) };
+            let message = js_sys::Object::new();
+            let json = serde_json::to_string(&request).map_err(|e| FormError::general(e.to_string()))?;
+            let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&message, &JsValue::from_str(k), v);
+            set("request", &JsValue::from_str(&json))
+                .and_then(|_| set("file", p.file.as_ref()))
+                .map_err(|_| FormError::general("The preview could not be started."))?;
+            r.worker.post_message(&message).map_err(|_| FormError::general("The file could not be handed to the preview."))
+        });
+        if let Err(e) = sent {
+            stop_preview();
+            return Some(Err(e));
         }
-        let chunks = decoder.chunks_verified();
-        let sink = decoder.finish().map_err(|e| FormError::general(e.to_string()))?;
-        let header = sink.into_header().map_err(|e| FormError::general(e.to_string()))?;
-        progress(1.0);
-        Ok(Preview::Native(NativePreview { kind: FileKind::Encrypted, header, chunks_verified: Some(chunks + 1) }))
+        // Cancelled: the worker was stopped (its sender dropped with it).
+        let answer = rx.await.ok()?;
+        // Kept only while a password is awaited; the next request starts it again.
+        if !matches!(answer, Ok(Opened::NeedsPassword { .. })) {
+            stop_preview();
+        }
+        Some(answer.map_err(FormError::from))
+    }
+
+    /// Opens the chosen file in the preview's worker: a plain backup (this app's or the
+    /// original's) is previewed at once; a `.ttbak` asks for its password.
+    pub async fn open_preview(p: &Picked) -> Option<Result<Opened, FormError>> {
+        stop_preview();
+        ask(p, Request::Open, |_| {}).await
+    }
+
+    /// Decrypts and authenticates the whole `.ttbak` in the preview's worker, reporting progress
+    /// (0.0–1.0). A wrong password is an error on the field `backup_password`; anything else is
+    /// about the file. `None`: stopped.
+    pub async fn decrypt_preview(p: &Picked, password: &str, progress: impl Fn(f64) + 'static) -> Option<Result<Preview, FormError>> {
+        let answer = ask(p, Request::Decrypt { password: password.to_string() }, progress).await?;
+        Some(answer.and_then(|o| match o {
+            Opened::Previewed(p) => Ok(p),
+            Opened::NeedsPassword { .. } => Err(FormError::general("The preview asked for the password again.")),
+        }))
     }
 
     /// Posts the restore form with the file, reporting upload progress (0.0–1.0).
@@ -286,17 +269,12 @@ mod imp {
 
     const ONLY_IN_BROWSER: &str = "This runs in the browser only.";
 
-    pub async fn detect(_p: &Picked) -> Result<Detected, FormError> {
-        Err(FormError::general(ONLY_IN_BROWSER))
+    pub fn stop_preview() {}
+    pub async fn open_preview(_p: &Picked) -> Option<Result<Opened, FormError>> {
+        Some(Err(FormError::general(ONLY_IN_BROWSER)))
     }
-    pub async fn preview_original_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, FormError> {
-        Err(FormError::general(ONLY_IN_BROWSER))
-    }
-    pub async fn preview_plain(_p: &Picked) -> Result<Preview, String> {
-        Err(ONLY_IN_BROWSER.into())
-    }
-    pub async fn preview_encrypted(_p: &Picked, _password: &str, _progress: impl Fn(f64)) -> Result<Preview, FormError> {
-        Err(FormError::general(ONLY_IN_BROWSER))
+    pub async fn decrypt_preview(_p: &Picked, _password: &str, _progress: impl Fn(f64) + 'static) -> Option<Result<Preview, FormError>> {
+        Some(Err(FormError::general(ONLY_IN_BROWSER)))
     }
     pub fn focus(_selector: &str) {}
     pub fn page_origin() -> Option<String> {

@@ -2,7 +2,6 @@
 //!
 //! - `api`: the server functions (thin; bodies run on the server only).
 //! - `pages`, `components`: the UI; `routes`: each page as a lazy route (its own wasm chunk).
-//! - `original_preview`: recognising the original app's backups before upload (`browser` feeds it).
 //! - `backup_format`, `model`, `validate`: re-exported from the shared core (`crates/core`).
 //! - `domain` (feature "ssr"): re-exported from `crates/domain`, the logic and the store.
 
@@ -10,7 +9,6 @@ pub mod api;
 pub mod browser;
 pub mod components;
 pub mod error;
-pub mod original_preview;
 pub mod pages;
 pub mod routes;
 

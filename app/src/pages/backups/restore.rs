@@ -5,14 +5,14 @@ use super::restore_flow::{Answer, MadeBy, RestoreFlow, RestoreInputs, Step};
 use super::{refresh, Reload, Restored, Source};
 use crate::api::backup::RestoreStoredBackup;
 use crate::api::locations::RestoreFromLocation;
-use crate::backup_format::{FileKind, Header, Section};
-use crate::browser::{self, Detected, OriginalPreview, Picked, Preview};
+use crate::backup_format::{Header, Section};
+use crate::browser::{self, Opened, OriginalPreview, Picked, Preview, Timing};
 use crate::components::{human_bytes, ErrorNotice, FormError, TextField};
 use crate::error::AppError;
 use crate::model::backup::{BackupOverview, NamedRecord, RestoreReport, TotpChoice, TotpFate};
-use crate::original_preview::count_rows;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use tt_preview::count_rows;
 
 #[component]
 /// `chunks`: for a .ttbak, how many encrypted chunks the browser decrypted and authenticated;
@@ -34,6 +34,19 @@ fn HeaderSummary(header: Header, chunks: Option<u64>) -> impl IntoView {
         }}
     }
     .into_any()
+}
+
+/// How long the check of a .ttbak took in this browser, the key derivation apart (it depends on
+/// the backup's costs, not on its size).
+#[component]
+fn TimingNote(timing: Timing) -> impl IntoView {
+    let secs = |ms: f64| format!("{:.1} s", ms / 1000.0);
+    view! {
+        <p class="hint" data-testid="preview-timing" data-kdf-ms=format!("{:.0}", timing.kdf_ms)
+            data-read-ms=format!("{:.0}", timing.read_ms) data-total-ms=format!("{:.0}", timing.total_ms)>
+            {format!("Checked in {} (deriving the key from the password: {}).", secs(timing.total_ms), secs(timing.kdf_ms))}
+        </p>
+    }
 }
 
 /// A backup of the original app: what its manifest says, and what that is worth.
@@ -131,21 +144,16 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 flow.update(|f| f.needs_password(made_by));
                 browser::focus("#preview-password");
             };
-            match browser::detect(&p).await {
-                Ok(Detected::ThisApp(FileKind::Encrypted)) => asks(MadeBy::ThisApp),
-                Ok(Detected::OriginalEncrypted) => asks(MadeBy::Original),
-                Ok(Detected::OriginalPlain(pv)) => {
-                    flow.update(|f| f.previewed(Preview::Original(pv)));
+            match browser::open_preview(&p).await {
+                Some(Ok(Opened::NeedsPassword { original: false })) => asks(MadeBy::ThisApp),
+                Some(Ok(Opened::NeedsPassword { original: true })) => asks(MadeBy::Original),
+                Some(Ok(Opened::Previewed(pv))) => {
+                    flow.update(|f| f.previewed(pv));
                     browser::focus("#restore-preview");
                 }
-                Ok(Detected::ThisApp(FileKind::Plain)) => match browser::preview_plain(&p).await {
-                    Ok(pv) => {
-                        flow.update(|f| f.previewed(pv));
-                        browser::focus("#restore-preview");
-                    }
-                    Err(e) => fail(FormError::general(e)),
-                },
-                Err(e) => fail(e),
+                Some(Err(e)) => fail(e),
+                // Another file was chosen meanwhile: its own preview takes over.
+                None => {}
             }
         });
     };
@@ -182,27 +190,30 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             fail(e);
             return;
         }
-        let original = flow.with_untracked(RestoreFlow::made_by_original);
         spawn_local(async move {
             let progress = move |x| flow.update(|f| f.decrypting(x));
-            let preview = if original {
-                browser::preview_original_encrypted(&p, &pw, progress).await
-            } else {
-                browser::preview_encrypted(&p, &pw, progress).await
-            };
-            match preview {
-                Ok(pv) => {
+            match browser::decrypt_preview(&p, &pw, progress).await {
+                Some(Ok(pv)) => {
                     flow.update(|f| f.previewed(pv));
                     browser::focus("#restore-preview");
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     if let Some(id) = restore_source.with_untracked(|s| flow.try_update(|f| f.decrypt_failed(e, s.as_ref()))) {
                         focus_id(id);
                     }
                 }
+                // Cancelled, or another file chosen: whoever stopped it set the step.
+                None => {}
             }
         });
     };
+    let cancel_decrypt = move |_| {
+        browser::stop_preview();
+        flow.update(RestoreFlow::decrypt_cancelled);
+        browser::focus("#preview-password");
+    };
+    // Leaving the page stops a preview still running.
+    on_cleanup(browser::stop_preview);
 
     // What a dry run or a restore answered.
     let finish = move |outcome: Result<RestoreReport, AppError>| {
@@ -304,15 +315,17 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
                 Step::Decrypting(f) => view! {
                     <label for="decrypt-progress">"Decrypting and checking the file in this browser…"</label>
                     <progress id="decrypt-progress" max="100" value=format!("{:.0}", f * 100.0)>{format!("{:.0}%", f * 100.0)}</progress>
+                    <div class="actions"><button class="btn" type="button" on:click=cancel_decrypt>"Cancel"</button></div>
                 }.into_any(),
-                Step::Ready(p) => view! {
+                Step::Ready(p) => { let timing = p.timing(); view! {
                     <div id="restore-preview" tabindex="-1" role="region" aria-label="What the backup holds">
                         {match p {
                             Preview::Native(n) => view! { <HeaderSummary header=n.header chunks=n.chunks_verified/> }.into_any(),
                             Preview::Original(o) => view! { <OriginalSummary preview=o/> }.into_any(),
                         }}
+                        {timing.map(|t| view! { <TimingNote timing=t/> })}
                     </div>
-                }.into_any(),
+                }.into_any() }
                 Step::Choose => ().into_any(),
             }}
             {view! { <Show when=move || from_original.get() && matches!(step.get(), Step::Ready(_))>
@@ -330,7 +343,7 @@ pub(super) fn RestoreSection(restore_source: RwSignal<Option<Source>>) -> impl I
             {view! { <Show when=move || restore_source.get().is_some()>
                 <div class="form-grid">
                     <TextField id="restore-current-password" label="Your current login password" kind="password" value=current_pw autocomplete="current-password"
-                        error=error_at_field("restore-current-password")/>
+                        reveal=true error=error_at_field("restore-current-password")/>
                     <TextField id="restore-source-password" label="Login password of the instance this came from (optional)" kind="password" value=source_pw autocomplete="off"
                         hint="Only needed when the backup comes from another instance with another password." error=error_at_field("restore-source-password")/>
                 </div>

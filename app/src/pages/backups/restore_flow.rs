@@ -16,6 +16,8 @@ use leptos::prelude::*;
 
 /// Where an uploaded file is in its preview. A stored backup is read on the server and stays at
 /// `Choose`.
+// One value in the page's state: boxing the preview would save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(super) enum Step {
     #[default]
@@ -120,6 +122,13 @@ impl RestoreFlow {
 
     pub fn decrypting(&mut self, fraction: f64) {
         self.step = Step::Decrypting(fraction);
+    }
+
+    /// The person cancelled the decryption: the password form comes back, as it was.
+    pub fn decrypt_cancelled(&mut self) {
+        if matches!(self.step, Step::Decrypting(_)) {
+            self.step = Step::NeedPassword;
+        }
     }
 
     /// Decrypting failed (a wrong password, a damaged file): the password form comes back with
@@ -346,8 +355,9 @@ impl RestoreInputs {
 mod tests {
     use super::*;
     use crate::backup_format::{Counts, Header};
-    use crate::browser::{Detected, NativePreview, Picked};
+    use crate::browser::{NativePreview, Picked};
     use crate::model::backup::{PreRestoreBackup, TotpReport};
+    use tt_preview::Detected;
 
     fn header(url: Option<&str>) -> Header {
         let created = chrono::DateTime::parse_from_rfc3339("2026-11-24T03:00:00Z").expect("a valid time").with_timezone(&chrono::Utc);
@@ -355,7 +365,7 @@ mod tests {
     }
 
     fn preview(kind: FileKind, url: Option<&str>) -> Preview {
-        Preview::Native(NativePreview { kind, header: header(url), chunks_verified: None })
+        Preview::Native(NativePreview { kind, header: header(url), chunks_verified: None, timing: None })
     }
 
     /// A preview of the original app's backup, from the start of such a file.
@@ -364,7 +374,7 @@ mod tests {
         let start = format!(
             r#"{{"manifest":{{"version":1,"appVersion":"2.8.9",{url}"createdAt":"2026-04-10T03:00:00.123Z","encrypted":false,"counts":{{"trackers":3}}}},"settings":{{"#
         );
-        let Ok(Detected::OriginalPlain(mut p)) = crate::original_preview::detect(start.as_bytes(), false) else {
+        let Ok(Detected::OriginalPlain(mut p)) = tt_preview::original::detect(start.as_bytes(), false) else {
             panic!("the start of an original backup")
         };
         if kind == FileKind::Encrypted {

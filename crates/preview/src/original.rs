@@ -1,59 +1,72 @@
-//! Recognising a backup of the **original** Tracker Tracker (the Node.js app) in the browser,
-//! before anything is uploaded: a plain `.json` from the manifest at its start, a `.ttbak`
-//! (a JSON envelope) by decrypting it with `original_backup`, the code the server uses.
-//! Plain Rust, tested natively; `browser` reads the file in slices and calls it.
+//! Recognising a backup of the **original** Tracker Tracker (the Node.js app) before anything is
+//! uploaded: a plain `.json` from the manifest at its start, a `.ttbak` (a JSON envelope) by
+//! decrypting it with `original_backup`, the code the server uses.
 
-use crate::backup_format::FileKind;
-use crate::components::FormError;
+use crate::{Detected, FileKind, OriginalPreview, PreviewError, Progress, Timed};
 use original_backup::envelope::{self, EnvelopeDecryptor, HeaderParse};
-use original_backup::records::Manifest;
 use original_backup::{sniff, Error, Section, Sniffed};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How many leading bytes [`detect`] needs: enough for the original's manifest or envelope
 /// header, and for this app's magic.
 pub const DETECT_LEN: usize = original_backup::sniff::SNIFF_LEN;
 
-/// What a backup of the original app shows before it is uploaded.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OriginalPreview {
-    /// `Plain` for a `.json`, `Encrypted` for a `.ttbak`.
-    pub kind: FileKind,
-    /// Its manifest: version, date, instance URL and the counts the original wrote (which it
-    /// never checks against the records).
-    pub manifest: Manifest,
-    /// For a `.ttbak`: the bytes of backup decrypted here, all authenticated by the tag.
-    pub decrypted_bytes: Option<u64>,
+/// What the page shows of an original backup's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always 1 (anything else is refused).
+    pub version: u64,
+    /// package.json's version, e.g. "2.8.9".
+    pub app_version: Option<String>,
+    pub instance_url: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// As the original wrote them (it never checks them against the records).
+    pub counts: BTreeMap<String, u64>,
 }
 
-/// Which app made a chosen file, from its first bytes.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Detected {
-    /// This app's backup (or not a backup at all: its own preview says why).
-    ThisApp(FileKind),
-    /// The original's plain backup, previewed from its manifest.
-    OriginalPlain(OriginalPreview),
-    /// The original's `.ttbak`: only its date is readable before the password.
-    OriginalEncrypted,
+impl From<original_backup::records::Manifest> for Manifest {
+    fn from(m: original_backup::records::Manifest) -> Self {
+        Manifest { version: m.version, app_version: m.app_version, instance_url: m.instance_url, created_at: m.created_at, counts: m.counts }
+    }
+}
+
+fn previewed(kind: FileKind, manifest: original_backup::records::Manifest, decrypted_bytes: Option<u64>) -> OriginalPreview {
+    OriginalPreview { kind, manifest: manifest.into(), decrypted_bytes, timing: None }
 }
 
 /// Recognises the maker of a file from its first bytes (`whole`: they are the whole file).
 /// A file that is recognisably the original's but cannot be read is an error that says why.
-pub fn detect(prefix: &[u8], whole: bool) -> Result<Detected, FormError> {
+pub fn detect(prefix: &[u8], whole: bool) -> Result<Detected, PreviewError> {
     if FileKind::detect(prefix) == FileKind::Encrypted {
         return Ok(Detected::ThisApp(FileKind::Encrypted));
     }
     match sniff(prefix) {
-        Ok(Sniffed::Plain(manifest)) => Ok(Detected::OriginalPlain(OriginalPreview { kind: FileKind::Plain, manifest, decrypted_bytes: None })),
+        Ok(Sniffed::Plain(manifest)) => Ok(Detected::OriginalPlain(previewed(FileKind::Plain, manifest, None))),
         Ok(Sniffed::Encrypted(_)) => Ok(Detected::OriginalEncrypted),
         // Not the original's: this app's reader says what it is (or why it is no backup).
         Err(Error::NotOriginalBackup { .. }) => Ok(Detected::ThisApp(FileKind::Plain)),
         // A prefix shorter than DETECT_LEN that ends inside the manifest is a cut file.
         Err(Error::NeedMoreBytes) if whole => Ok(Detected::ThisApp(FileKind::Plain)),
-        Err(Error::NeedMoreBytes) => Err(FormError::general("The start of the file could not be read in full; choose it again.")),
+        Err(Error::NeedMoreBytes) => Err(PreviewError::general("The start of the file could not be read in full; choose it again.")),
         Err(e) => {
-            Err(FormError::general(format!("This looks like a backup of the original Tracker Tracker, but it cannot be read: {}", sentence(&e))))
+            Err(PreviewError::general(format!("This looks like a backup of the original Tracker Tracker, but it cannot be read: {}", sentence(&e))))
         }
     }
+}
+
+/// Decrypts and authenticates a whole original `.ttbak`, in slices, and reads its manifest from
+/// the verified start. A wrong password is an error on the field `backup_password`, known after
+/// the first slice.
+pub(crate) fn decrypt_file(file: &mut Timed<'_>, head: &[u8], password: &str, progress: &mut dyn Progress) -> Result<OriginalPreview, PreviewError> {
+    progress.progress(0.0);
+    let t = progress.now_ms();
+    let mut decrypt = OriginalDecrypt::new(head, password)?;
+    let kdf_ms = progress.now_ms() - t;
+    file.stream(0, progress, |part| decrypt.push(part))?;
+    let mut preview = decrypt.finish()?;
+    preview.timing = Some(file.timing(kdf_ms, progress));
+    Ok(preview)
 }
 
 /// An original `.ttbak` being decrypted: fed the whole file, slice by slice.
@@ -66,10 +79,10 @@ impl OriginalDecrypt {
     /// Reads the envelope's clear header from the first bytes of the file (`head`, at least
     /// [`DETECT_LEN`] or the whole file) and derives the key from `password`: scrypt
     /// (N = 2^14, r = 8, p = 1, about 16 MiB), the one slow step, done here once.
-    pub fn new(head: &[u8], password: &str) -> Result<Self, FormError> {
+    pub fn new(head: &[u8], password: &str) -> Result<Self, PreviewError> {
         let header = match envelope::parse_header(head).map_err(file_error)? {
             HeaderParse::Done { header, .. } => header,
-            HeaderParse::NeedMore => return Err(FormError::general("The file ends inside its header: it is incomplete.")),
+            HeaderParse::NeedMore => return Err(PreviewError::general("The file ends inside its header: it is incomplete.")),
         };
         let key = envelope::derive_backup_key(password, &header).map_err(decrypt_error)?;
         Ok(OriginalDecrypt { decryptor: EnvelopeDecryptor::with_key(key) })
@@ -77,7 +90,7 @@ impl OriginalDecrypt {
 
     /// The next bytes of the file, from its first byte on. A wrong password shows within the
     /// first slice (the payload's first bytes are known).
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), FormError> {
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), PreviewError> {
         // Only the manifest is needed here, and the decryptor keeps the first 64 KiB of
         // plaintext itself: the rest is discarded, so memory stays small for any file size.
         self.decryptor.push(chunk, &mut std::io::sink()).map_err(decrypt_error)
@@ -85,33 +98,33 @@ impl OriginalDecrypt {
 
     /// After the last byte: the tag is checked, then the manifest is read from the verified
     /// start of the payload.
-    pub fn finish(self) -> Result<OriginalPreview, FormError> {
+    pub fn finish(self) -> Result<OriginalPreview, PreviewError> {
         let done = self.decryptor.finish(&mut std::io::sink()).map_err(decrypt_error)?;
         match sniff(&done.prefix) {
-            Ok(Sniffed::Plain(manifest)) => Ok(OriginalPreview { kind: FileKind::Encrypted, manifest, decrypted_bytes: Some(done.plaintext_len) }),
+            Ok(Sniffed::Plain(manifest)) => Ok(previewed(FileKind::Encrypted, manifest, Some(done.plaintext_len))),
             Ok(Sniffed::Encrypted(_)) => {
-                Err(FormError::general("The decrypted backup is itself an encrypted envelope, which the original app never writes."))
+                Err(PreviewError::general("The decrypted backup is itself an encrypted envelope, which the original app never writes."))
             }
-            Err(Error::NeedMoreBytes) => Err(FormError::general("The decrypted backup ends inside its manifest: it is incomplete.")),
-            Err(e) => Err(FormError::general(format!("The backup was decrypted, but its content cannot be read: {}", sentence(&e)))),
+            Err(Error::NeedMoreBytes) => Err(PreviewError::general("The decrypted backup ends inside its manifest: it is incomplete.")),
+            Err(e) => Err(PreviewError::general(format!("The backup was decrypted, but its content cannot be read: {}", sentence(&e)))),
         }
     }
 }
 
 /// A password error sits at the password field; anything else is about the file.
-fn decrypt_error(e: Error) -> FormError {
+fn decrypt_error(e: Error) -> PreviewError {
     match e {
-        Error::WrongBackupPassword => FormError::at(
+        Error::WrongBackupPassword => PreviewError::at(
             "backup_password",
             "The backup password is wrong: this backup of the original Tracker Tracker does not open with it. Enter the backup password that was set in the original app.",
         ),
-        Error::BackupPasswordMissing | Error::BackupPasswordTooLong => FormError::at("backup_password", sentence(&e)),
+        Error::BackupPasswordMissing | Error::BackupPasswordTooLong => PreviewError::at("backup_password", sentence(&e)),
         e => file_error(e),
     }
 }
 
-fn file_error(e: Error) -> FormError {
-    FormError::general(sentence(&e))
+fn file_error(e: Error) -> PreviewError {
+    PreviewError::general(sentence(&e))
 }
 
 /// The crate's messages are clauses ("wrong backup password: …"); on the page they stand
@@ -193,7 +206,7 @@ mod tests {
     }
 
     /// Feeds the file in slices of `step` bytes, as the browser does.
-    fn decrypt(file: &[u8], password: &str, step: usize) -> Result<OriginalPreview, FormError> {
+    fn decrypt(file: &[u8], password: &str, step: usize) -> Result<OriginalPreview, PreviewError> {
         let mut d = OriginalDecrypt::new(head(file), password)?;
         for chunk in file.chunks(step) {
             d.push(chunk)?;
@@ -239,7 +252,7 @@ mod tests {
 
     #[test]
     fn this_apps_files_and_others_go_to_this_apps_preview() {
-        let mut ttbak = crate::backup_format::encrypted::MAGIC.to_vec();
+        let mut ttbak = tt_core::backup_format::encrypted::MAGIC.to_vec();
         ttbak.extend_from_slice(b"rest");
         assert_eq!(detect(&ttbak, true), Ok(Detected::ThisApp(FileKind::Encrypted)));
         for other in [&br#"{"header":{"format":"tracker-tracker-backup"}}"#[..], b"not json", b"", br#"{"manif"#] {
