@@ -909,14 +909,18 @@ async fn a_damaged_read_back_is_retried_under_the_same_name() {
     let Some(dav) = dav_folder().await else { return };
     let damaged = Arc::new(AtomicBool::new(false));
     let d = damaged.clone();
-    let (proxied, seen, _task) = scripted_webdav_proxy(dav.folder.clone(), move |method, _, _| {
-        if method == "GET" && !d.swap(true, Ordering::SeqCst) {
-            Act::Damage
-        } else {
-            Act::Forward
-        }
-    })
-    .await;
+    let (proxied, seen, _task) =
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            move |method, _, _| {
+                if method == "GET" && !d.swap(true, Ordering::SeqCst) {
+                    Act::Damage
+                } else {
+                    Act::Forward
+                }
+            },
+        )
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let srv = backing_up(&dir).await;
     dav.save(&srv, &proxied).await;
@@ -972,7 +976,10 @@ async fn a_put_cut_mid_way_leaves_a_recorded_partial_file_and_the_backup_goes_up
     assert_eq!(rows.len(), 2, "{rows:?}");
     assert!(rows[0].0.ends_with(&second) && rows[0].1 == "verified", "{rows:?}");
     assert!(rows[1].0.ends_with(&name) && rows[1].1 == "failed" && rows[1].2.is_none(), "{rows:?}");
-    assert!(rows[1].3.as_deref().unwrap().starts_with("An earlier attempt of this upload was cut off, and then this name held an object of 1000 bytes"), "{rows:?}");
+    assert!(
+        rows[1].3.as_deref().unwrap().starts_with("An earlier attempt of this upload was cut off, and then this name held an object of 1000 bytes"),
+        "{rows:?}"
+    );
     // Every object in the folder is one this instance has a record of.
     let listed: Value = srv.get(&format!("backup/locations/backups?id={id}")).await.unwrap();
     let objects = listed.as_array().unwrap();
@@ -986,8 +993,11 @@ async fn a_put_cut_mid_way_leaves_a_recorded_partial_file_and_the_backup_goes_up
 async fn a_webdav_server_answering_501_to_create_only_puts_gets_a_plain_put() {
     let Some(dav) = dav_folder().await else { return };
     let (proxied, seen, _task) =
-        scripted_webdav_proxy(dav.folder.clone(), |method, conditional, _| if method == "PUT" && conditional { Act::Answer(501) } else { Act::Forward })
-            .await;
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            |method, conditional, _| if method == "PUT" && conditional { Act::Answer(501) } else { Act::Forward },
+        )
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let srv = backing_up(&dir).await;
     let id = dav.save(&srv, &proxied).await;
@@ -998,8 +1008,13 @@ async fn a_webdav_server_answering_501_to_create_only_puts_gets_a_plain_put() {
     assert_eq!(puts, [("PUT".into(), name.clone(), true, 501), ("PUT".into(), name.clone(), false, 201)]);
     assert_eq!(dav.get(&name).await, local_bytes(&e));
     // "Test connection" writes its probe the same way.
-    let mut body =
-        location("NAS", json!({"kind": "webdav", "url": proxied, "username": dav.user}), &dav.password, false, json!({"mode": "keep_last", "count": 5}));
+    let mut body = location(
+        "NAS",
+        json!({"kind": "webdav", "url": proxied, "username": dav.user}),
+        &dav.password,
+        false,
+        json!({"mode": "keep_last", "count": 5}),
+    );
     body["input"]["id"] = json!(id);
     let before = seen.lock().unwrap().len();
     let tested: Value = srv.call("backup/locations/test", body).await.unwrap();
@@ -1014,8 +1029,11 @@ async fn a_webdav_server_answering_501_to_create_only_puts_gets_a_plain_put() {
 async fn a_server_refusing_every_create_only_put_is_said_at_once() {
     let Some(dav) = dav_folder().await else { return };
     let (proxied, seen, _task) =
-        scripted_webdav_proxy(dav.folder.clone(), |method, conditional, _| if method == "PUT" && conditional { Act::Answer(412) } else { Act::Forward })
-            .await;
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            |method, conditional, _| if method == "PUT" && conditional { Act::Answer(412) } else { Act::Forward },
+        )
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let srv = backing_up(&dir).await;
     dav.save(&srv, &proxied).await;

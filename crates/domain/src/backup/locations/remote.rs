@@ -534,7 +534,14 @@ impl Remote {
     /// is a setting to fix (a typo must not make new folders on the server). `create_only`
     /// sends If-None-Match: *; a server that answers 501 to it (no conditional PUT) is said
     /// as `NoConditional`, for the caller to send a plain PUT after the name check.
-    async fn webdav_put_body(&self, base: &reqwest::Url, key: &ObjectPath, body: reqwest::Body, size: u64, create_only: bool) -> Result<(), WebdavPut> {
+    async fn webdav_put_body(
+        &self,
+        base: &reqwest::Url,
+        key: &ObjectPath,
+        body: reqwest::Body,
+        size: u64,
+        create_only: bool,
+    ) -> Result<(), WebdavPut> {
         let mut url = base.clone();
         url.path_segments_mut()
             .map_err(|_| RemoteError::Missing { what: Missing::Folder { url: base.to_string() } })?
@@ -746,10 +753,9 @@ impl Remote {
             Some("InvalidAccessKeyId") => credentials(CredentialFailure::UnknownKey),
             Some("SignatureDoesNotMatch") => credentials(CredentialFailure::WrongSecret),
             Some("RequestTimeTooSkewed") => credentials(CredentialFailure::ClockSkew),
-            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => Some(RemoteError::Region {
-                bucket: bucket.clone(),
-                region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r)),
-            }),
+            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => {
+                Some(RemoteError::Region { bucket: bucket.clone(), region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r)) })
+            }
             Some("NoSuchBucket") => Some(self.missing_container()),
             Some("AccessDenied" | "AllAccessDisabled") => Some(RemoteError::Permission { place, op }),
             // Reading works (the key is simply not there): what was refused is the operation itself.
@@ -841,7 +847,9 @@ impl WebdavPut {
         match self {
             WebdavPut::Failed(e) => e,
             // Only a create-only PUT is answered so; a plain one that is cannot be told apart.
-            WebdavPut::NoConditional => RemoteError::Protocol { place: remote.place.clone(), op: Op::Write, reference: reference_for("WebDAV PUT", &"501") },
+            WebdavPut::NoConditional => {
+                RemoteError::Protocol { place: remote.place.clone(), op: Op::Write, reference: reference_for("WebDAV PUT", &"501") }
+            }
         }
     }
 }

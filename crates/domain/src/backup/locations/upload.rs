@@ -3,7 +3,8 @@
 //! growing pauses when the fault may pass; recorded per location (backup_copies). A location
 //! that fails fails alone: the local backup and the other locations are not touched, and the
 //! first failure of a streak sends the "backup failed" notification naming the location.
-//! Retention runs in a location only after a verified upload there.
+//! Retention runs in a location only after a verified upload there; its stopping is logged and
+//! said in the outcome, but is no copy failure (no streak, no notification).
 //!
 //! A location that requires encryption gets an encrypted copy of a plain backup, made once per
 //! run with the stored backup password; without one, its upload fails with a reason saying how
@@ -349,7 +350,10 @@ async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &
             }
             Err(RemoteError::Taken { .. }) if left != Left::Nothing => match remote.read_sha256(&key).await {
                 Ok((_, found)) if found == p.sha256 => {
-                    tracing::info!("backup location {}: {key} already holds this backup whole (an earlier attempt's answer was lost)", remote.place());
+                    tracing::info!(
+                        "backup location {}: {key} already holds this backup whole (an earlier attempt's answer was lost)",
+                        remote.place()
+                    );
                     copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await?;
                     copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
                     return Ok(Ok(()));
