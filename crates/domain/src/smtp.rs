@@ -141,13 +141,14 @@ async fn converse(
         return Err(SmtpFailure::Resolve { host: server.host.clone(), detail: "it has no address".into() });
     }
     let hello = ClientId::default();
+    let early = scrub.before_login();
     let implicit = match server.security {
         SmtpSecurity::Tls => Some(tls_parameters(&server.host, place)?),
         _ => None,
     };
     let mut conn = AsyncSmtpConnection::connect_tokio1(&addrs[..], Some(timeout), &hello, implicit, None)
         .await
-        .map_err(|e| connect_failure(&e, place, scrub, server.security == SmtpSecurity::Tls, timeout))?;
+        .map_err(|e| connect_failure(&e, place, &early, server.security == SmtpSecurity::Tls, timeout))?;
     let result = async {
         if server.security == SmtpSecurity::Starttls {
             *step = Step::StartTls;
@@ -155,9 +156,9 @@ async fn converse(
                 return Err(SmtpFailure::NoStartTls { place: place.to_string() });
             }
             let params = tls_parameters(&server.host, place)?;
-            conn.starttls(params, &hello).await.map_err(|e| match reply(&e, scrub) {
+            conn.starttls(params, &hello).await.map_err(|e| match reply(&e, &early) {
                 Some((code, text)) => SmtpFailure::Broken { place: place.to_string(), step: Step::StartTls, detail: format!("{code} {text}") },
-                None => SmtpFailure::Tls { place: place.to_string(), detail: tls_detail(&e, scrub) },
+                None => SmtpFailure::Tls { place: place.to_string(), detail: tls_detail(&e, &early) },
             })?;
         }
         if let Some(l) = &login {
@@ -238,10 +239,16 @@ fn system_has_roots() -> bool {
 }
 
 /// Removes the login from text a server sent: the user name and password as typed and as the
-/// AUTH commands carried them (base64). A part too short to find safely (under
+/// AUTH commands carried them (base64). A password too short to find safely (under
 /// `Scrub::SHORTEST` characters: "ab" is in many words) cannot be removed, so then the server's
-/// words are left out entirely and only the typed failure is said.
-struct Scrub(Vec<String>);
+/// words after the login was sent are left out entirely and only the typed failure is said. A
+/// short user name is no secret (it is in the sender address and the server's own records): it
+/// is only not searched for.
+struct Scrub {
+    parts: Vec<String>,
+    /// The password is too short to search for: text that may quote it is left out.
+    short_password: bool,
+}
 
 impl Scrub {
     const SHORTEST: usize = 4;
@@ -249,17 +256,28 @@ impl Scrub {
 
     fn of(login: Option<&Login<'_>>) -> Scrub {
         use base64::Engine;
-        let Some(l) = login else { return Scrub(Vec::new()) };
+        let Some(l) = login else { return Scrub { parts: Vec::new(), short_password: false } };
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
         let plain = b64(&format!("\0{}\0{}", l.username, l.password));
-        Scrub(vec![l.password.to_string(), l.username.to_string(), b64(l.password), b64(l.username), plain])
+        let mut parts = vec![l.password.to_string(), b64(l.password), plain];
+        if l.username.chars().count() >= Self::SHORTEST {
+            parts.extend([l.username.to_string(), b64(l.username)]);
+        }
+        let short_password = !l.password.is_empty() && l.password.chars().count() < Self::SHORTEST;
+        Scrub { parts, short_password }
+    }
+
+    /// For text the server sent before the login went out (connecting, STARTTLS): it cannot
+    /// hold the password, so a short one hides nothing there.
+    fn before_login(&self) -> Scrub {
+        Scrub { parts: self.parts.clone(), short_password: false }
     }
 
     fn apply(&self, text: &str) -> String {
-        let parts: Vec<&str> = self.0.iter().map(String::as_str).filter(|s| !s.is_empty()).collect();
-        if parts.iter().any(|s| s.chars().count() < Self::SHORTEST) {
+        if self.short_password {
             return Self::LEFT_OUT.to_string();
         }
+        let parts: Vec<&str> = self.parts.iter().map(String::as_str).filter(|s| s.chars().count() >= Self::SHORTEST).collect();
         let mut out: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         let mut secrets = parts;
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
@@ -388,13 +406,21 @@ mod tests {
     }
 
     #[test]
-    fn a_login_too_short_to_scrub_leaves_the_server_words_out() {
-        for (username, password) in [("alice", "ab"), ("alice", "x"), ("bob", "a long password")] {
+    fn a_password_too_short_to_scrub_leaves_the_server_words_after_the_login_out() {
+        for (username, password) in [("alice", "ab"), ("alice", "x"), ("bob", "pw")] {
             let s = Scrub::of(Some(&Login { username, password }));
             let said = s.apply(&format!("535 5.7.8 {password} is wrong for {username}, about it"));
             assert_eq!(said, Scrub::LEFT_OUT);
             assert!(!said.contains(password));
+            // Before the login went out, the server's words are quoted (it never had the password).
+            assert_eq!(s.before_login().apply("421 4.3.2 service not available"), "421 4.3.2 service not available");
         }
+        // A short user name is not a secret: the server's words stay, the password is removed.
+        let s = Scrub::of(Some(&Login { username: "bob", password: "a long password" }));
+        assert_eq!(s.apply("535 5.7.8 a long password is wrong for bob"), "535 5.7.8 [redacted] is wrong for bob");
+        use base64::Engine;
+        let plain = base64::engine::general_purpose::STANDARD.encode("\0bob\0a long password");
+        assert_eq!(s.apply(&format!("535 bad {plain}")), "535 bad [redacted]");
         // The typed reason stays: the code and what was refused.
         let e = SmtpFailure::LoginRefused { code: "535".into(), text: Scrub::of(Some(&Login { username: "alice", password: "pw" })).apply("pw?") };
         assert_eq!(

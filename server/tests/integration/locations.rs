@@ -569,16 +569,29 @@ async fn a_location_moved_to_another_server_never_takes_the_stored_secret_there(
         .all(|(_, _, h, _)| h.get("authorization").is_none_or(|a| !a.to_str().unwrap_or("").contains("AKIAEXAMPLE"))));
 }
 
-/// `chattr +i` on a folder (refused even to root), undone when dropped.
+/// `chattr +i` on a folder (refused even to root), undone when dropped. Where it cannot be made
+/// (not root, a filesystem without immutable files) the test is skipped, except under CI,
+/// where a skip would pass silently: there it fails.
 struct Immutable(std::path::PathBuf);
 
 impl Immutable {
     fn set(dir: &std::path::Path) -> Option<Immutable> {
         let done = std::process::Command::new("chattr").arg("+i").arg(dir).status().is_ok_and(|s| s.success());
-        if !done {
+        // Made, and really refusing a new file (chattr may succeed where the flag does nothing).
+        let holds = done && std::fs::File::create(dir.join(".probe")).is_err();
+        if done && !holds {
+            let _ = std::process::Command::new("chattr").arg("-i").arg(dir).status();
+            let _ = std::fs::remove_file(dir.join(".probe"));
+        }
+        if !holds {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set, but `chattr +i` cannot make {} refuse new files (run as root on ext4, xfs or btrfs)",
+                dir.display()
+            );
             println!("skipped: chattr +i does not work here");
         }
-        done.then(|| Immutable(dir.to_path_buf()))
+        holds.then(|| Immutable(dir.to_path_buf()))
     }
 }
 
@@ -756,4 +769,277 @@ async fn a_name_taken_between_the_check_and_the_upload_is_not_written_over() {
     assert_eq!(get(name).await, b"another instance's", "theirs is untouched");
     let local = std::fs::read(std::path::Path::new(e["directory"].as_str().unwrap()).join(e["file_name"].as_str().unwrap())).unwrap();
     assert_eq!(get(second).await, local, "ours is there whole");
+}
+
+/// What a scripted WebDAV proxy does with one request.
+enum Act {
+    /// Passed on as it is.
+    Forward,
+    /// Passed on, and the body of the answer damaged (its first byte flipped).
+    Damage,
+    /// Only the first `n` bytes of the body reach the server; the client gets 502, as from a
+    /// reverse proxy whose upstream connection broke mid-upload.
+    CutAfter(usize),
+    /// Answered by the proxy itself with this status.
+    Answer(u16),
+}
+
+type Seen = Arc<std::sync::Mutex<Vec<(String, String, bool, u16)>>>;
+
+/// A proxy in front of the WebDAV server that does what `script` says for each request
+/// (method, path, whether If-None-Match was sent, how many requests came before), and records
+/// (method, file name, If-None-Match sent, status answered).
+async fn scripted_webdav_proxy(
+    upstream: String,
+    script: impl Fn(&str, bool, usize) -> Act + Send + Sync + Clone + 'static,
+) -> (String, Seen, tokio::task::JoinHandle<()>) {
+    let seen: Seen = Arc::default();
+    let client = reqwest::Client::new();
+    let upstream_base = {
+        let u = reqwest::Url::parse(&upstream).unwrap();
+        format!("{}://{}", u.scheme(), u.authority())
+    };
+    let handler = {
+        let seen = seen.clone();
+        move |method: axum::http::Method, uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let (seen, client, base, script) = (seen.clone(), client.clone(), upstream_base.clone(), script.clone());
+            async move {
+                let url = format!("{base}{}", uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+                let conditional = headers.contains_key("if-none-match");
+                let n = seen.lock().unwrap().len();
+                let act = script(method.as_str(), conditional, n);
+                let name = uri.path().rsplit('/').next().unwrap_or("").to_string();
+                let record = |status: u16| seen.lock().unwrap().push((method.to_string(), name.clone(), conditional, status));
+                let mut forward = reqwest::header::HeaderMap::new();
+                for (k, v) in &headers {
+                    if k != "host" && k != "content-length" {
+                        forward.insert(
+                            reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()).unwrap(),
+                            reqwest::header::HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+                        );
+                    }
+                }
+                let m = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
+                match act {
+                    Act::Answer(status) => {
+                        record(status);
+                        return axum::http::Response::builder().status(status).body(axum::body::Body::empty()).unwrap();
+                    }
+                    Act::CutAfter(keep) => {
+                        let part = body[..keep.min(body.len())].to_vec();
+                        let answer = client.request(m, &url).headers(forward).body(part).send().await.unwrap();
+                        assert!(answer.status().is_success(), "the partial file is kept there: {}", answer.status());
+                        record(502);
+                        return axum::http::Response::builder().status(502).body(axum::body::Body::empty()).unwrap();
+                    }
+                    Act::Forward | Act::Damage => {}
+                }
+                let answer = client.request(m, &url).headers(forward).body(body.to_vec()).send().await.unwrap();
+                let status = answer.status().as_u16();
+                record(status);
+                let mut out = axum::http::Response::builder().status(status);
+                for (k, v) in answer.headers() {
+                    if k != "content-length" && k != "transfer-encoding" && k != "connection" {
+                        out = out.header(k.as_str(), v.as_bytes());
+                    }
+                }
+                let mut bytes = answer.bytes().await.unwrap().to_vec();
+                if matches!(act, Act::Damage) && !bytes.is_empty() {
+                    bytes[0] ^= 0xff;
+                }
+                out.body(axum::body::Body::from(bytes)).unwrap()
+            }
+        }
+    };
+    let app = axum::Router::new().fallback(handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let path = reqwest::Url::parse(&upstream).unwrap().path().to_string();
+    (format!("http://{addr}{path}"), seen, task)
+}
+
+struct Dav {
+    folder: String,
+    user: String,
+    password: String,
+    client: reqwest::Client,
+}
+
+/// A fresh folder on the WebDAV test server.
+async fn dav_folder() -> Option<Dav> {
+    let (root, user, password) = (var("TT_TEST_WEBDAV_URL")?, var("TT_TEST_WEBDAV_USER")?, var("TT_TEST_WEBDAV_PASSWORD")?);
+    let folder = format!("{root}/{}", unique());
+    let client = reqwest::Client::new();
+    let made = client.request(reqwest::Method::from_bytes(b"MKCOL").unwrap(), &folder).basic_auth(&user, Some(&password)).send().await.unwrap();
+    assert!(made.status().is_success());
+    Some(Dav { folder, user, password, client })
+}
+
+impl Dav {
+    async fn get(&self, name: &str) -> Vec<u8> {
+        let answer = self.client.get(format!("{}/{name}", self.folder)).basic_auth(&self.user, Some(&self.password)).send().await.unwrap();
+        assert!(answer.status().is_success(), "{name}: {}", answer.status());
+        answer.bytes().await.unwrap().to_vec()
+    }
+
+    async fn save(&self, srv: &TestServer, proxied: &str) -> i64 {
+        let body = location(
+            "NAS",
+            json!({"kind": "webdav", "url": proxied, "username": self.user}),
+            &self.password,
+            false,
+            json!({"mode": "keep_last", "count": 5}),
+        );
+        let saved: Value = srv.call("backup/locations/save", body).await.unwrap();
+        saved["id"].as_i64().unwrap()
+    }
+}
+
+fn local_bytes(e: &Value) -> Vec<u8> {
+    std::fs::read(std::path::Path::new(e["directory"].as_str().unwrap()).join(e["file_name"].as_str().unwrap())).unwrap()
+}
+
+/// The first read-back comes back damaged: the retry deletes our own copy and writes the same
+/// name again (its create-only PUT would otherwise find the name taken by us and move on).
+#[tokio::test]
+async fn a_damaged_read_back_is_retried_under_the_same_name() {
+    let Some(dav) = dav_folder().await else { return };
+    let damaged = Arc::new(AtomicBool::new(false));
+    let d = damaged.clone();
+    let (proxied, seen, _task) =
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            move |method, _, _| {
+                if method == "GET" && !d.swap(true, Ordering::SeqCst) {
+                    Act::Damage
+                } else {
+                    Act::Forward
+                }
+            },
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    dav.save(&srv, &proxied).await;
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let name = e["file_name"].as_str().unwrap().to_string();
+    let copies = e["copies"].as_array().unwrap();
+    assert_eq!(copies.len(), 1, "one copy record: {e}");
+    assert_eq!((copies[0]["status"].as_str(), copies[0]["attempts"].as_i64()), (Some("verified"), Some(2)), "{e}");
+    assert!(copies[0]["remote_key"].as_str().unwrap().ends_with(&name), "the same name, no -2: {e}");
+    let writes: Vec<_> = seen.lock().unwrap().iter().filter(|(m, ..)| m == "PUT" || m == "DELETE").cloned().collect();
+    assert_eq!(
+        writes,
+        [("PUT".into(), name.clone(), true, 201), ("DELETE".into(), name.clone(), false, 204), ("PUT".into(), name.clone(), true, 201)]
+    );
+    assert_eq!(dav.get(&name).await, local_bytes(&e), "the bytes there are the backup's");
+    let db = raw_db(&srv.data_dir).await;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM backup_copies").fetch_one(&db).await.unwrap();
+    assert_eq!(n, 1);
+}
+
+/// The first PUT is cut mid-way and the server keeps the part it got. That object cannot be
+/// proved ours (another instance could have written the name since), so it is never deleted:
+/// it is recorded as a failed copy of this backup (the History and the listing show it), and
+/// the backup goes up whole as "-2". Nothing in the folder is left unrecorded.
+#[tokio::test]
+async fn a_put_cut_mid_way_leaves_a_recorded_partial_file_and_the_backup_goes_up_whole() {
+    let Some(dav) = dav_folder().await else { return };
+    let cut = Arc::new(AtomicBool::new(false));
+    let c = cut.clone();
+    let (proxied, seen, _task) = scripted_webdav_proxy(dav.folder.clone(), move |method, _, _| {
+        if method == "PUT" && !c.swap(true, Ordering::SeqCst) {
+            Act::CutAfter(1000)
+        } else {
+            Act::Forward
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    let id = dav.save(&srv, &proxied).await;
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let name = e["file_name"].as_str().unwrap().to_string();
+    let second = name.replace(".json", "-2.json");
+    let local = local_bytes(&e);
+    assert!(local.len() > 1000);
+    let puts: Vec<_> = seen.lock().unwrap().iter().filter(|(m, ..)| m == "PUT" || m == "DELETE").cloned().collect();
+    assert_eq!(puts, [("PUT".into(), name.clone(), true, 502), ("PUT".into(), name.clone(), true, 412), ("PUT".into(), second.clone(), true, 201)]);
+    assert_eq!(dav.get(&name).await, local[..1000], "the partial file is kept");
+    assert_eq!(dav.get(&second).await, local, "the backup is there whole");
+    let db = raw_db(&srv.data_dir).await;
+    let rows: Vec<(String, String, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT remote_key, status, sha256, error FROM backup_copies ORDER BY id").fetch_all(&db).await.unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[0].0.ends_with(&second) && rows[0].1 == "verified", "{rows:?}");
+    assert!(rows[1].0.ends_with(&name) && rows[1].1 == "failed" && rows[1].2.is_none(), "{rows:?}");
+    assert!(
+        rows[1].3.as_deref().unwrap().starts_with("An earlier attempt of this upload was cut off, and then this name held an object of 1000 bytes"),
+        "{rows:?}"
+    );
+    // Every object in the folder is one this instance has a record of.
+    let listed: Value = srv.get(&format!("backup/locations/backups?id={id}")).await.unwrap();
+    let objects = listed.as_array().unwrap();
+    assert_eq!(objects.len(), 2, "{listed}");
+    assert!(objects.iter().all(|b| !b["copy"].is_null()), "{listed}");
+}
+
+/// A WebDAV server without conditional PUT answers 501 to If-None-Match: the upload is sent
+/// again without it (the name was checked just before), and verified.
+#[tokio::test]
+async fn a_webdav_server_answering_501_to_create_only_puts_gets_a_plain_put() {
+    let Some(dav) = dav_folder().await else { return };
+    let (proxied, seen, _task) =
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            |method, conditional, _| if method == "PUT" && conditional { Act::Answer(501) } else { Act::Forward },
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    let id = dav.save(&srv, &proxied).await;
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let name = e["file_name"].as_str().unwrap().to_string();
+    assert_eq!((e["copies"][0]["status"].as_str(), e["copies"][0]["attempts"].as_i64()), (Some("verified"), Some(1)), "{e}");
+    let puts: Vec<_> = seen.lock().unwrap().iter().filter(|(m, ..)| m == "PUT").cloned().collect();
+    assert_eq!(puts, [("PUT".into(), name.clone(), true, 501), ("PUT".into(), name.clone(), false, 201)]);
+    assert_eq!(dav.get(&name).await, local_bytes(&e));
+    // "Test connection" writes its probe the same way.
+    let mut body = location(
+        "NAS",
+        json!({"kind": "webdav", "url": proxied, "username": dav.user}),
+        &dav.password,
+        false,
+        json!({"mode": "keep_last", "count": 5}),
+    );
+    body["input"]["id"] = json!(id);
+    let before = seen.lock().unwrap().len();
+    let tested: Value = srv.call("backup/locations/test", body).await.unwrap();
+    assert_eq!(tested["ok"], true, "{tested}");
+    let probe: Vec<_> = seen.lock().unwrap()[before..].iter().filter(|(m, ..)| m == "PUT").map(|(_, _, c, st)| (*c, *st)).collect();
+    assert_eq!(probe, [(true, 501), (false, 201)]);
+}
+
+/// A server that answers 412 to every If-None-Match, with nothing at the name: said at once,
+/// not 100 renames.
+#[tokio::test]
+async fn a_server_refusing_every_create_only_put_is_said_at_once() {
+    let Some(dav) = dav_folder().await else { return };
+    let (proxied, seen, _task) =
+        scripted_webdav_proxy(
+            dav.folder.clone(),
+            |method, conditional, _| if method == "PUT" && conditional { Act::Answer(412) } else { Act::Forward },
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let srv = backing_up(&dir).await;
+    dav.save(&srv, &proxied).await;
+    let e: Value = srv.call("backup/run-now", json!({})).await.unwrap();
+    let copy = &e["copies"][0];
+    assert_eq!((copy["status"].as_str(), copy["attempts"].as_i64()), (Some("failed"), Some(1)), "{e}");
+    assert!(copy["error"].as_str().unwrap().contains("refuses create-only uploads"), "{copy}");
+    assert_eq!(seen.lock().unwrap().iter().filter(|(m, ..)| m == "PUT").count(), 1);
 }

@@ -125,6 +125,39 @@ pub async fn set_status(state: &AppState, id: i64, status: CopyStatus, attempts:
     Ok(())
 }
 
+/// Records a copy as failed with `error`, keeping the attempts counted so far.
+pub async fn set_failed(state: &AppState, id: i64, error: &str) -> Result<(), LocationError> {
+    sqlx::query("UPDATE backup_copies SET status = $1, error = $2, updated_at = $3 WHERE id = $4")
+        .bind(CopyStatus::Failed)
+        .bind(error)
+        .bind(to_db(state.now()))
+        .bind(id)
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// Records an object an upload's attempt may have left at `remote_key` (not proved this app's,
+/// so never deleted) as a failed copy of the same backup beside `of`: the History and the
+/// listing show it, and it is never taken for a good copy (no hash; retention keeps off it).
+pub async fn record_left(state: &AppState, of: i64, remote_key: &str, error: &str) -> Result<i64, LocationError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO backup_copies (location_id, history_id, backup_created_at, remote_key, encrypted, size_bytes, sha256, status, attempts, error,
+            started_at, updated_at, instance_url, app_version, pinned)
+         SELECT location_id, history_id, backup_created_at, $1, encrypted, NULL, NULL, $2, attempts, $3, started_at, $4, instance_url, app_version, 0
+         FROM backup_copies WHERE id = $5 RETURNING id",
+    )
+    .bind(remote_key)
+    .bind(CopyStatus::Failed)
+    .bind(error)
+    .bind(to_db(state.now()))
+    .bind(of)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(LocationError::CopyNotFound(of))?;
+    Ok(id)
+}
+
 /// The key a copy goes to, when the one first chosen was taken there.
 pub async fn set_key(state: &AppState, id: i64, remote_key: &str) -> Result<(), LocationError> {
     sqlx::query("UPDATE backup_copies SET remote_key = $1 WHERE id = $2").bind(remote_key).bind(id).execute(&state.db).await?;

@@ -147,7 +147,10 @@ async fn a_copy_damaged_in_the_location_fails_its_check_and_says_so() {
     let c = copies_of(&s, l.id).await.remove(0);
     assert_eq!(upload::verify_copy(&s, c.id).await.unwrap().status, CopyStatus::Verified);
     let remote = location::stored(&s, l.id).await.unwrap().client(&s).unwrap();
-    remote.put_bytes(&object_store::path::Path::from(c.remote_key.as_str()), b"{\"header\": damaged".to_vec()).await.unwrap();
+    // Damaged there (put_bytes is create-only: the copy goes first).
+    let key = object_store::path::Path::from(c.remote_key.as_str());
+    remote.delete(&key).await.unwrap();
+    remote.put_bytes(&key, b"{\"header\": damaged".to_vec()).await.unwrap();
     let checked = upload::verify_copy(&s, c.id).await.unwrap();
     assert_eq!(checked.status, CopyStatus::Failed);
     let why = checked.error.unwrap();
@@ -299,4 +302,31 @@ async fn a_database_fault_in_one_location_leaves_the_others_running() {
     // Each failure is counted against its own location.
     let streaks: Vec<(i64, i64)> = sqlx::query_as("SELECT id, failure_streak FROM backup_locations ORDER BY name").fetch_all(&s.db).await.unwrap();
     assert_eq!(streaks, [(halfway.id, 1), (refused.id, 1), (good.id, 0)]);
+}
+
+/// Retention that stops after a verified copy is no copy failure: no failure streak, and the
+/// run's outcome says retention stopped (with a log reference), the copy itself verified.
+#[tokio::test]
+async fn retention_stopping_after_a_verified_copy_is_not_a_copy_failure() {
+    let Some((target, secret)) = svc::s3() else { return };
+    let (s, dir) = state().await;
+    with_storage(&s, dir.path()).await;
+    let prefix = super::test_services::with_s3(&target, |t| t.prefix = format!("{}/retention-stops", t.prefix));
+    let l = location::save(&s, &input("S3", prefix, &secret, false, RetentionPolicy::KeepLast { count: 1 })).await.unwrap();
+    run::run_now(&s).await.unwrap().unwrap();
+    sqlx::query("CREATE TRIGGER no_forget BEFORE DELETE ON backup_copies BEGIN SELECT RAISE(ABORT, 'injected fault'); END")
+        .execute(&s.db)
+        .await
+        .unwrap();
+    let w = run::run_now(&s).await.unwrap().unwrap();
+    let o = &w.uploads[0];
+    assert_eq!(o.failure, None, "{o:?}");
+    let why = o.retention_stopped.as_deref().unwrap();
+    assert!(
+        why.starts_with("The copy was uploaded and verified, but retention there stopped: an internal error on the server (server log reference "),
+        "{why}"
+    );
+    let c = copies_of(&s, l.id).await;
+    assert_eq!(c[0].status, CopyStatus::Verified);
+    assert_eq!(location::stored(&s, l.id).await.unwrap().failure_streak, 0);
 }

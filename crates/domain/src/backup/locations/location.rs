@@ -208,34 +208,6 @@ pub async fn prepare(state: &AppState, input: &LocationInput) -> Result<(Locatio
     Ok((settings, secret))
 }
 
-/// The settings' columns, bound as $1–$7 (name, kind, target, secret, enabled, require
-/// encryption, retention) of the save's INSERT and UPDATE alike.
-trait BindSettings<'q>: Sized {
-    fn bind_one<T: 'q + sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(self, value: T) -> Self;
-
-    fn bind_settings(self, s: &'q LocationSettings, target: &'q str, secret: &'q Option<String>, retention: &'q str) -> Self {
-        self.bind_one(&s.name)
-            .bind_one(s.target.kind())
-            .bind_one(target)
-            .bind_one(secret)
-            .bind_one(s.enabled)
-            .bind_one(s.require_encryption)
-            .bind_one(retention)
-    }
-}
-
-impl<'q> BindSettings<'q> for sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
-    fn bind_one<T: 'q + sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(self, value: T) -> Self {
-        self.bind(value)
-    }
-}
-
-impl<'q, O> BindSettings<'q> for sqlx::query::QueryAs<'q, sqlx::Sqlite, O, sqlx::sqlite::SqliteArguments<'q>> {
-    fn bind_one<T: 'q + sqlx::Encode<'q, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>>(self, value: T) -> Self {
-        self.bind(value)
-    }
-}
-
 /// Creates (`input.id` None) or updates a location. Everything is checked before anything is
 /// written. Turning a location on clears the reason the app had turned it off.
 pub async fn save(state: &AppState, input: &LocationInput) -> Result<LocationView, LocationError> {
@@ -252,7 +224,13 @@ pub async fn save(state: &AppState, input: &LocationInput) -> Result<LocationVie
                     retention = $7, disabled_reason = CASE WHEN $5 = 1 THEN NULL ELSE disabled_reason END, updated_at = $8
                  WHERE id = $9",
             )
-            .bind_settings(&settings, &target, &secret, &retention)
+            .bind(&settings.name)
+            .bind(settings.target.kind())
+            .bind(&target)
+            .bind(&secret)
+            .bind(settings.enabled)
+            .bind(settings.require_encryption)
+            .bind(&retention)
             .bind(&now)
             .bind(id)
             .execute(&mut *tx)
@@ -274,7 +252,13 @@ pub async fn save(state: &AppState, input: &LocationInput) -> Result<LocationVie
                 "INSERT INTO backup_locations (name, kind, target, secret_enc, enabled, require_encryption, retention, created_at, updated_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
             )
-            .bind_settings(&settings, &target, &secret, &retention)
+            .bind(&settings.name)
+            .bind(settings.target.kind())
+            .bind(&target)
+            .bind(&secret)
+            .bind(settings.enabled)
+            .bind(settings.require_encryption)
+            .bind(&retention)
             .bind(&now)
             .fetch_one(&state.db)
             .await?;

@@ -125,6 +125,9 @@ pub enum RemoteError {
     /// checked): the upload picks the next free name.
     #[error("{place} already holds {key}, so nothing was written over it.")]
     Taken { place: String, key: String },
+    /// Every create-only write is refused as taken, yet nothing is at the name.
+    #[error("{place} refuses create-only uploads (it answers “already exists” for a name that holds nothing), so nothing was written: this app never uploads without that guard there.")]
+    CreateOnlyRefused { place: String },
     #[error("{place} answered something this app does not understand while {}; the details are in the server log (reference {reference}).", op.doing())]
     Protocol { place: String, op: Op, reference: String },
     #[error("The copy in {place} differs from the local file: read back, its SHA-256 is {found} ({size} bytes), the local file's is {expected}.")]
@@ -202,7 +205,8 @@ impl RemoteError {
             | RemoteError::Protocol { .. }
             | RemoteError::Local { .. }
             | RemoteError::NoFreeName { .. }
-            | RemoteError::Taken { .. } => RemoteProblem::Protocol,
+            | RemoteError::Taken { .. }
+            | RemoteError::CreateOnlyRefused { .. } => RemoteProblem::Protocol,
             RemoteError::Corrupted { .. } => RemoteProblem::Corrupted,
         }
     }
@@ -433,14 +437,37 @@ impl Remote {
             Flavour::Webdav { base } => self.webdav_put(base, key, path, size).await.map(|_| size),
             Flavour::S3 { .. } if size <= self.settings.part_size as u64 => {
                 let bytes = tokio::fs::read(path).await.map_err(local)?;
-                // Create-only (If-None-Match: *): never over an object put there meanwhile.
-                let create = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
-                match self.store.put_opts(key, PutPayload::from(bytes), create).await {
-                    Ok(_) => Ok(size),
-                    Err(e) => Err(self.classify(Op::Write, &e).await),
-                }
+                self.s3_put_create(key, PutPayload::from(bytes)).await.map(|()| size)
             }
             Flavour::S3 { .. } => self.s3_multipart(key, path).await,
+        }
+    }
+
+    /// A create-only S3 PUT (If-None-Match: *): never over an object put there meanwhile. A
+    /// store without conditional writes answers 501 or 400, which object_store hands over only
+    /// as an unclassified error (its status is not public), or as `NotImplemented`: then, when
+    /// the name still holds nothing, one plain PUT, guarded by that check alone as a multipart
+    /// upload is. Nothing is remembered: each upload asks again.
+    async fn s3_put_create(&self, key: &ObjectPath, payload: PutPayload) -> Result<(), RemoteError> {
+        let create = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        let e = match self.store.put_opts(key, payload.clone(), create).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let refused = match &e {
+            object_store::Error::NotImplemented { .. } => true,
+            other => matches!(self.classify(Op::Write, other).await, RemoteError::Protocol { .. }),
+        };
+        if !refused {
+            return Err(self.classify(Op::Write, &e).await);
+        }
+        if self.exists(key).await? {
+            return Err(RemoteError::Taken { place: self.place.clone(), key: key.to_string() });
+        }
+        tracing::info!("{} did not take a create-only PUT ({e}); writing {key} with a plain PUT after checking the name", self.place);
+        match self.store.put(key, payload).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.classify(Op::Write, &e).await),
         }
     }
 
@@ -486,14 +513,35 @@ impl Remote {
 
     async fn webdav_put(&self, base: &reqwest::Url, key: &ObjectPath, path: &Path, size: u64) -> Result<(), RemoteError> {
         let local = |e: std::io::Error| RemoteError::Local { path: path.to_path_buf(), kind: e.kind() };
-        let file = tokio::fs::File::open(path).await.map_err(local)?;
-        let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024));
-        self.webdav_put_body(base, key, body, size).await
+        let first = self.webdav_put_body(base, key, Self::file_body(path).await.map_err(local)?, size, true).await;
+        match first {
+            Err(WebdavPut::NoConditional) => {
+                if self.exists(key).await? {
+                    return Err(RemoteError::Taken { place: self.place.clone(), key: key.to_string() });
+                }
+                self.webdav_put_body(base, key, Self::file_body(path).await.map_err(local)?, size, false).await.map_err(|e| e.into_remote(self))
+            }
+            other => other.map_err(|e| e.into_remote(self)),
+        }
+    }
+
+    async fn file_body(path: &Path) -> std::io::Result<reqwest::Body> {
+        let file = tokio::fs::File::open(path).await?;
+        Ok(reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024)))
     }
 
     /// One PUT into the folder. Unlike object_store's, it never creates folders: a missing one
-    /// is a setting to fix (a typo must not make new folders on the server).
-    async fn webdav_put_body(&self, base: &reqwest::Url, key: &ObjectPath, body: reqwest::Body, size: u64) -> Result<(), RemoteError> {
+    /// is a setting to fix (a typo must not make new folders on the server). `create_only`
+    /// sends If-None-Match: *; a server that answers 501 to it (no conditional PUT) is said
+    /// as `NoConditional`, for the caller to send a plain PUT after the name check.
+    async fn webdav_put_body(
+        &self,
+        base: &reqwest::Url,
+        key: &ObjectPath,
+        body: reqwest::Body,
+        size: u64,
+        create_only: bool,
+    ) -> Result<(), WebdavPut> {
         let mut url = base.clone();
         url.path_segments_mut()
             .map_err(|_| RemoteError::Missing { what: Missing::Folder { url: base.to_string() } })?
@@ -502,32 +550,31 @@ impl Remote {
         // The body's time grows with its size: at least the request timeout, or 256 KiB/s.
         let timeout = self.settings.request_timeout.max(Duration::from_secs(size / (256 * 1024)));
         // Create-only: a server that honours If-None-Match answers 412 when the name is taken.
-        let sent = self
-            .http
-            .put(url)
-            .header(http::header::CONTENT_LENGTH, size)
-            .header(http::header::IF_NONE_MATCH, "*")
-            .timeout(timeout)
-            .body(body)
-            .send()
-            .await;
-        let response = match sent {
+        let mut request = self.http.put(url).header(http::header::CONTENT_LENGTH, size).timeout(timeout).body(body);
+        if create_only {
+            request = request.header(http::header::IF_NONE_MATCH, "*");
+        }
+        let response = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Err(self.transport(Op::Write, &e).await),
+            Err(e) => return Err(WebdavPut::Failed(self.transport(Op::Write, &e).await)),
         };
         let status = response.status();
         if status.is_success() {
             return Ok(());
         }
+        if create_only && status == http::StatusCode::NOT_IMPLEMENTED {
+            tracing::info!("{} answered 501 to a create-only PUT; writing {key} with a plain PUT after checking the name", self.place);
+            return Err(WebdavPut::NoConditional);
+        }
         let folder = || RemoteError::Missing { what: Missing::Folder { url: base.to_string() } };
-        Err(match status.as_u16() {
+        Err(WebdavPut::Failed(match status.as_u16() {
             401 => RemoteError::Credentials { place: self.place.clone(), why: CredentialFailure::Refused },
             403 => RemoteError::Permission { place: self.place.clone(), op: Op::Write },
             404 | 409 => folder(),
             412 => RemoteError::Taken { place: self.place.clone(), key: key.to_string() },
             507 => RemoteError::Full { place: self.place.clone() },
             _ => RemoteError::Protocol { place: self.place.clone(), op: Op::Write, reference: reference_for("WebDAV PUT", &status) },
-        })
+        }))
     }
 
     /// Reads an object whole, streamed; returns its size and SHA-256 (hex).
@@ -601,14 +648,23 @@ impl Remote {
         }
     }
 
+    /// A small object, create-only on both protocols (with the same fallback as `put_file`).
     pub async fn put_bytes(&self, key: &ObjectPath, bytes: Vec<u8>) -> Result<(), RemoteError> {
-        if let Flavour::Webdav { base } = &self.flavour {
-            let size = bytes.len() as u64;
-            return self.webdav_put_body(base, key, reqwest::Body::from(bytes), size).await;
-        }
-        match self.store.put(key, PutPayload::from(bytes)).await {
-            Ok(_) => Ok(()),
-            Err(e) => Err(self.classify(Op::Write, &e).await),
+        let bytes = Bytes::from(bytes);
+        match &self.flavour {
+            Flavour::Webdav { base } => {
+                let size = bytes.len() as u64;
+                match self.webdav_put_body(base, key, reqwest::Body::from(bytes.clone()), size, true).await {
+                    Err(WebdavPut::NoConditional) => {
+                        if self.exists(key).await? {
+                            return Err(RemoteError::Taken { place: self.place.clone(), key: key.to_string() });
+                        }
+                        self.webdav_put_body(base, key, reqwest::Body::from(bytes), size, false).await.map_err(|e| e.into_remote(self))
+                    }
+                    other => other.map_err(|e| e.into_remote(self)),
+                }
+            }
+            Flavour::S3 { .. } => self.s3_put_create(key, PutPayload::from(bytes)).await,
         }
     }
 
@@ -697,10 +753,9 @@ impl Remote {
             Some("InvalidAccessKeyId") => credentials(CredentialFailure::UnknownKey),
             Some("SignatureDoesNotMatch") => credentials(CredentialFailure::WrongSecret),
             Some("RequestTimeTooSkewed") => credentials(CredentialFailure::ClockSkew),
-            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => Some(RemoteError::Region {
-                bucket: bucket.clone(),
-                region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r, &credential.secret_key)),
-            }),
+            Some("AuthorizationHeaderMalformed" | "PermanentRedirect" | "IllegalLocationConstraintException") => {
+                Some(RemoteError::Region { bucket: bucket.clone(), region: doc.and_then(|d| d.region).and_then(|r| quotable_region(&r)) })
+            }
             Some("NoSuchBucket") => Some(self.missing_container()),
             Some("AccessDenied" | "AllAccessDisabled") => Some(RemoteError::Permission { place, op }),
             // Reading works (the key is simply not there): what was refused is the operation itself.
@@ -775,14 +830,37 @@ impl Remote {
     }
 }
 
+/// How a WebDAV PUT failed: a typed cause, or a 501 to its If-None-Match.
+enum WebdavPut {
+    Failed(RemoteError),
+    NoConditional,
+}
+
+impl From<RemoteError> for WebdavPut {
+    fn from(e: RemoteError) -> Self {
+        WebdavPut::Failed(e)
+    }
+}
+
+impl WebdavPut {
+    fn into_remote(self, remote: &Remote) -> RemoteError {
+        match self {
+            WebdavPut::Failed(e) => e,
+            // Only a create-only PUT is answered so; a plain one that is cannot be told apart.
+            WebdavPut::NoConditional => {
+                RemoteError::Protocol { place: remote.place.clone(), op: Op::Write, reference: reference_for("WebDAV PUT", &"501") }
+            }
+        }
+    }
+}
+
 /// The region an S3 error names, when it can be quoted to the page: a region name (letters,
-/// digits, "-", "_"), never holding the secret key. The server's text is the only free text a
-/// location's sentence quotes; with a secret too short to look for safely it is left out.
-fn quotable_region(region: &str, secret: &str) -> Option<String> {
+/// digits, "-", "_"), nothing else. (SigV4 never sends the secret key, so the server cannot
+/// quote it; the character check keeps markup and prose out of the sentence.)
+fn quotable_region(region: &str) -> Option<String> {
     let r = region.trim();
     let name = !r.is_empty() && r.len() <= 64 && r.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-    let safe = secret.chars().count() >= 4 && !r.contains(secret);
-    (name && safe).then(|| r.to_string())
+    name.then(|| r.to_string())
 }
 
 /// Logs a fault whose details are not for the page, and returns the reference the sentence names.
@@ -797,12 +875,12 @@ mod quoting_tests {
     use super::quotable_region;
 
     #[test]
-    fn a_region_is_quoted_only_when_it_is_a_name_without_the_secret() {
-        assert_eq!(quotable_region("eu-central-1", "wJalrXUtnFEMI"), Some("eu-central-1".into()));
-        assert_eq!(quotable_region("eu-central-1 <script>", "wJalrXUtnFEMI"), None);
-        assert_eq!(quotable_region("xwJalrXUtnFEMIx", "wJalrXUtnFEMI"), None, "it holds the secret");
-        // A secret too short to look for: whatever the server said is left out.
-        assert_eq!(quotable_region("eu-central-1", "ab"), None);
-        assert_eq!(quotable_region("eu-central-1", ""), None);
+    fn a_region_is_quoted_only_when_it_is_a_name() {
+        assert_eq!(quotable_region("eu-central-1"), Some("eu-central-1".into()));
+        assert_eq!(quotable_region(" us_east_2 "), Some("us_east_2".into()));
+        assert_eq!(quotable_region("eu-central-1 <script>"), None);
+        assert_eq!(quotable_region("a region"), None);
+        assert_eq!(quotable_region(""), None);
+        assert_eq!(quotable_region(&"a".repeat(65)), None);
     }
 }

@@ -226,3 +226,133 @@ async fn a_full_webdav_server_is_told_as_full() {
     assert!(!e.is_transient(), "a full server is not retried within the run");
     server.abort();
 }
+
+/// An S3 store without conditional writes: a loopback recorder that answers 501 to a PUT with
+/// If-None-Match and keeps the body of a plain one (HEAD and GET answer from what it keeps).
+/// The create-only PUT falls back to a plain one after the name check; the probe of "Test
+/// connection" (put_bytes) the same.
+#[tokio::test]
+async fn an_s3_store_answering_501_to_create_only_puts_gets_a_plain_put_after_the_check() {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Seen = Arc<Mutex<Vec<(String, String, bool, u16)>>>;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let kept: Arc<Mutex<HashMap<String, Vec<u8>>>> = Arc::default();
+    let (s, k) = (seen.clone(), kept.clone());
+    let server = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let (seen, kept) = (s.clone(), k.clone());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut data = Vec::new();
+                loop {
+                    let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => data.extend_from_slice(&buf[..n]),
+                        }
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&data[..end]).to_string();
+                    let mut lines = head.split("\r\n");
+                    let mut first = lines.next().unwrap_or("").split(' ');
+                    let (method, path) = (first.next().unwrap_or("").to_string(), first.next().unwrap_or("").to_string());
+                    let headers: Vec<(String, String)> =
+                        lines.filter_map(|l| l.split_once(':').map(|(a, b)| (a.trim().to_ascii_lowercase(), b.trim().to_string()))).collect();
+                    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                    let len: usize = header("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    while data.len() < end + 4 + len {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => data.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let body = data[end + 4..end + 4 + len].to_vec();
+                    data.drain(..end + 4 + len);
+                    let conditional = header("if-none-match").is_some();
+                    let object = path.split('?').next().unwrap_or("").to_string();
+                    let found = kept.lock().unwrap().get(&object).cloned();
+                    let meta = "last-modified: Tue, 01 Dec 2026 03:00:00 GMT\r\netag: \"e\"\r\n";
+                    let (status, answer): (u16, Vec<u8>) = match (method.as_str(), found) {
+                        ("PUT", _) if conditional => (501, b"HTTP/1.1 501 Not Implemented\r\ncontent-length: 0\r\n\r\n".to_vec()),
+                        ("PUT", _) => {
+                            kept.lock().unwrap().insert(object.clone(), body);
+                            (200, b"HTTP/1.1 200 OK\r\netag: \"e\"\r\ncontent-length: 0\r\n\r\n".to_vec())
+                        }
+                        ("HEAD", Some(b)) => (200, format!("HTTP/1.1 200 OK\r\n{meta}content-length: {}\r\n\r\n", b.len()).into_bytes()),
+                        ("GET", Some(b)) => {
+                            let mut a = format!("HTTP/1.1 200 OK\r\n{meta}content-length: {}\r\n\r\n", b.len()).into_bytes();
+                            a.extend_from_slice(&b);
+                            (200, a)
+                        }
+                        ("GET", None) if path.contains("list-type=2") => {
+                            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ListBucketResult><Name>plain</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>";
+                            (
+                                200,
+                                format!("HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{xml}", xml.len())
+                                    .into_bytes(),
+                            )
+                        }
+                        // object_store deletes through DeleteObjects (POST ?delete).
+                        ("POST", _) if path.contains("delete") => {
+                            let text = String::from_utf8_lossy(&body).to_string();
+                            let key = text.split("<Key>").nth(1).and_then(|r| r.split("</Key>").next()).unwrap_or("").to_string();
+                            kept.lock().unwrap().remove(&format!("/plain/{key}"));
+                            let xml =
+                                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><DeleteResult><Deleted><Key>{key}</Key></Deleted></DeleteResult>");
+                            (
+                                200,
+                                format!("HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{xml}", xml.len())
+                                    .into_bytes(),
+                            )
+                        }
+                        ("DELETE", _) => {
+                            kept.lock().unwrap().remove(&object);
+                            (204, b"HTTP/1.1 204 No Content\r\n\r\n".to_vec())
+                        }
+                        _ => (404, b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_vec()),
+                    };
+                    let name = object.rsplit('/').next().unwrap_or("").to_string();
+                    seen.lock().unwrap().push((method, name, conditional, status));
+                    if sock.write_all(&answer).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let target = LocationTarget::S3(tt_core::model::locations::S3Target {
+        endpoint: format!("http://{addr}"),
+        region: "us-east-1".into(),
+        bucket: "plain".into(),
+        prefix: String::new(),
+        access_key_id: "AKIAEXAMPLE".into(),
+        path_style: true,
+    });
+    let remote = open(&target, "a secret key");
+    let dir = tempfile::tempdir().unwrap();
+    let (path, sha) = random_file(dir.path(), 1000);
+    let name = "tracker-tracker-backup-20261201T030000Z.json";
+    remote.put_file(&remote.key(name), &path).await.unwrap();
+    assert_eq!(remote.read_sha256(&remote.key(name)).await.unwrap(), (1000, sha));
+    let writes = |seen: &Seen| -> Vec<(String, bool, u16)> {
+        seen.lock().unwrap().iter().filter(|(m, n, ..)| m != "GET" || !n.starts_with(".tracker")).map(|(m, _, c, st)| (m.clone(), *c, *st)).collect()
+    };
+    assert_eq!(writes(&seen)[..3], [("PUT".to_string(), true, 501), ("HEAD".to_string(), false, 404), ("PUT".to_string(), false, 200)]);
+    // A name that holds something is never written by the fallback.
+    seen.lock().unwrap().clear();
+    let e = remote.put_file(&remote.key(name), &path).await.unwrap_err();
+    assert!(matches!(e, RemoteError::Taken { .. }), "{e:?}");
+    assert_eq!(writes(&seen), [("PUT".to_string(), true, 501), ("HEAD".to_string(), false, 200)]);
+    // The connection test's probe: create-only on S3 too, with the same fallback.
+    seen.lock().unwrap().clear();
+    let probe = super::probe::run(&remote).await;
+    assert!(probe.ok, "{probe:?}");
+    let w = writes(&seen);
+    assert_eq!(w.iter().filter(|(m, ..)| m == "PUT").map(|(_, c, st)| (*c, *st)).collect::<Vec<_>>(), [(true, 501), (false, 200)]);
+    server.abort();
+}

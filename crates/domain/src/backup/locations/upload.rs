@@ -3,7 +3,8 @@
 //! growing pauses when the fault may pass; recorded per location (backup_copies). A location
 //! that fails fails alone: the local backup and the other locations are not touched, and the
 //! first failure of a streak sends the "backup failed" notification naming the location.
-//! Retention runs in a location only after a verified upload there.
+//! Retention runs in a location only after a verified upload there; its stopping is logged and
+//! said in the outcome, but is no copy failure (no streak, no notification).
 //!
 //! A location that requires encryption gets an encrypted copy of a plain backup, made once per
 //! run with the stored backup password; without one, its upload fails with a reason saying how
@@ -43,6 +44,9 @@ pub struct Outcome {
     pub failure: Option<String>,
     /// File names retention deleted there afterwards.
     pub pruned: Vec<String>,
+    /// Retention after a verified copy stopped (a sentence with a log reference): the copy
+    /// stands, so this is no copy failure and counts in no failure streak.
+    pub retention_stopped: Option<String>,
 }
 
 /// The file one location receives: the local one, or the encrypted copy.
@@ -71,16 +75,25 @@ pub async fn upload_all(state: &AppState, src: &Source<'_>) -> Result<Vec<Outcom
     let mut encrypted = Encrypted::NotYet;
     let mut outcomes = Vec::new();
     for (id, name) in locations {
-        let mut outcome = Outcome { location_id: id, location_name: name.clone(), copy_id: None, failure: None, pruned: Vec::new() };
+        let mut outcome =
+            Outcome { location_id: id, location_name: name.clone(), copy_id: None, failure: None, pruned: Vec::new(), retention_stopped: None };
         let done = async {
             let l = location::stored(state, id).await?;
-            upload_one(state, &l, src, &mut encrypted, &mut outcome).await
+            // Turned off since the list was read: no upload.
+            if !l.settings.enabled {
+                return Ok(false);
+            }
+            upload_one(state, &l, src, &mut encrypted, &mut outcome).await.map(|()| true)
         }
         .await;
+        if let Ok(false) = done {
+            continue;
+        }
         if let Err(e) = done {
             let reason = internal(&format!("the copy of {} to the backup location “{name}”", src.file_name), &e);
             if let Some(copy_id) = outcome.copy_id {
-                if let Err(e) = copies::set_status(state, copy_id, CopyStatus::Failed, 0, Some(&reason)).await {
+                // The attempts counted so far stay as recorded.
+                if let Err(e) = copies::set_failed(state, copy_id, &reason).await {
                     tracing::error!("the failed copy {copy_id} could not be recorded as failed: {e}");
                 }
             }
@@ -225,7 +238,8 @@ async fn upload_one(
             }
             Err(e) => {
                 let reason = internal(&format!("retention in the backup location “{}”", l.settings.name), &e);
-                outcome.failure = Some(format!("The copy was uploaded and verified, but retention there stopped: {reason}."));
+                tracing::warn!("backup location “{}”: the copy is verified, but retention there stopped: {reason}", l.settings.name);
+                outcome.retention_stopped = Some(format!("The copy was uploaded and verified, but retention there stopped: {reason}."));
             }
         },
         Err(reason) => outcome.failure = Some(reason),
@@ -277,62 +291,139 @@ pub fn retry_pauses(settings: &crate::config::RemoteSettings) -> Vec<std::time::
     (1..attempts).map(|i| settings.retry_pause.saturating_mul(1 << (i - 1).min(16))).collect()
 }
 
+/// What this copy's own attempts may have left at the key being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Left {
+    Nothing,
+    /// The PUT was answered as done: the object there is ours (perhaps damaged).
+    Ours,
+    /// An attempt failed after its request may have gone out (cut off, timed out, a server
+    /// error): the server may have kept the whole file, a partial one, or nothing.
+    Maybe,
+}
+
+/// Whether a failed write may have reached the server (its body started going out).
+fn may_have_written(e: &RemoteError) -> bool {
+    use super::remote::ConnectFailure;
+    match e {
+        RemoteError::Connection { why: ConnectFailure::Refused | ConnectFailure::Unreachable, .. } | RemoteError::Dns { .. } => false,
+        RemoteError::Connection { .. } | RemoteError::Protocol { .. } => true,
+        _ => false,
+    }
+}
+
 /// Uploads and verifies, retrying faults that may pass; records each step. A name found taken
-/// by the create-only write (another instance's object put there since the check) moves the
-/// upload to the next free name, without counting as an attempt. The outer error is the
-/// database's, the inner one the location's reason.
+/// by the create-only write moves the upload to the next free name, without counting as an
+/// attempt — unless this copy's own earlier attempt may be what holds it: an object there that
+/// is the backup byte for byte is the upload done (its answer was lost); a damaged one known
+/// ours (its PUT was answered) is deleted before the next attempt; one that differs and cannot
+/// be proved ours (it appeared after a cut-off attempt: a partial file, or another instance's)
+/// is kept, never deleted, and recorded as a failed copy so the History and the listing show
+/// it. The outer error is the database's, the inner one the location's reason.
 async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &mut Payload) -> Result<Result<(), String>, LocationError> {
     let pauses = retry_pauses(&state.config.remote);
     let attempts = pauses.len() as u32 + 1;
     let mut key = ObjectPath::from(remote.key_text(&p.file_name).as_str());
     let mut attempt = 1;
     let mut renames = 0;
+    let mut left = Left::Nothing;
     loop {
-        copies::set_status(state, copy_id, CopyStatus::Uploading, attempt as i64, None).await?;
-        let result = async {
-            remote.put_file(&key, &p.path).await?;
-            copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await.map_err(Fault::Db)?;
-            verify(remote, &key, &p.sha256).await?;
-            Ok::<(), Fault>(())
-        }
-        .await;
-        let e = match result {
-            Ok(()) => {
-                copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
-                return Ok(Ok(()));
+        if left == Left::Ours {
+            // Our damaged or unchecked object: replaced, under the same name.
+            match remote.delete(&key).await {
+                Ok(()) => left = Left::Nothing,
+                Err(e) => tracing::info!("backup location {}: our earlier upload at {key} could not be removed yet: {e}", remote.place()),
             }
-            Err(Fault::Db(e)) => return Err(e),
-            Err(Fault::Remote(RemoteError::Taken { .. })) if renames < 100 => {
-                renames += 1;
-                match free_name(remote, &next_name(&p.file_name)).await {
-                    Ok(free) => {
-                        tracing::info!("backup location {}: {key} was taken meanwhile; uploading as {free}", remote.place());
-                        copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
-                        key = ObjectPath::from(remote.key_text(&free).as_str());
-                        p.file_name = free;
-                        continue;
+        }
+        copies::set_status(state, copy_id, CopyStatus::Uploading, attempt as i64, None).await?;
+        let e = match remote.put_file(&key, &p.path).await {
+            Ok(_) => {
+                left = Left::Ours;
+                copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await?;
+                match verify(remote, &key, &p.sha256).await {
+                    Ok(_) => {
+                        copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
+                        return Ok(Ok(()));
                     }
-                    // Nothing of ours is there: nothing to remove.
-                    Err(e) => {
-                        let reason = e.to_string();
-                        copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
-                        return Ok(Err(reason));
-                    }
+                    Err(e) => e,
                 }
             }
-            Err(Fault::Remote(e)) => e,
+            Err(RemoteError::Taken { .. }) if left != Left::Nothing => match remote.read_sha256(&key).await {
+                Ok((_, found)) if found == p.sha256 => {
+                    tracing::info!(
+                        "backup location {}: {key} already holds this backup whole (an earlier attempt's answer was lost)",
+                        remote.place()
+                    );
+                    copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await?;
+                    copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
+                    return Ok(Ok(()));
+                }
+                Ok((size, found)) if left == Left::Ours => {
+                    RemoteError::Corrupted { place: remote.place().to_string(), expected: p.sha256.clone(), found, size }
+                }
+                Ok((size, _)) => {
+                    let reason = format!(
+                        "An earlier attempt of this upload was cut off, and then this name held an object of {size} bytes that is not this backup (what the server kept of the cut-off upload, or another instance's backup): it was kept, since this app deletes only what it can prove it wrote. The backup went up under another name."
+                    );
+                    let left_id = copies::record_left(state, copy_id, key.as_ref(), &reason).await?;
+                    tracing::warn!("backup location {}: {key} was left as failed copy {left_id}: {reason}", remote.place());
+                    left = Left::Nothing;
+                    match rename(state, remote, copy_id, p, &mut key).await? {
+                        Ok(()) => continue,
+                        Err(e) => e,
+                    }
+                }
+                Err(e) => e,
+            },
+            Err(RemoteError::Taken { key: taken, .. }) => match remote.exists(&key).await {
+                // Refused as taken, yet nothing is there: the server refuses every create-only write.
+                Ok(false) => RemoteError::CreateOnlyRefused { place: remote.place().to_string() },
+                Ok(true) if renames < 100 => {
+                    renames += 1;
+                    tracing::info!("backup location {}: {taken} was taken meanwhile", remote.place());
+                    match rename(state, remote, copy_id, p, &mut key).await? {
+                        Ok(()) => continue,
+                        Err(e) => e,
+                    }
+                }
+                Ok(true) => RemoteError::NoFreeName { place: remote.place().to_string(), name: p.file_name.clone() },
+                Err(e) => e,
+            },
+            Err(e) => {
+                if left == Left::Nothing && may_have_written(&e) {
+                    left = Left::Maybe;
+                }
+                e
+            }
         };
         let reason = e.to_string();
         if !e.is_transient() || attempt >= attempts {
-            let reason = if attempt > 1 { format!("{reason} (after {attempt} attempts)") } else { reason };
-            copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
-            // What a failed attempt left there (this run's own name) goes; a name found taken
-            // holds someone else's object and stays.
-            if !matches!(e, RemoteError::Taken { .. }) {
-                if let Err(e) = remote.delete(&key).await {
-                    tracing::debug!("after the failed upload, {key} could not be removed: {e}");
+            let mut reason = if attempt > 1 { format!("{reason} (after {attempt} attempts)") } else { reason };
+            match left {
+                // Ours and not verified: it goes.
+                Left::Ours => {
+                    if let Err(e) = remote.delete(&key).await {
+                        tracing::warn!("after the failed upload, our copy at {key} could not be removed: {e}");
+                        reason.push_str(&format!(" The damaged copy there could not be removed ({e}); it stays recorded as this failed copy."));
+                    }
                 }
+                // A cut-off attempt may have left something: the whole backup is the upload
+                // done; anything else is kept and said, recorded as this failed copy.
+                Left::Maybe => match remote.read_sha256(&key).await {
+                    Ok((_, found)) if found == p.sha256 => {
+                        tracing::info!("backup location {}: {key} holds this backup whole (a cut-off attempt's write went through)", remote.place());
+                        copies::set_status(state, copy_id, CopyStatus::Uploaded, attempt as i64, None).await?;
+                        copies::set_status(state, copy_id, CopyStatus::Verified, attempt as i64, None).await?;
+                        return Ok(Ok(()));
+                    }
+                    Ok((size, _)) => reason.push_str(&format!(
+                        " The cut-off upload left an object of {size} bytes at {key}: it was kept (this app deletes only what it can prove it wrote) and is recorded as this failed copy."
+                    )),
+                    Err(_) => {}
+                },
+                Left::Nothing => {}
             }
+            copies::set_status(state, copy_id, CopyStatus::Failed, attempt as i64, Some(&reason)).await?;
             return Ok(Err(reason));
         }
         let pause = pauses[(attempt - 1) as usize];
@@ -343,14 +434,24 @@ async fn send_with_retries(state: &AppState, remote: &Remote, copy_id: i64, p: &
     }
 }
 
-enum Fault {
-    Remote(RemoteError),
-    Db(LocationError),
-}
-
-impl From<RemoteError> for Fault {
-    fn from(e: RemoteError) -> Self {
-        Fault::Remote(e)
+/// Moves the upload to the next free name after `p.file_name`, recorded. The inner error: no
+/// free name could be found (the check failed, or all were taken).
+async fn rename(
+    state: &AppState,
+    remote: &Remote,
+    copy_id: i64,
+    p: &mut Payload,
+    key: &mut ObjectPath,
+) -> Result<Result<(), RemoteError>, LocationError> {
+    match free_name(remote, &next_name(&p.file_name)).await {
+        Ok(free) => {
+            tracing::info!("backup location {}: uploading as {free}", remote.place());
+            copies::set_key(state, copy_id, &remote.key_text(&free)).await?;
+            *key = ObjectPath::from(remote.key_text(&free).as_str());
+            p.file_name = free;
+            Ok(Ok(()))
+        }
+        Err(e) => Ok(Err(e)),
     }
 }
 
